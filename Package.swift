@@ -1,0 +1,97 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "sluice",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+        .library(name: "GitSource", targets: ["GitSource"]),
+        .library(name: "LocalCluster", targets: ["LocalCluster"]),
+        .library(name: "KubeModel", targets: ["KubeModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(
+            name: "KubeModel",
+            swiftSettings: swift6
+        ),
+        .target(
+            name: "GitSource",
+            dependencies: [
+                "CLibGit2",
+                "CLibCurl",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swift6
+        ),
+        .target(
+            name: "LocalCluster",
+            dependencies: [
+                "KubeModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swift6
+        ),
+        .executableTarget(
+            name: "sluice",
+            dependencies: [
+                "GitSource",
+                "LocalCluster",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swift6
+        ),
+        .target(
+            name: "TestSupport",
+            swiftSettings: swift6
+        ),
+        .testTarget(
+            name: "TestSupportTests",
+            dependencies: ["TestSupport"],
+            swiftSettings: swift6
+        ),
+        .testTarget(
+            name: "GitSourceTests",
+            dependencies: ["GitSource", "TestSupport"],
+            swiftSettings: swift6
+        ),
+        .testTarget(
+            name: "LocalClusterTests",
+            dependencies: ["LocalCluster", "KubeModel", "TestSupport"],
+            swiftSettings: swift6
+        ),
+        .testTarget(
+            name: "SluiceCLITests",
+            dependencies: ["sluice", "TestSupport"],
+            swiftSettings: swift6
+        ),
+    ]
+)

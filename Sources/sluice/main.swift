@@ -1,0 +1,2 @@
+import GitSource
+print(GitSourcePlaceholder.v())
