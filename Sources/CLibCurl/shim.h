@@ -26,4 +26,8 @@ static inline CURLcode sluice_curl_getinfo_string(CURL *h, CURLINFO i, char **v)
 static inline CURLcode sluice_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLMcode sluice_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
 
+static inline long sluice_curlauth_basic(void) { return (long)CURLAUTH_BASIC; }
+static inline long sluice_curlauth_bearer(void) { return (long)CURLAUTH_BEARER; }
+static inline long sluice_curl_global_init(void) { return (long)curl_global_init(CURL_GLOBAL_DEFAULT); }
+
 #endif

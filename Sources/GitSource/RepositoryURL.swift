@@ -79,6 +79,16 @@ public struct RepositoryURL: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A URL taken as it is, for the rare path where libgit2 hands back something unparseable.
+    init(unparsed: String) {
+        transport = .http
+        gitURL = RepositoryURL.redact(unparsed)
+        host = nil
+        port = nil
+        user = nil
+        path = ""
+    }
+
     /// `user@host:path` with no scheme, where the part before the colon has no slash.
     private static func parseSCP(_ s: String) -> (user: String?, host: String, path: String)? {
         guard let colon = s.firstIndex(of: ":") else { return nil }

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+
+/// The `sluice` command line. Exit codes are part of the public contract (DESIGN.md):
+/// 0 success, 1 sync failed, 2 usage or configuration error, 3 source unavailable, 4 cluster unreachable.
+@main
+enum Main {
+    static func main() async {
+        do {
+            var command = try Sluice.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let exit as CLIExit {
+            if !exit.message.isEmpty { FileHandle.standardError.write(Data(("sluice: " + exit.message + "\n").utf8)) }
+            Foundation.exit(exit.code)
+        } catch {
+            let code = Sluice.exitCode(for: error)
+            let message = Sluice.fullMessage(for: error)
+            if code == .success {
+                print(message)
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            Foundation.exit(2)
+        }
+    }
+}
+
+/// The root command.
+struct Sluice: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "A GitOps agent: delivers every new commit of a Git repository to Kubernetes, with PreSync, Sync, PostSync and SyncFail hooks, and a per-commit ledger.",
+        version: SluiceVersion.current,
+        subcommands: [ResolveCommand.self, VersionCommand.self]
+    )
+}
+
+/// An error that ends the command with a given exit code and a message on stderr.
+struct CLIExit: Error {
+    var code: Int32
+    var message: String
+
+    static func usage(_ message: String) -> CLIExit { CLIExit(code: 2, message: message) }
+    static func source(_ message: String) -> CLIExit { CLIExit(code: 3, message: message) }
+}

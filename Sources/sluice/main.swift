@@ -1,2 +1,0 @@
-import GitSource
-print(GitSourcePlaceholder.v())
