@@ -58,6 +58,12 @@ final class MirrorWorker: @unchecked Sendable {
     }
 
     private func listWithLibGit2(prefixes: [String], context: OperationContext) throws -> RemoteListing {
+        if url.transport == .local {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw GitSourceError(.notFound, "repository not found at \(url)")
+            }
+        }
         var remote: OpaquePointer?
         var code = git_remote_create_detached(&remote, url.gitURL)
         guard code == 0, let remote else { throw LibGit2.error(code, "cannot list \(url)", context: context) }
@@ -71,9 +77,10 @@ final class MirrorWorker: @unchecked Sendable {
         var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
         var count = 0
         code = git_remote_ls(&heads, &count, remote)
-        guard code == 0, let heads else { throw LibGit2.error(code, "cannot list \(url)", context: context) }
+        guard code == 0 else { throw LibGit2.error(code, "cannot list \(url)", context: context) }
         var raw: [(oid: String, name: String, symref: String?)] = []
         for i in 0..<count {
+            guard let heads else { break }
             guard let head = heads[i]?.pointee, let name = head.name else { continue }
             raw.append((LibGit2.hex(head.oid), String(cString: name), head.symref_target.map { String(cString: $0) }))
         }
