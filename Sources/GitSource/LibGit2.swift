@@ -64,7 +64,7 @@ enum LibGit2 {
             || lower.contains("unauthorized") || lower.contains("credentials") {
             return GitSourceError(.authentication, message)
         }
-        if lower.contains("not found") || lower.contains("does not appear to be a git repository")
+        if lower.contains("not found") || lower.contains("no such repository") || lower.contains("does not appear to be a git repository")
             || lower.contains("not exported") || lower.contains("no such file") || lower.contains("could not find repository") {
             return GitSourceError(.notFound, message)
         }
