@@ -33,6 +33,8 @@ final class CurlEasy {
         // credentials are never sent to another host (libcurl's default without UNRESTRICTED_AUTH).
         _ = sluice_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1)
         _ = sluice_curl_setopt_long(handle, CURLOPT_MAXREDIRS, 5)
+        // A moved repository answers the pack request with a redirect too; it must stay a POST.
+        _ = sluice_curl_setopt_long(handle, CURLOPT_POSTREDIR, 7)
         _ = sluice_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
         _ = sluice_curl_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, context.url.transport == .https ? "https" : "http,https")
         // Every transfer ends by the operation's deadline, and a connection that delivers
@@ -113,7 +115,7 @@ final class CurlEasy {
 
     /// The error for an HTTP status other than 200.
     static func statusError(_ status: Int, url: String, context: OperationContext) -> GitSourceError {
-        let where_ = RepositoryURL.redact(url)
+        let where_ = status == 404 || status == 401 || status == 403 ? context.url.description : RepositoryURL.redact(url)
         let hasCreds = context.credentials.password != nil || context.credentials.bearerToken != nil
         switch status {
         case 401, 403:
