@@ -70,6 +70,11 @@ let package = Package(
             ],
             swiftSettings: swift6
         ),
+        .executableTarget(
+            name: "SluiceBench",
+            dependencies: ["GitSource", "TestSupport"],
+            swiftSettings: swift6
+        ),
         .target(
             name: "TestSupport",
             swiftSettings: swift6

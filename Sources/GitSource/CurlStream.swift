@@ -30,7 +30,21 @@ final class CurlStream {
 
     deinit {
         if let easy, let multi = subtransport.multi {
+            drain()
             curl_multi_remove_handle(multi, easy.handle)
+        }
+    }
+
+    /// libgit2 stops reading at the protocol's last packet, often just before libcurl has seen the
+    /// end of the response; a transfer removed unfinished closes its connection. Reading the few
+    /// bytes left lets the next request of the operation reuse the connection.
+    private func drain() {
+        var drained = 0
+        while !finished && drained < 64 << 10 && !context.shouldAbort {
+            pendingOffset = 0
+            pending.removeAll(keepingCapacity: true)
+            if pump() != nil { return }
+            drained += pending.count
         }
     }
 

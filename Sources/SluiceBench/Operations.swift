@@ -1,0 +1,24 @@
+import Foundation
+import GitSource
+
+/// One GitSource operation in its own process, so that its time and memory can be measured
+/// exactly like the `git` command it is compared with.
+enum Operation {
+    static func run(_ arguments: [String]) async throws {
+        guard arguments.count == 3 else { throw BenchError("usage: SluiceBench op clone|fetch|check URL STATE_DIR") }
+        let url = try RepositoryURL(arguments[1])
+        var options = GitSourceOptions()
+        options.operationTimeout = .seconds(600)
+        let mirror = GitMirror(url: url, stateDirectory: arguments[2], options: options)
+        switch arguments[0] {
+        case "clone", "fetch":
+            // Every branch and tag, like `git clone --mirror` and `git fetch` in a mirror.
+            try await mirror.fetchAll()
+            print(try await mirror.commit("refs/heads/main").id)
+        case "check":
+            print(try await mirror.resolveRemote(.branch("main")).revision)
+        default:
+            throw BenchError("unknown operation \(arguments[0])")
+        }
+    }
+}

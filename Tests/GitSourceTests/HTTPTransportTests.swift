@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import GitSource
+
+/// A repository with a branch and a tag, published on a smart-HTTP server.
+struct HTTPFixture {
+    let server: GitHTTPServer
+    let mirrorFixture: MirrorFixture
+    let head: String
+
+    init(options: GitHTTPServer.Options = GitHTTPServer.Options()) async throws {
+        server = try await GitHTTPServer.start(options: options)
+        mirrorFixture = try MirrorFixture()
+        let bare = try server.createRepository(named: "app")
+        _ = try mirrorFixture.work.write("a: 1\n", to: "app/a.yaml")
+        head = try mirrorFixture.work.commit("first")
+        try mirrorFixture.work.tag("v1.0.0", message: "one")
+        for i in 0..<50 { try mirrorFixture.work.createBranch("feature-\(i)") }
+        try mirrorFixture.work.mirror(to: bare)
+        server.resetStatistics()
+    }
+
+    func url(_ userInfo: String = "") -> String {
+        server.baseURL.replacingOccurrences(of: "://", with: "://\(userInfo)") + "/app.git"
+    }
+
+    func mirror(_ credentials: GitCredentials = GitCredentials(), timeout: Duration = .seconds(60)) throws -> GitMirror {
+        var options = GitSourceOptions()
+        options.operationTimeout = timeout
+        return GitMirror(url: try RepositoryURL(url()), credentials: credentials, stateDirectory: mirrorFixture.state, options: options)
+    }
+
+    func stop() {
+        server.stop()
+        mirrorFixture.directory.remove()
+    }
+}
+
+@Suite("Smart HTTP over libcurl")
+struct HTTPTransportTests {
+    @Test("answers 'anything new?' with one small protocol v2 request, then fetches through libcurl")
+    func cheapCheck() async throws {
+        let f = try await HTTPFixture()
+        defer { f.stop() }
+        let mirror = try f.mirror()
+        #expect(try await mirror.resolveRemote(.branch("main")).revision == f.head)
+        let checks = try f.server.requests()
+        #expect(checks.count == 1)
+        let check = try #require(checks.first)
+        #expect(check.method == "POST")
+        #expect(check.gitProtocol == "version=2")
+        #expect(check.responseBytes < 1024, "the check answered \(check.responseBytes) bytes")
+        #expect(check.requestBytes < 1024)
+
+        f.server.resetStatistics()
+        #expect(try await mirror.update(.tag("v1.0.0")).revision == f.head)
+        let fetch = try f.server.requests()
+        #expect(fetch.contains { $0.path.hasSuffix("/info/refs") && $0.method == "GET" })
+        #expect(fetch.contains { $0.path.hasSuffix("/git-upload-pack") && $0.gitProtocol == nil })
+        // The advertisement and the pack request share one connection.
+        let fetchConnections = Set(fetch.filter { $0.gitProtocol == nil }.map(\.connection))
+        #expect(fetchConnections.count == 1)
+    }
+
+    @Test("falls back to the v0 advertisement when the server lacks protocol v2")
+    func v0Fallback() async throws {
+        let f = try await HTTPFixture(options: GitHTTPServer.Options(protocolV2: false))
+        defer { f.stop() }
+        let mirror = try f.mirror()
+        let listing = try await mirror.listRemote(for: .tag("v1.0.0"))
+        #expect(listing.method == "protocol v0 advertisement")
+        #expect(listing.refs.map(\.name) == ["refs/tags/v1.0.0"])
+        #expect(try await mirror.update(.defaultBranch) == ResolvedRevision(ref: "refs/heads/main", revision: f.head))
+        // Remembered: the next check goes straight to v0.
+        f.server.resetStatistics()
+        _ = try await mirror.resolveRemote(.branch("main"))
+        #expect(try f.server.requests().map(\.method) == ["GET"])
+    }
+
+    @Test("authenticates with basic auth, and a wrong password fails clearly without leaking it")
+    func basicAuth() async throws {
+        let f = try await HTTPFixture(options: GitHTTPServer.Options(basicAuth: .init(username: "deploy", password: "right-horse")))
+        defer { f.stop() }
+        let good = try f.mirror(GitCredentials(username: "deploy", password: Secret("right-horse")))
+        #expect(try await good.update(.branch("main")).revision == f.head)
+
+        let badMirror = GitMirror(url: try RepositoryURL(f.url()), credentials: GitCredentials(username: "deploy", password: Secret("wrong-battery")),
+                                  stateDirectory: f.mirrorFixture.directory.appending("other").path)
+        await #expect {
+            try await badMirror.update(.branch("main"))
+        } throws: { error in
+            let e = error as? GitSourceError
+            return e?.code == .authentication && e?.message.contains("refused the credentials") == true
+                && !"\(error)".contains("wrong-battery")
+        }
+        let anonymous = GitMirror(url: try RepositoryURL(f.url()), stateDirectory: f.mirrorFixture.directory.appending("anon").path)
+        await #expect {
+            try await anonymous.update(.branch("main"))
+        } throws: { ($0 as? GitSourceError)?.code == .authentication }
+    }
+
+    @Test("authenticates with a bearer token")
+    func bearer() async throws {
+        let f = try await HTTPFixture(options: GitHTTPServer.Options(bearerToken: "tok-123"))
+        defer { f.stop() }
+        let mirror = try f.mirror(GitCredentials(bearerToken: Secret("tok-123")))
+        #expect(try await mirror.update(.branch("main")).revision == f.head)
+    }
+
+    @Test("verifies TLS: trusts the given CA, refuses an untrusted certificate, skips only when asked")
+    func tls() async throws {
+        let f = try await HTTPFixture(options: GitHTTPServer.Options(tls: true))
+        defer { f.stop() }
+        let ca = try #require(f.server.caCertificatePath).path
+        let trusted = try f.mirror(GitCredentials(caBundle: ca))
+        #expect(try await trusted.update(.branch("main")).revision == f.head)
+
+        let untrusted = GitMirror(url: try RepositoryURL(f.url()), stateDirectory: f.mirrorFixture.directory.appending("u").path)
+        await #expect {
+            try await untrusted.update(.branch("main"))
+        } throws: { error in
+            let e = error as? GitSourceError
+            return e?.code == .untrusted && e?.message.contains("not trusted") == true
+        }
+        let insecure = GitMirror(url: try RepositoryURL(f.url()), credentials: GitCredentials(insecureSkipTLSVerify: true),
+                                 stateDirectory: f.mirrorFixture.directory.appending("i").path)
+        #expect(try await insecure.update(.branch("main")).revision == f.head)
+    }
+
+    @Test("a missing repository over HTTP is notFound")
+    func notFound() async throws {
+        let f = try await HTTPFixture()
+        defer { f.stop() }
+        let mirror = GitMirror(url: try RepositoryURL(f.server.baseURL + "/missing.git"), stateDirectory: f.mirrorFixture.state)
+        await #expect {
+            try await mirror.update(.branch("main"))
+        } throws: { ($0 as? GitSourceError)?.code == .notFound }
+    }
+
+    @Test("checks one repository once per interval, however many applications use it")
+    func sharedCheck() async throws {
+        let f = try await HTTPFixture()
+        defer { f.stop() }
+        let store = GitSourceStore(stateDirectory: f.mirrorFixture.state)
+        let url = try RepositoryURL(f.url())
+        async let a = store.check(url, spec: .branch("main"), maxAge: .seconds(60))
+        async let b = store.check(url, spec: .tag("v1.0.0"), maxAge: .seconds(60))
+        async let c = store.check(url, spec: .defaultBranch, maxAge: .seconds(60))
+        let results = try await [a, b, c]
+        #expect(results.map(\.revision) == [f.head, f.head, f.head])
+        #expect(try await store.check(url, spec: .branch("feature-3"), maxAge: .seconds(60)).revision == f.head)
+        #expect(try f.server.requests().count == 1)
+        _ = try await store.check(url, spec: .branch("main"), maxAge: .zero)
+        #expect(try f.server.requests().count == 2)
+    }
+}
