@@ -44,7 +44,7 @@ public final class BackgroundProcess: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         do {
-            try process.run()
+            try SignalMask.withDefaultMask { try process.run() }
         } catch {
             throw TestSupportError(.serverFailed, "cannot start \(path): \(error)")
         }

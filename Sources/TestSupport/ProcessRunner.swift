@@ -51,7 +51,7 @@ public enum ProcessRunner {
         let exited = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in exited.signal() }
         do {
-            try process.run()
+            try SignalMask.withDefaultMask { try process.run() }
         } catch {
             throw TestSupportError(.commandFailed, "cannot start \(path): \(error)")
         }

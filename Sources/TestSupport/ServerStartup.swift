@@ -39,9 +39,9 @@ enum ServerStartup {
             else { return nil }
             return UInt16(text.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        let ready = try await waitForReady(process, timeout: timeout) {
-            readPort().map { Loopback.isAccepting(port: $0) } ?? false
-        }
+        // The script writes the file after listen(), so the port accepts connections by then;
+        // probing it would show up in the fixtures' connection counts.
+        let ready = try await waitForReady(process, timeout: timeout) { readPort() != nil }
         guard ready, let port = readPort() else {
             let log = process.log()
             process.stop()

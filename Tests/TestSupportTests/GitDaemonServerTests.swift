@@ -6,7 +6,9 @@ import TestSupport
 struct GitDaemonServerTests {
     @Test("git clones a repository over git:// from the daemon")
     func cloneOverGitProtocol() async throws {
+        let clock = ContinuousClock(); let t0 = clock.now
         let server = try await GitDaemonServer.start()
+        print("TIMING start", clock.now - t0)
         let bare = try server.createRepository(named: "app")
         let work = try GitRepository()
         try work.write("hello\n", to: "README")
@@ -20,10 +22,12 @@ struct GitDaemonServerTests {
         let cloned = try GitCLI.run(["rev-parse", "HEAD"], in: target.appending("clone")).trimmedOutput
         #expect(cloned == head)
 
+        print("TIMING cloned", clock.now - t0)
         let pid = server.pid
         server.stop()
         #expect(!server.isRunning)
         #expect(!Loopback.isAccepting(port: server.port))
         try waitForExit(pid)
+        print("TIMING stopped", clock.now - t0)
     }
 }
