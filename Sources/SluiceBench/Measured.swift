@@ -24,12 +24,17 @@ func measure(_ arguments: [String], environment: [String: String] = [:]) throws 
     posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
     let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
-    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments.dropFirst()).map { strdup($0) } + [nil]
+    // Linux keeps a process's peak RSS across execve, so a child spawned straight from this
+    // process would report this process's peak. GNU time forks from a small process instead.
+    let rssFile = log + ".rss"
+    defer { try? FileManager.default.removeItem(atPath: rssFile) }
+    let timed = ["/usr/bin/time", "-f", "%M", "-o", rssFile, executable] + arguments.dropFirst()
+    let argv: [UnsafeMutablePointer<CChar>?] = timed.map { strdup($0) } + [nil]
     let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
     defer { (argv + envp).forEach { free($0) } }
     var pid: pid_t = 0
     let start = ContinuousClock.now
-    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+    let spawned = posix_spawn(&pid, "/usr/bin/time", &actions, nil, argv, envp)
     guard spawned == 0 else { throw BenchError("cannot start \(executable): \(String(cString: strerror(spawned)))") }
     var status: Int32 = 0
     var usage = rusage()
@@ -38,7 +43,8 @@ func measure(_ arguments: [String], environment: [String: String] = [:]) throws 
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-    return Measurement(seconds: seconds, peakRSSKiB: usage.ru_maxrss, exitCode: code, output: output)
+    let rss = (try? String(contentsOfFile: rssFile, encoding: .utf8))?.split(separator: "\n").last.flatMap { Int($0) } ?? 0
+    return Measurement(seconds: seconds, peakRSSKiB: rss, exitCode: code, output: output)
 }
 
 func which(_ name: String) throws -> String {

@@ -1,9 +1,19 @@
 import Foundation
+
 let arguments = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String, default value: Int) -> Int {
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count, let n = Int(arguments[i + 1]) else { return value }
+    return n
+}
 do {
     switch arguments.first {
-    case "op": try await Operation.run(Array(arguments.dropFirst()))
-    default: print("usage: SluiceBench op clone|fetch|check URL STATE_DIR")
+    case "op":
+        try await Operation.run(Array(arguments.dropFirst()))
+    case "fetch":
+        try await FetchBenchmark.run(files: option("--files", default: 20_000), commits: option("--commits", default: 2_000))
+    default:
+        print("usage: SluiceBench fetch [--files N] [--commits N] | op clone|fetch|check URL STATE_DIR")
+        exit(2)
     }
 } catch {
     FileHandle.standardError.write(Data("SluiceBench: \(error)\n".utf8))
