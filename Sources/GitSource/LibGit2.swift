@@ -44,12 +44,12 @@ enum LibGit2 {
         }
         let message = RepositoryURL.redact("\(what): \(detail)")
         let lower = detail.lowercased()
-        if code == GIT_EUSER.rawValue, let context {
-            if context.isCancelled { return GitSourceError(.cancelled, "\(what): cancelled") }
-            if context.deadlinePassed { return GitSourceError(.timeout, "\(what): no answer within \(context.timeoutDescription)") }
+        // When we stopped the operation ourselves, that is the story, whatever libgit2 saw after.
+        if let context, context.isCancelled {
+            return GitSourceError(.cancelled, "\(what): cancelled")
         }
-        if context?.deadlinePassed == true {
-            return GitSourceError(.timeout, "\(what): no answer within \(context?.timeoutDescription ?? "the deadline") (\(RepositoryURL.redact(detail)))")
+        if let context, context.deadlinePassed {
+            return GitSourceError(.timeout, "\(what): no answer within \(context.timeoutDescription) (\(RepositoryURL.redact(detail)))")
         }
         switch code {
         case GIT_EAUTH.rawValue:
