@@ -91,6 +91,7 @@ final class MirrorWorker: @unchecked Sendable {
 
     /// Fetches `refspecs` into the mirror (forced, so force-pushes and moved tags are followed).
     func fetch(refspecs: [String], context: OperationContext) throws {
+        if try fetchLocal(refspecs: refspecs, context: context) { return }
         let repo = try repository()
         var remote: OpaquePointer?
         var code = git_remote_create_anonymous(&remote, repo.pointer, url.gitURL)
