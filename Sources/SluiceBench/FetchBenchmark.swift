@@ -29,6 +29,7 @@ enum FetchBenchmark {
         let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
             : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
         var rows: [Row] = []
+        var breakdown: [String] = []
         for (transport, url) in [("file://", bare.fileURL), ("http", server.url(for: "big"))] {
             let tag = transport == "http" ? "http" : "file"
             let gitDir = work.appending("git-\(tag).git").path
@@ -39,6 +40,7 @@ enum FetchBenchmark {
                 guard m.exitCode == 0 else { throw BenchError("command failed (\(m.exitCode)): \(m.output)") }
                 if transport != "http" { return (m, nil) }
                 let records = try server.requests()
+                breakdown.append(records.map { "\($0.method) \(($0.path as NSString).lastPathComponent) \($0.requestBytes)B->\($0.responseBytes)B" }.joined(separator: ", "))
                 return (m, (records.reduce(0) { $0 + $1.requestBytes + $1.responseBytes }, records.count))
             }
             let (gitClone, gitCloneWire) = try wire { try measure(["git", "clone", "--mirror", "--quiet", url, gitDir]) }
@@ -57,6 +59,8 @@ enum FetchBenchmark {
             rows.append(Row(operation: "anything new?", transport: transport, git: gitCheck, sluice: sluiceCheck, gitWire: gitCheckWire, sluiceWire: sluiceCheckWire))
         }
         printTable(rows)
+        print("\nHTTP requests (in order: git clone, sluice clone, git fetch, sluice fetch, git check, sluice check):")
+        breakdown.forEach { print("  " + $0) }
     }
 
     static func printTable(_ rows: [Row]) {
