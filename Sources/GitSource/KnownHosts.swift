@@ -82,11 +82,21 @@ struct KnownHosts {
         var matched = false
         for pattern in entry.patterns {
             if pattern.hasPrefix("!") {
-                if fnmatch(String(pattern.dropFirst()), name, 0) == 0 { return false }
-            } else if fnmatch(pattern, name, 0) == 0 {
+                if KnownHosts.glob(String(pattern.dropFirst()), name) { return false }
+            } else if KnownHosts.glob(pattern, name) {
                 matched = true
             }
         }
         return matched
+    }
+
+    /// OpenSSH host patterns know only `*` and `?`; brackets (`[host]:port`) are literal.
+    static func glob(_ pattern: String, _ name: String) -> Bool {
+        var escaped = ""
+        for c in pattern.lowercased() {
+            if c == "[" || c == "]" || c == "\\" { escaped.append("\\") }
+            escaped.append(c)
+        }
+        return fnmatch(escaped, name.lowercased(), 0) == 0
     }
 }

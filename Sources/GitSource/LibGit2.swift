@@ -60,7 +60,7 @@ enum LibGit2 {
             return GitSourceError(.notFound, message)
         default: break
         }
-        if lower.contains("authentication") || lower.contains("permission denied") || lower.contains("username/publickey")
+        if lower.contains("authenticat") || lower.contains("permission denied") || lower.contains("username/publickey")
             || lower.contains("unauthorized") || lower.contains("credentials") {
             return GitSourceError(.authentication, message)
         }

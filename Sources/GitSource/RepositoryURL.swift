@@ -129,6 +129,8 @@ public struct RepositoryURL: Sendable, Hashable, CustomStringConvertible {
         var result = ""
         var rest = Substring(text)
         while let range = rest.range(of: "://") {
+            // An SSH user name is not a secret; in http(s) URLs a bare user part is often a token.
+            let isSSH = rest[..<range.lowerBound].lowercased().hasSuffix("ssh")
             result += rest[..<range.upperBound]
             rest = rest[range.upperBound...]
             let end = rest.firstIndex(where: { $0 == "/" || $0 == " " || $0 == "\n" || $0 == "'" || $0 == "\"" }) ?? rest.endIndex
@@ -137,6 +139,8 @@ public struct RepositoryURL: Sendable, Hashable, CustomStringConvertible {
                 let userinfo = authority[..<at]
                 if let colon = userinfo.firstIndex(of: ":") {
                     result += userinfo[..<colon] + ":***"
+                } else if isSSH {
+                    result += userinfo
                 } else {
                     result += "***"
                 }

@@ -25,6 +25,8 @@ struct RepositoryURLTests {
         #expect(!url.gitURL.contains("alice"))
         #expect(RepositoryURL.redact("fatal: https://bob:hunter2@h/x failed") == "fatal: https://bob:***@h/x failed")
         #expect(RepositoryURL.redact("see https://tok@h/x") == "see https://***@h/x")
+        // An SSH user is not a secret, and saying which user was refused helps.
+        #expect(RepositoryURL.redact("ssh://deploy@h:22/x") == "ssh://deploy@h:22/x")
     }
 
     @Test("normalises scheme, user, .git suffix and host case for matching")
