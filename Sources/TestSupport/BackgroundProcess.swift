@@ -44,7 +44,7 @@ public final class BackgroundProcess: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         do {
-            try SignalMask.withDefaultMask { try process.run() }
+            try SignalMask.withStopSignalsUnblocked { try process.run() }
         } catch {
             throw TestSupportError(.serverFailed, "cannot start \(path): \(error)")
         }
@@ -57,7 +57,14 @@ public final class BackgroundProcess: @unchecked Sendable {
     deinit { stop() }
 
     /// Whether the process is still running.
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool {
+        guard process.isRunning else { return false }
+        if ChildExit.hasExited(pid) {
+            _ = ChildExit.reap(pid)
+            return false
+        }
+        return true
+    }
 
     /// Everything the process has printed so far.
     public func log() -> String {
@@ -71,7 +78,7 @@ public final class BackgroundProcess: @unchecked Sendable {
         defer { lock.unlock() }
         guard !stopped else { return }
         stopped = true
-        guard process.isRunning else { return }
+        guard isRunning else { return }
         ProcessRunner.killProcessGroup(pid, signal: SIGTERM)
         if !waitForExit(within: grace) {
             ProcessRunner.killProcessGroup(pid, signal: SIGKILL)
@@ -83,7 +90,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     public func waitForExit(within timeout: Duration) -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
-        while process.isRunning {
+        while isRunning {
             if clock.now >= deadline { return false }
             usleep(5_000)
         }

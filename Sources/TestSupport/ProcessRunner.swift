@@ -51,7 +51,7 @@ public enum ProcessRunner {
         let exited = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in exited.signal() }
         do {
-            try SignalMask.withDefaultMask { try process.run() }
+            try SignalMask.withStopSignalsUnblocked { try process.run() }
         } catch {
             throw TestSupportError(.commandFailed, "cannot start \(path): \(error)")
         }
@@ -71,14 +71,12 @@ public enum ProcessRunner {
         }
 
         var timedOut = false
-        if let timeout {
-            if exited.wait(timeout: .now() + timeout.dispatchInterval) == .timedOut {
-                timedOut = true
-                killProcessGroup(pid, signal: SIGKILL)
-                exited.wait()
-            }
-        } else {
-            exited.wait()
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        var outcome = ChildExit.wait(pid: pid, exited: exited, deadline: deadline)
+        if case .timedOut = outcome {
+            timedOut = true
+            killProcessGroup(pid, signal: SIGKILL)
+            outcome = ChildExit.wait(pid: pid, exited: exited, deadline: nil)
         }
         // A grandchild that left the process group could keep the pipes open; don't wait forever.
         if readers.wait(timeout: .now() + 5) == .timedOut {
@@ -86,9 +84,14 @@ public enum ProcessRunner {
             try? errPipe.fileHandleForReading.close()
         }
 
-        let status: Int32 =
-            process.terminationReason == .uncaughtSignal
-            ? 128 + process.terminationStatus : process.terminationStatus
+        let status: Int32
+        if case .reaped(let code) = outcome {
+            status = code
+        } else {
+            status =
+                process.terminationReason == .uncaughtSignal
+                ? 128 + process.terminationStatus : process.terminationStatus
+        }
         let result = ProcessResult(
             command: [executable] + arguments, exitCode: status,
             stdout: out.data, stderr: err.data, timedOut: timedOut)

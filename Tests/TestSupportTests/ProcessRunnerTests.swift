@@ -51,7 +51,7 @@ struct ProcessRunnerTests {
     @Test("waitUntil returns once the condition holds and throws at the deadline")
     func waitUntilHonoursDeadline() async throws {
         let counter = Counter()
-        try await waitUntil(timeout: .seconds(5), poll: .milliseconds(1)) { counter.next() >= 3 }
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(1)) { counter.next() >= 3 }
         let error = await #expect(throws: TestSupportError.self) {
             try await waitUntil(timeout: .milliseconds(50), "never") { false }
         }

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("HangingServer and CountingProxy")
+struct NetworkFixtureTests {
+    @Test("a client of the hanging server waits until its own deadline while the connection stays open", arguments: ["git", "http"])
+    func hangingServerHoldsConnections(scheme: String) async throws {
+        let server = try await HangingServer.start()
+        async let listing = GitCLI.runAsync(
+            ["ls-remote", server.url(scheme: scheme)], timeout: .seconds(5), check: false)
+        try await server.waitForConnections(1)
+        #expect(try server.openConnections() == 1)
+        let result = try await listing
+        #expect(result.timedOut)
+        try await waitUntil(timeout: .seconds(5), "client closed its connection") {
+            try server.closedConnections() == 1
+        }
+        server.stop()
+        #expect(!Loopback.isAccepting(port: server.port))
+    }
+
+    @Test("the forwarding proxy counts the bytes and connections of a clone")
+    func forwardProxyCountsBytes() async throws {
+        let daemon = try await GitDaemonServer.start()
+        let bare = try daemon.createRepository(named: "app")
+        let work = try GitRepository()
+        try work.writeLargeFile(at: "data.bin", size: 64 * 1024)
+        try work.commit("data")
+        try work.push(to: bare)
+        let proxy = try await CountingProxy.start(mode: .forward(port: daemon.port))
+        let target = try TemporaryDirectory()
+        try await GitCLI.runAsync(
+            ["clone", "--quiet", "git://\(proxy.address)/app.git", target.appending("clone").path])
+        try await proxy.waitUntilIdle()
+        let statistics = try proxy.statistics()
+        #expect(statistics.connectionCount == 1)
+        #expect(statistics.bytesFromClients > 0)
+        #expect(statistics.bytesToClients > 64 * 1024)
+        #expect(statistics.connections.first?.target == "127.0.0.1:\(daemon.port)")
+    }
+
+    @Test("the HTTP proxy tunnels HTTPS_PROXY traffic and records the CONNECT target")
+    func connectProxyRecordsTargets() async throws {
+        let server = try await GitHTTPServer.start(options: .init(tls: true))
+        let bare = try server.createRepository(named: "app")
+        let work = try GitRepository()
+        try work.write("x", to: "x")
+        let head = try work.commit("x")
+        try work.push(to: bare)
+        let proxy = try await CountingProxy.start(mode: .httpProxy)
+        let ca = try #require(server.caCertificatePath)
+        let listing = try await GitCLI.runAsync(
+            ["ls-remote", server.url(for: "app")],
+            environment: [
+                "GIT_SSL_CAINFO": ca.path, "HTTPS_PROXY": proxy.proxyURL,
+                "https_proxy": proxy.proxyURL, "NO_PROXY": "", "no_proxy": "",
+            ])
+        #expect(listing.output.contains("\(head)\tHEAD"))
+        let statistics = try proxy.statistics()
+        #expect(statistics.connectTargets.contains("127.0.0.1:\(server.port)"))
+        #expect(statistics.totalBytes > 0)
+    }
+}
