@@ -17,7 +17,8 @@ public final class BackgroundProcess: @unchecked Sendable {
     public let pid: Int32
     /// Where standard output and standard error are written.
     public let logFile: URL
-    private let process: Process
+    private var exitCode: Int32?
+    private let exitLock = NSLock()
     private let lock = NSLock()
     private var stopped = false
 
@@ -32,24 +33,10 @@ public final class BackgroundProcess: @unchecked Sendable {
     ) throws {
         let path = try ProcessRunner.resolveExecutable(executable)
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logFile)
-        defer { try? log.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ProcessRunner.makeEnvironment(
-            environment, inherit: true, unsetting: unsetting)
-        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = log
-        process.standardError = log
-        do {
-            try SignalMask.withStopSignalsUnblocked { try process.run() }
-        } catch {
-            throw TestSupportError(.serverFailed, "cannot start \(path): \(error)")
-        }
-        self.process = process
-        self.pid = process.processIdentifier
+        self.pid = try Spawn.start(
+            path, arguments,
+            environment: ProcessRunner.makeEnvironment(environment, inherit: true, unsetting: unsetting),
+            directory: currentDirectory, stdin: .null, stdout: .file(logFile.path), stderr: .file(logFile.path))
         self.command = [executable] + arguments
         self.logFile = logFile
     }
@@ -58,9 +45,11 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     /// Whether the process is still running.
     public var isRunning: Bool {
-        guard process.isRunning else { return false }
-        if ChildExit.hasExited(pid) {
-            _ = ChildExit.reap(pid)
+        exitLock.lock()
+        defer { exitLock.unlock() }
+        if exitCode != nil { return false }
+        if let code = Spawn.poll(pid) {
+            exitCode = code
             return false
         }
         return true

@@ -8,7 +8,7 @@ import Darwin
 
 /// Runs a command to completion and captures its output.
 ///
-/// Children run in their own process group (Foundation's `Process` puts them there); on a timeout
+/// Children run in their own process group (see ``Spawn``); on a timeout
 /// the whole group is killed, so helpers the command started (`git-remote-http`, `ssh`) die too.
 public enum ProcessRunner {
     /// Runs `executable` (a path, or a name looked up in `PATH`) with `arguments`.
@@ -34,66 +34,52 @@ public enum ProcessRunner {
         check: Bool = false
     ) throws -> ProcessResult {
         let path = try resolveExecutable(executable)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = makeEnvironment(
-            environment, inherit: inheritEnvironment, unsetting: unsetting)
-        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-
-        let outPipe = Pipe()
-        let errPipe = Pipe()
-        let inPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        process.standardInput = input == nil ? FileHandle.nullDevice : inPipe
-
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        do {
-            try SignalMask.withStopSignalsUnblocked { try process.run() }
-        } catch {
-            throw TestSupportError(.commandFailed, "cannot start \(path): \(error)")
-        }
-        let pid = process.processIdentifier
+        let env = makeEnvironment(environment, inherit: inheritEnvironment, unsetting: unsetting)
+        let outPipe = try Spawn.pipe()
+        let errPipe = try Spawn.pipe()
+        let inPipe = try Spawn.pipe()
+        let pid = try Spawn.start(
+            path, arguments, environment: env, directory: currentDirectory,
+            stdin: input == nil ? .null : .descriptor(inPipe.read.fileDescriptor),
+            stdout: .descriptor(outPipe.write.fileDescriptor),
+            stderr: .descriptor(errPipe.write.fileDescriptor))
+        // The child has its copies; ours must close so the readers see end-of-file.
+        try? outPipe.write.close()
+        try? errPipe.write.close()
+        try? inPipe.read.close()
 
         let readers = DispatchGroup()
         let out = DataCollector()
         let err = DataCollector()
-        out.collect(from: outPipe.fileHandleForReading, group: readers)
-        err.collect(from: errPipe.fileHandleForReading, group: readers)
+        out.collect(from: outPipe.read, group: readers)
+        err.collect(from: errPipe.read, group: readers)
         if let input {
-            let writer = inPipe.fileHandleForWriting
+            let writer = inPipe.write
             DispatchQueue.global().async {
                 try? writer.write(contentsOf: input)
                 try? writer.close()
             }
+        } else {
+            try? inPipe.write.close()
         }
 
         var timedOut = false
         let deadline = timeout.map { ContinuousClock.now + $0 }
-        var outcome = ChildExit.wait(pid: pid, exited: exited, deadline: deadline)
-        if case .timedOut = outcome {
+        var status = Spawn.wait(pid, until: deadline)
+        if status == nil {
             timedOut = true
             killProcessGroup(pid, signal: SIGKILL)
-            outcome = ChildExit.wait(pid: pid, exited: exited, deadline: nil)
+            status = Spawn.wait(pid, until: nil)
         }
         // A grandchild that left the process group could keep the pipes open; don't wait forever.
         if readers.wait(timeout: .now() + 5) == .timedOut {
-            try? outPipe.fileHandleForReading.close()
-            try? errPipe.fileHandleForReading.close()
+            try? outPipe.read.close()
+            try? errPipe.read.close()
         }
+        let exitCode = status ?? -1
 
-        let status: Int32
-        if case .reaped(let code) = outcome {
-            status = code
-        } else {
-            status =
-                process.terminationReason == .uncaughtSignal
-                ? 128 + process.terminationStatus : process.terminationStatus
-        }
         let result = ProcessResult(
-            command: [executable] + arguments, exitCode: status,
+            command: [executable] + arguments, exitCode: exitCode,
             stdout: out.data, stderr: err.data, timedOut: timedOut)
         if check { try result.check() }
         return result
