@@ -37,7 +37,6 @@ extension CurlEasy {
             _ = sluice_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, opaque)
             let code = curl_easy_perform(handle)
             guard code == CURLE_OK else { throw error(code, context: context) }
-            context.addReceived(sink.body.count)
             return CurlResponse(status: responseCode, contentType: contentType, body: sink.body)
         }
     }

@@ -164,7 +164,6 @@ final class CurlStream {
                 }
             }
             pendingOffset += n
-            context.addReceived(n)
             if pendingOffset == pending.count {
                 pending.removeAll(keepingCapacity: true)
                 pendingOffset = 0

@@ -25,7 +25,7 @@ final class MirrorWorker: @unchecked Sendable {
         return opened
     }
 
-    func makeContext(_ cancellation: OperationContext? = nil) -> OperationContext {
+    func makeContext() -> OperationContext {
         OperationContext(url: url, credentials: credentials, timeout: options.operationTimeout)
     }
 

@@ -17,7 +17,6 @@ final class OperationContext: Sendable {
         var cancelled = false
         var recordedError: GitSourceError?
         var credentialAttempts = 0
-        var bytesReceived = 0
     }
     private let state = Mutex(State())
 
@@ -67,9 +66,6 @@ final class OperationContext: Sendable {
             return s.credentialAttempts
         }
     }
-
-    func addReceived(_ n: Int) { state.withLock { $0.bytesReceived += n } }
-    var bytesReceived: Int { state.withLock { $0.bytesReceived } }
 
     /// The error to report when the operation was stopped by us rather than by the server.
     func abortError(_ what: String) -> GitSourceError {

@@ -18,10 +18,9 @@ enum RemoteCallbacks {
             let context = Unmanaged<OperationContext>.fromOpaque(payload).takeUnretainedValue()
             return RemoteCallbacks.checkCertificate(cert, host.map { String(cString: $0) } ?? "", context)
         }
-        callbacks.transfer_progress = { stats, payload in
+        callbacks.transfer_progress = { _, payload in
             guard let payload else { return 0 }
             let context = Unmanaged<OperationContext>.fromOpaque(payload).takeUnretainedValue()
-            if let stats { context.setReceived(Int(stats.pointee.received_bytes)) }
             return context.shouldAbort ? -1 : 0
         }
         callbacks.sideband_progress = { _, _, payload in
@@ -98,12 +97,5 @@ enum RemoteCallbacks {
             context.record(GitSourceError(.invalidInput, "cannot read \(path): \(error)"))
         }
         return GIT_ECERTIFICATE.rawValue
-    }
-}
-
-extension OperationContext {
-    func setReceived(_ n: Int) {
-        let current = bytesReceived
-        if n > current { addReceived(n - current) }
     }
 }
