@@ -4,9 +4,13 @@ public actor GitSourceStore {
     private let stateDirectory: String
     private let options: GitSourceOptions
     private var mirrors: [String: GitMirror] = [:]
-    private struct Check { var at: ContinuousClock.Instant; var listing: RemoteListing; var prefixes: [String] }
+    private struct Check {
+        var at: ContinuousClock.Instant
+        var listing: RemoteListing
+        var prefixes: [String]
+    }
     private var checks: [String: Check] = [:]
-    private var inFlight: [String: Task<RemoteListing, Error>] = [:]
+    private var inFlight: [String: (prefixes: [String], task: Task<RemoteListing, Error>)] = [:]
 
     /// A store for mirrors under `stateDirectory`.
     public init(stateDirectory: String, options: GitSourceOptions = GitSourceOptions()) {
@@ -22,27 +26,63 @@ public actor GitSourceStore {
         return mirror
     }
 
-    /// Resolves `spec` from a listing of the remote no older than `maxAge`; concurrent callers for
-    /// the same repository share one request. The listing asks for every branch and tag the spec
-    /// family needs, so applications pinned to different refs of one repository share it too.
+    /// Resolves every spec that applications of one repository follow, from one listing of the
+    /// remote no older than `maxAge`. The listing asks only for the refs these specs need
+    /// (`ref-prefix`), and concurrent callers share a request already running when it covers them.
+    /// A spec that cannot be resolved (a deleted branch) fails alone.
+    public func check(_ url: RepositoryURL, specs: [RefSpec], credentials: GitCredentials = GitCredentials(),
+                      maxAge: Duration) async throws -> [RefSpec: Result<ResolvedRevision, GitSourceError>] {
+        var results: [RefSpec: Result<ResolvedRevision, GitSourceError>] = [:]
+        let mirror = self.mirror(for: url, credentials: credentials)
+        let listed = specs.filter { if case .commit = $0 { return false } else { return true } }
+        for spec in specs where !listed.contains(spec) {
+            results[spec] = await Result { try await mirror.resolveRemote(spec) }.mapError(Self.gitError)
+        }
+        guard !listed.isEmpty else { return results }
+        let needed = Array(Set(listed.flatMap(\.refPrefixes))).sorted()
+        let listing = try await listing(for: url.normalized, mirror: mirror, prefixes: needed, maxAge: maxAge)
+        for spec in listed {
+            results[spec] = Result { try listing.resolve(spec, url: url) }.mapError(Self.gitError)
+        }
+        return results
+    }
+
+    /// Resolves one spec; see ``check(_:specs:credentials:maxAge:)``.
     public func check(_ url: RepositoryURL, spec: RefSpec, credentials: GitCredentials = GitCredentials(),
                       maxAge: Duration) async throws -> ResolvedRevision {
-        if case .commit = spec { return try await mirror(for: url, credentials: credentials).resolveRemote(spec) }
-        let key = url.normalized
-        let prefixes = ["HEAD", "refs/heads/", "refs/tags/"]
-        if let cached = checks[key], ContinuousClock.now - cached.at < maxAge {
-            return try cached.listing.resolve(spec, url: url)
+        guard let result = try await check(url, specs: [spec], credentials: credentials, maxAge: maxAge)[spec] else {
+            throw GitSourceError(.other, "no result for \(spec)")
         }
-        if let running = inFlight[key] {
-            return try await running.value.resolve(spec, url: url)
+        return try result.get()
+    }
+
+    private func listing(for key: String, mirror: GitMirror, prefixes: [String], maxAge: Duration) async throws -> RemoteListing {
+        if let cached = checks[key], ContinuousClock.now - cached.at < maxAge, Self.covers(cached.prefixes, prefixes) {
+            return cached.listing
         }
-        let mirror = self.mirror(for: url, credentials: credentials)
+        if let running = inFlight[key], Self.covers(running.prefixes, prefixes) {
+            return try await running.task.value
+        }
         let task = Task { try await mirror.listRemote(prefixes: prefixes) }
-        inFlight[key] = task
-        defer { inFlight[key] = nil }
+        inFlight[key] = (prefixes, task)
+        defer { if inFlight[key]?.prefixes == prefixes { inFlight[key] = nil } }
         let listing = try await task.value
         checks[key] = Check(at: .now, listing: listing, prefixes: prefixes)
-        return try listing.resolve(spec, url: url)
+        return listing
+    }
+
+    /// Whether a listing made with `have` holds every ref that `need` asks for.
+    private static func covers(_ have: [String], _ need: [String]) -> Bool {
+        need.allSatisfy { n in have.contains { n.hasPrefix($0) } }
+    }
+
+    private static func gitError(_ error: Error) -> GitSourceError {
+        error as? GitSourceError ?? GitSourceError(.other, "\(error)")
     }
 }
 
+extension Result where Failure == Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}

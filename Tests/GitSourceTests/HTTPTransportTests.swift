@@ -138,20 +138,29 @@ struct HTTPTransportTests {
         } throws: { ($0 as? GitSourceError)?.code == .notFound }
     }
 
-    @Test("checks one repository once per interval, however many applications use it")
+    @Test("checks one repository once per interval, however many applications use it, asking only for their refs")
     func sharedCheck() async throws {
         let f = try await HTTPFixture()
         defer { f.stop() }
         let store = GitSourceStore(stateDirectory: f.mirrorFixture.state)
         let url = try RepositoryURL(f.url())
-        async let a = store.check(url, spec: .branch("main"), maxAge: .seconds(60))
-        async let b = store.check(url, spec: .tag("v1.0.0"), maxAge: .seconds(60))
-        async let c = store.check(url, spec: .defaultBranch, maxAge: .seconds(60))
-        let results = try await [a, b, c]
-        #expect(results.map(\.revision) == [f.head, f.head, f.head])
-        #expect(try await store.check(url, spec: .branch("feature-3"), maxAge: .seconds(60)).revision == f.head)
+        let specs: [RefSpec] = [.branch("main"), .tag("v1.0.0"), .defaultBranch, .branch("deleted")]
+        let results = try await store.check(url, specs: specs, maxAge: .seconds(60))
+        #expect(try results[.branch("main")]?.get().revision == f.head)
+        #expect(try results[.tag("v1.0.0")]?.get().revision == f.head)
+        #expect(try results[.defaultBranch]?.get().ref == "refs/heads/main")
+        #expect(throws: GitSourceError.self) { try results[.branch("deleted")]?.get() }
+        var requests = try f.server.requests()
+        #expect(requests.count == 1)
+        // 50 feature branches exist; none of them is in the answer.
+        #expect(try #require(requests.first).responseBytes < 1024)
+        // Within the interval, the same specs cost nothing.
+        _ = try await store.check(url, spec: .branch("main"), maxAge: .seconds(60))
         #expect(try f.server.requests().count == 1)
+        // A spec the listing did not cover, or an expired interval, asks again.
+        #expect(try await store.check(url, spec: .branch("feature-3"), maxAge: .seconds(60)).revision == f.head)
         _ = try await store.check(url, spec: .branch("main"), maxAge: .zero)
-        #expect(try f.server.requests().count == 2)
+        requests = try f.server.requests()
+        #expect(requests.count == 3)
     }
 }
