@@ -90,11 +90,6 @@ let package = Package(
             swiftSettings: swift6
         ),
         .testTarget(
-            name: "LocalClusterTests",
-            dependencies: ["LocalCluster", "KubeModel", "TestSupport"],
-            swiftSettings: swift6
-        ),
-        .testTarget(
             name: "SluiceCLITests",
             dependencies: ["sluice", "TestSupport"],
             swiftSettings: swift6
