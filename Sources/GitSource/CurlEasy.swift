@@ -39,8 +39,7 @@ final class CurlEasy {
         _ = sluice_curl_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, context.url.transport == .https ? "https" : "http,https")
         // Every transfer ends by the operation's deadline, and a connection that delivers
         // nothing for 30 s is given up even inside it.
-        let leftMs = max(1, Int((context.deadline - ContinuousClock.now).components.seconds * 1000
-            + (context.deadline - ContinuousClock.now).components.attoseconds / 1_000_000_000_000_000))
+        let leftMs = context.millisecondsLeft
         _ = sluice_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, leftMs)
         _ = sluice_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(leftMs, 30_000))
         _ = sluice_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)

@@ -36,10 +36,10 @@ final class OperationContext: Sendable {
     /// Whether the operation must stop now (cancelled or out of time).
     var shouldAbort: Bool { isCancelled || deadlinePassed }
 
-    /// Seconds left before the deadline (at least 1, for APIs that take whole seconds).
-    var secondsLeft: Int {
-        let left = deadline - ContinuousClock.now
-        return max(1, Int(left.components.seconds) + 1)
+    /// Milliseconds left before the deadline (at least 1, for APIs where 0 means "no limit").
+    var millisecondsLeft: Int {
+        let left = (deadline - ContinuousClock.now).components
+        return max(1, Int(left.seconds) * 1000 + Int(left.attoseconds / 1_000_000_000_000_000))
     }
 
     var timeoutDescription: String {
