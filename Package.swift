@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.10.0"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.3.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
     ],
     targets: [
@@ -54,9 +56,11 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swift6
         ),
@@ -67,12 +71,13 @@ let package = Package(
                 "LocalCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swift6
         ),
         .executableTarget(
             name: "SluiceBench",
-            dependencies: ["GitSource", "TestSupport"],
+            dependencies: ["GitSource", "LocalCluster", "KubeModel", "TestSupport"],
             swiftSettings: swift6
         ),
         .target(
@@ -86,7 +91,22 @@ let package = Package(
         ),
         .testTarget(
             name: "GitSourceTests",
-            dependencies: ["GitSource", "TestSupport"],
+            dependencies: ["GitSource", "LocalCluster", "KubeModel", "TestSupport"],
+            swiftSettings: swift6
+        ),
+        .testTarget(
+            name: "KubeModelTests",
+            dependencies: ["KubeModel"],
+            swiftSettings: swift6
+        ),
+        .testTarget(
+            name: "ServerSideApplyTests",
+            dependencies: ["KubeModel"],
+            swiftSettings: swift6
+        ),
+        .testTarget(
+            name: "LocalClusterTests",
+            dependencies: ["LocalCluster", "KubeModel", "TestSupport"],
             swiftSettings: swift6
         ),
         .testTarget(

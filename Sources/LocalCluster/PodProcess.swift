@@ -1,0 +1,236 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A container's process, run locally with `--run-pods`.
+///
+/// The process gets its own process group, so ``terminate(grace:)`` reaches everything it
+/// started. Its stdout and stderr share one pipe; a dedicated thread per process reads that pipe
+/// and then reaps the child, so nothing blocks Swift's cooperative thread pool.
+final class PodProcess: Sendable {
+    /// What to run and where.
+    struct Launch: Sendable {
+        /// The argv; `arguments[0]` is looked up on `environment["PATH"]` when it has no `/`.
+        var arguments: [String]
+        /// The child's whole environment: nothing is inherited from this process.
+        var environment: [String: String]
+        /// The child's working directory, created if missing.
+        var workingDirectory: URL
+    }
+
+    /// A process that could not be started; the message names the program and the reason, in
+    /// the container runtime's words (`exec: "foo": executable file not found in $PATH`).
+    struct StartError: Error, Sendable, CustomStringConvertible {
+        /// What failed and why.
+        var message: String
+        var description: String { message }
+    }
+
+    /// The child's process ID, which is also its process group ID.
+    let processID: Int32
+    /// Whether the child was reaped. Signals are only sent while it is false, under the lock,
+    /// because after reaping the PID (and so the process group ID) may belong to someone else.
+    private let reaped = Mutex(false)
+
+    private init(processID: Int32) {
+        self.processID = processID
+    }
+
+    /// Starts the process in its own process group, stdin from `/dev/null`, stdout and stderr
+    /// both into one pipe.
+    ///
+    /// `output` is called from a background thread with each chunk read; `exit` once with the
+    /// exit code after all output was delivered: a normal exit's status, or 128 + the signal
+    /// number when killed by a signal. Throws ``StartError`` when the program cannot be started.
+    static func start(
+        _ launch: Launch, output: @escaping @Sendable ([UInt8]) -> Void, exit: @escaping @Sendable (Int32) -> Void
+    ) throws -> PodProcess {
+        guard let program = launch.arguments.first, !program.isEmpty else {
+            throw StartError(message: "exec: no command")
+        }
+        let directory = launch.workingDirectory.path
+        do {
+            try FileManager.default.createDirectory(at: launch.workingDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw StartError(message: "exec: \"\(program)\": cannot create working directory \(directory): \(error.localizedDescription)")
+        }
+        let executable = try resolve(program, searchPath: launch.environment["PATH"], workingDirectory: directory)
+        var pipeEnds: [Int32] = [-1, -1]
+        // Close-on-exec from the start, so children spawned concurrently never hold this pipe.
+        guard let pipe2 = GlibcExtensions.pipe2 else {
+            throw StartError(message: "exec: \"\(program)\": pipe2 is missing from the C library")
+        }
+        guard pipe2(&pipeEnds, O_CLOEXEC) == 0 else {
+            throw StartError(message: "exec: \"\(program)\": cannot create output pipe: \(errorText(errno))")
+        }
+        let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
+        let pid: pid_t
+        do {
+            pid = try spawn(executable, launch, directory: directory, outputTo: writeEnd)
+        } catch {
+            close(readEnd)
+            close(writeEnd)
+            throw error
+        }
+        // Only the child may hold the write end, or the reader would never see end-of-file.
+        close(writeEnd)
+        let process = PodProcess(processID: pid)
+        let thread = Thread { process.drainAndReap(readEnd, output: output, exit: exit) }
+        thread.name = "PodProcess \(pid)"
+        thread.start()
+        return process
+    }
+
+    /// Sends SIGTERM to the whole process group, then SIGKILL after `grace` if the child has not
+    /// been reaped by then. Returns at once.
+    func terminate(grace: Duration) {
+        guard signalGroup(SIGTERM) else { return }
+        Task { [self] in
+            try? await Task.sleep(for: grace)
+            _ = signalGroup(SIGKILL)
+        }
+    }
+
+    /// Signals the process group unless the child was reaped; returns whether it was sent.
+    private func signalGroup(_ signal: Int32) -> Bool {
+        reaped.withLock { reaped in
+            guard !reaped else { return false }
+            // An unreaped child, even a zombie, keeps its PID and process group ID reserved.
+            return killpg(processID, signal) == 0
+        }
+    }
+
+    /// Reads the pipe to end-of-file, reaps the child and reports its exit code.
+    private func drainAndReap(_ readEnd: Int32, output: @Sendable ([UInt8]) -> Void, exit: @Sendable (Int32) -> Void) {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+            if count > 0 {
+                output(Array(buffer[0..<count]))
+            } else if count == 0 || errno != EINTR {
+                break
+            }
+        }
+        close(readEnd)
+        // Wait without reaping first: a child that closed its output may run on for a long time,
+        // and terminate(grace:) must not wait for the lock meanwhile.
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(processID), &info, WEXITED | WNOWAIT) == -1 && errno == EINTR {}
+        let status = reaped.withLock { reaped -> Int32? in
+            var status: Int32 = 0
+            var result: pid_t
+            repeat { result = waitpid(processID, &status, 0) } while result == -1 && errno == EINTR
+            reaped = true
+            return result == processID ? status : nil
+        }
+        // Without a status (someone else reaped the child), report the generic failure code.
+        exit(status.map(Self.exitCode(waitStatus:)) ?? 255)
+    }
+
+    /// The exit code for a `waitpid` status: the exit status, or 128 + the terminating signal.
+    static func exitCode(waitStatus status: Int32) -> Int32 {
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+
+    /// The path to execute: `program` itself when it has a `/` (relative to the working
+    /// directory), else the first executable regular file named `program` on `searchPath`.
+    static func resolve(_ program: String, searchPath: String?, workingDirectory: String) throws -> String {
+        if program.contains("/") { return program }
+        for entry in (searchPath ?? "").split(separator: ":") {
+            let directory = entry.hasPrefix("/") ? String(entry) : "\(workingDirectory)/\(entry)"
+            let candidate = "\(directory)/\(program)"
+            var info = stat()
+            if stat(candidate, &info) == 0, info.st_mode & S_IFMT == S_IFREG, access(candidate, X_OK) == 0 {
+                return candidate
+            }
+        }
+        throw StartError(message: "exec: \"\(program)\": executable file not found in $PATH")
+    }
+
+    /// Spawns `executable` with the launch's arguments and environment in `directory`.
+    private static func spawn(_ executable: String, _ launch: Launch, directory: String, outputTo writeEnd: Int32) throws -> pid_t {
+        let program = launch.arguments[0]
+        let entries = launch.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        if let bad = (launch.arguments + entries + [directory]).first(where: { $0.utf8.contains(0) }) {
+            throw StartError(message: "exec: \"\(program)\": invalid argument: \(bad.debugDescription) contains a NUL byte")
+        }
+        guard let addChdir = GlibcExtensions.addChdir else {
+            throw StartError(message: "exec: \"\(program)\": posix_spawn_file_actions_addchdir_np is missing (glibc 2.29 or later is needed)")
+        }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+
+        var failures: [String] = []
+        func check(_ result: Int32, _ step: String) {
+            if result != 0 { failures.append("\(step): \(errorText(result))") }
+        }
+        check(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0), "open /dev/null")
+        check(posix_spawn_file_actions_adddup2(&actions, writeEnd, 1), "dup2 stdout")
+        check(posix_spawn_file_actions_adddup2(&actions, writeEnd, 2), "dup2 stderr")
+        // Descriptors another part of this process opened without O_CLOEXEC must not leak in.
+        if let addClosefrom = GlibcExtensions.addClosefrom { check(addClosefrom(&actions, 3), "closefrom") }
+        check(addChdir(&actions, directory), "chdir")
+        let flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        check(posix_spawnattr_setflags(&attributes, Int16(flags)), "setflags")
+        check(posix_spawnattr_setpgroup(&attributes, 0), "setpgroup")
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        check(posix_spawnattr_setsigmask(&attributes, &noSignals), "setsigmask")
+        // Every signal back to its default: this process ignores SIGPIPE, the child must not.
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        check(posix_spawnattr_setsigdefault(&attributes, &allSignals), "setsigdefault")
+        if !failures.isEmpty {
+            throw StartError(message: "exec: \"\(program)\": cannot prepare posix_spawn: \(failures.joined(separator: ", "))")
+        }
+
+        let argv = launch.arguments.map { strdup($0) } + [nil]
+        let envp = entries.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard result == 0 else {
+            throw StartError(message: "exec: \"\(program)\": \(errorText(result))")
+        }
+        return pid
+    }
+
+    /// The text for an `errno` value, like "no such file or directory".
+    private static func errorText(_ code: Int32) -> String {
+        guard let text = strerror(code) else { return "error \(code)" }
+        let message = String(cString: text)
+        return message.prefix(1).lowercased() + message.dropFirst()
+    }
+}
+
+/// glibc functions that the Glibc module does not import (they need `_GNU_SOURCE`), looked up
+/// once at run time.
+private enum GlibcExtensions {
+    typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+    typealias AddClosefrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    /// `pipe2`, glibc 2.9 and later.
+    static let pipe2: Pipe2? = symbol("pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
+    /// `posix_spawn_file_actions_addchdir_np`, glibc 2.29 and later.
+    static let addChdir: AddChdir? = symbol("posix_spawn_file_actions_addchdir_np").map { unsafeBitCast($0, to: AddChdir.self) }
+    /// `posix_spawn_file_actions_addclosefrom_np`, glibc 2.34 and later.
+    static let addClosefrom: AddClosefrom? = symbol("posix_spawn_file_actions_addclosefrom_np").map {
+        unsafeBitCast($0, to: AddClosefrom.self)
+    }
+
+    private static func symbol(_ name: String) -> UnsafeMutableRawPointer? {
+        // The handle of the program itself searches every loaded library, libc included.
+        guard let handle = dlopen(nil, RTLD_NOW) else { return nil }
+        return dlsym(handle, name)
+    }
+}
