@@ -18,7 +18,6 @@ final class ControllerManager: Sendable {
     let work: AsyncStream<Work>
     let enqueue: AsyncStream<Work>.Continuation
     private let tasks = Mutex<[Task<Void, Never>]>([])
-    let index = Mutex(OwnerIndex())
     /// Objects whose state depends on time, rechecked on every tick.
     let timed = Mutex(Set<ObjectRef>())
 
@@ -77,9 +76,7 @@ final class ControllerManager: Sendable {
     private func handle(_ event: StoreEvent) {
         let key = ObjectKey(namespace: event.object.namespace ?? "", name: event.object.name ?? "")
         let ref = ObjectRef(resource: event.resource, key: key)
-        let owners = index.withLock { index in
-            index.record(event, ref: ref)
-        }
+        let owners = event.object.ownerReferences.compactMap { api.store.ref(forUID: $0.uid) }
         if event.kind == .deleted {
             timed.withLock { _ = $0.remove(ref) }
             collectDependents(ofDeleted: event.object)

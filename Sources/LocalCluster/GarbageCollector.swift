@@ -1,33 +1,25 @@
 import Foundation
 import KubeModel
 
-/// Who owns whom: every object's uid, and the dependents of each owner uid, kept current from the
-/// store's events so that the garbage collector never scans the whole store.
-struct OwnerIndex {
+/// Who owns whom: every object's uid, and the dependents of each owner uid. The store keeps it
+/// in step with every write, under its own lock, so the garbage collector sees exactly the
+/// current ownership and never scans the whole store.
+struct OwnerIndex: Sendable {
     var byUID: [String: ObjectRef] = [:]
     var dependents: [String: Set<ObjectRef>] = [:]
     var owners: [ObjectRef: [String]] = [:]
 
-    /// Updates the index for one event; returns the existing owners of the object.
-    mutating func record(_ event: StoreEvent, ref: ObjectRef) -> [ObjectRef] {
-        let ownerUIDs = event.object.ownerReferences.map(\.uid)
-        for old in owners[ref] ?? [] where !ownerUIDs.contains(old) || event.kind == .deleted {
-            dependents[old]?.remove(ref)
-            if dependents[old]?.isEmpty == true { dependents[old] = nil }
+    /// Records that `ref` now is `object` (nil: deleted).
+    mutating func update(_ ref: ObjectRef, old: JSONValue?, new object: JSONValue?) {
+        let ownerUIDs = object?.ownerReferences.map(\.uid) ?? []
+        for previous in owners[ref] ?? [] where !ownerUIDs.contains(previous) {
+            dependents[previous]?.remove(ref)
+            if dependents[previous]?.isEmpty == true { dependents[previous] = nil }
         }
-        if event.kind == .deleted {
-            owners[ref] = nil
-            if let uid = event.object.uid { byUID[uid] = nil }
-        } else {
-            owners[ref] = ownerUIDs.isEmpty ? nil : ownerUIDs
-            for uid in ownerUIDs { dependents[uid, default: []].insert(ref) }
-            if let uid = event.object.uid { byUID[uid] = ref }
-        }
-        return ownerUIDs.compactMap { byUID[$0] }
-    }
-
-    func liveDependents(of uid: String) -> [ObjectRef] {
-        Array(dependents[uid] ?? [])
+        owners[ref] = ownerUIDs.isEmpty ? nil : ownerUIDs
+        for uid in ownerUIDs { dependents[uid, default: []].insert(ref) }
+        if let uid = old?.uid, object == nil || object?.uid != uid { byUID[uid] = nil }
+        if let uid = object?.uid { byUID[uid] = ref }
     }
 }
 
@@ -35,14 +27,11 @@ extension ControllerManager {
     /// Background deletion: dependents of a deleted owner that have no other live owner go too.
     func collectDependents(ofDeleted owner: JSONValue) {
         guard let uid = owner.uid else { return }
-        let (dependents, orphaned) = index.withLock { index -> ([ObjectRef], [ObjectRef]) in
-            let dependents = index.liveDependents(of: uid)
-            let orphaned = dependents.filter { ref in
+        let orphaned = api.store.withOwnerIndex { index in
+            (index.dependents[uid] ?? []).filter { ref in
                 (index.owners[ref] ?? []).allSatisfy { index.byUID[$0] == nil }
             }
-            return (dependents, orphaned)
         }
-        _ = dependents
         for ref in orphaned { api.internalDelete(ref.resource, ref.key) }
     }
 
@@ -56,7 +45,7 @@ extension ControllerManager {
         let finalizers = object.finalizers
         guard let uid = object.uid else { return }
         if finalizers.contains("orphan") {
-            for ref in index.withLock({ $0.liveDependents(of: uid) }) {
+            for ref in api.store.dependents(of: uid) {
                 api.internalUpdate(ref.resource, ref.key) { dependent in
                     dependent.ownerReferences = dependent.ownerReferences.filter { $0.uid != uid }
                 }
@@ -64,7 +53,7 @@ extension ControllerManager {
             api.internalUpdate(resource, key) { $0.finalizers = $0.finalizers.filter { $0 != "orphan" } }
         }
         if finalizers.contains("foregroundDeletion") {
-            let dependents = index.withLock { $0.liveDependents(of: uid) }.filter { api.store.get($0.resource, $0.key) != nil }
+            let dependents = api.store.dependents(of: uid)
             if dependents.isEmpty {
                 api.internalUpdate(resource, key) { $0.finalizers = $0.finalizers.filter { $0 != "foregroundDeletion" } }
                 setTimed(resource, key, false)

@@ -55,6 +55,7 @@ final class ObjectStore: Sendable {
         var historyStart = 0
         var watchers: [Int: Watcher] = [:]
         var nextWatcherID = 0
+        var owners = OwnerIndex()
     }
 
     /// How many events watches can resume from.
@@ -71,6 +72,9 @@ final class ObjectStore: Sendable {
             state.withLock { state in
                 state.revision = max(restored.revision, 1)
                 state.buckets = restored.buckets
+                for (resource, bucket) in restored.buckets {
+                    for (key, object) in bucket { state.owners.update(ObjectRef(resource: resource, key: key), old: nil, new: object) }
+                }
             }
         }
     }
@@ -91,6 +95,21 @@ final class ObjectStore: Sendable {
             let keys = bucket.keys.filter { namespace == nil || $0.namespace == namespace }.sorted()
             return (keys.compactMap { bucket[$0] }, state.revision)
         }
+    }
+
+    /// Reads the ownership index, consistent with the stored objects.
+    func withOwnerIndex<T>(_ body: (OwnerIndex) -> T) -> T {
+        state.withLock { body($0.owners) }
+    }
+
+    /// The objects whose `ownerReferences` name `uid`, sorted.
+    func dependents(of uid: String) -> [ObjectRef] {
+        state.withLock { Array($0.owners.dependents[uid] ?? []) }.sorted { $0.key < $1.key }
+    }
+
+    /// Where the object with `uid` is, if it exists.
+    func ref(forUID uid: String) -> ObjectRef? {
+        state.withLock { $0.owners.byUID[uid] }
     }
 
     /// Every resource that has at least one object in `namespace`.
@@ -125,6 +144,7 @@ final class ObjectStore: Sendable {
                 state.revision += 1
                 object.resourceVersion = String(state.revision)
                 state.buckets[resource, default: [:]][key] = object
+                state.owners.update(ObjectRef(resource: resource, key: key), old: current, new: object)
                 let event = StoreEvent(
                     revision: state.revision, kind: current == nil ? .added : .modified, resource: resource,
                     object: object, previous: current)
@@ -135,6 +155,7 @@ final class ObjectStore: Sendable {
                 if dryRun { return current }
                 state.revision += 1
                 state.buckets[resource]?[key] = nil
+                state.owners.update(ObjectRef(resource: resource, key: key), old: current, new: nil)
                 var deleted = current
                 deleted.resourceVersion = String(state.revision)
                 let event = StoreEvent(revision: state.revision, kind: .deleted, resource: resource, object: deleted, previous: current)
@@ -226,6 +247,9 @@ final class ObjectStore: Sendable {
         continuation.onTermination = { _ in cancel() }
         return (stream, cancel, initialCount, startRevision)
     }
+
+    /// How many watches are open (the cluster's own controllers hold one).
+    var watcherCount: Int { state.withLock { $0.watchers.count } }
 
     /// Ends every watch (the server is stopping).
     func finishWatches() {

@@ -85,8 +85,9 @@ final class StoreLog: Sendable {
 
     /// Appends one write.
     func append(_ event: StoreEvent, key: ObjectKey) throws {
-        let text = Self.line(
-            resource: event.resource, revision: event.revision, object: event.kind == .deleted ? nil : event.object, key: key)
+        // Not `nil` in a conditional expression: JSONValue is nil-literal expressible and would take it as `.null`.
+        let object: JSONValue? = event.kind == .deleted ? Optional.none : Optional.some(event.object)
+        let text = Self.line(resource: event.resource, revision: event.revision, object: object, key: key)
         try descriptor.withLock { fd in
             guard fd >= 0 else { return }
             var bytes = Array(text.utf8)

@@ -29,7 +29,7 @@ extension ControllerManager {
     /// Objects of `resource` whose controller is `owner`.
     func owned(_ resource: GroupResource, by owner: JSONValue) -> [JSONValue] {
         guard let uid = owner.uid else { return [] }
-        let refs = index.withLock { $0.liveDependents(of: uid) }.filter { $0.resource == resource }
+        let refs = api.store.dependents(of: uid).filter { $0.resource == resource }
         return refs.compactMap { api.store.get($0.resource, $0.key) }.sorted { ($0.name ?? "") < ($1.name ?? "") }
     }
 
