@@ -25,6 +25,14 @@ extension ClusterAPI {
                 ], resource: nodes)
         }
         refreshCustomResources()
+        // Cluster IPs continue after the highest one handed out before a restart.
+        let services = store.list(GroupResource(group: "", resource: "services"), namespace: nil).items
+        let highest = services.compactMap { service -> UInt32? in
+            let octets = (service[path: ["spec", "clusterIP"]]?.stringValue ?? "").split(separator: ".").compactMap { UInt32($0) }
+            guard octets.count == 4, octets[0] == 10, octets[1] == 96, octets[3] >= 1 else { return nil }
+            return octets[2] * 250 + octets[3] - 1
+        }.max()
+        if let highest { reserveClusterIPs(through: highest) }
     }
 
     /// A built-in resource type by group and kind.

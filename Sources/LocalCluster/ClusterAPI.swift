@@ -148,6 +148,11 @@ final class ClusterAPI: Sendable {
         return copy
     }
 
+    /// Makes the next cluster IP come after `number`.
+    func reserveClusterIPs(through number: UInt32) {
+        serviceIPs.withLock { $0 = max($0, number) }
+    }
+
     /// The next service cluster IP, from 10.96.0.0/12.
     func allocateClusterIP() -> String {
         let number = serviceIPs.withLock { counter -> UInt32 in

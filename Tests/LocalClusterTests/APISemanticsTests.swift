@@ -168,7 +168,7 @@ import TestSupport
         _ = await fixture.request("POST", Self.configMaps, body: dependent)
         let options: JSONValue = ["kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": .string(policy)]
         _ = await fixture.request("DELETE", Self.configMaps + "/owner", body: options)
-        try await waitUntil(timeout: .seconds(10), "owner and dependent deleted with \(policy)") {
+        try await waitUntil(timeout: .seconds(30), "owner and dependent deleted with \(policy)") {
             let owner = await fixture.request("GET", Self.configMaps + "/owner").status
             let dependent = await fixture.request("GET", Self.configMaps + "/dependent").status
             return owner == 404 && dependent == 404
@@ -198,7 +198,7 @@ import TestSupport
         #expect(terminating[path: ["status", "phase"]] == "Terminating")
         let (refused, _) = await fixture.request("POST", "/api/v1/namespaces/doomed/configmaps", body: Self.configMap("late"))
         #expect(refused == 403 || refused == 404)
-        try await waitUntil(timeout: .seconds(15), "namespace and contents gone") {
+        try await waitUntil(timeout: .seconds(30), "namespace and contents gone") {
             await fixture.request("GET", "/api/v1/namespaces/doomed").status == 404
         }
         #expect(await fixture.request("GET", "/api/v1/namespaces/doomed/configmaps/a").status == 404)

@@ -78,10 +78,12 @@ import TestSupport
             (deployment[path: ["status", "conditions"]]?.arrayValue ?? []).contains { $0["type"] == "Progressing" && $0["reason"] == "ProgressDeadlineExceeded" && $0["status"] == "False" }
         }
         #expect(failed.hasCondition("Available", status: "False"))
-        let pods = fixture.cluster.store.list(GroupResource(group: "", resource: "pods"), namespace: "default").items
-        let statuses = pods.flatMap { $0[path: ["status", "containerStatuses"]]?.arrayValue ?? [] }
-        #expect(statuses.contains { ($0["restartCount"]?.intValue ?? 0) >= 1 })
-        #expect(statuses.contains { $0[path: ["lastState", "terminated", "exitCode"]] == 3 })
+        var statuses: [JSONValue] = []
+        try await waitUntil(timeout: .seconds(30), "the container restarted after exiting 3") {
+            let pods = fixture.cluster.store.list(GroupResource(group: "", resource: "pods"), namespace: "default").items
+            statuses = pods.flatMap { $0[path: ["status", "containerStatuses"]]?.arrayValue ?? [] }
+            return statuses.contains { ($0["restartCount"]?.intValue ?? 0) >= 1 && $0[path: ["lastState", "terminated", "exitCode"]] == 3 }
+        }
         let logs = try await fixture.kubectl("logs", "deployment/crash")
         #expect(logs.output.contains("starting"))
     }
@@ -105,7 +107,7 @@ import TestSupport
         _ = await fixture.request("POST", Self.jobs, body: Self.job("slow", command: ["sleep", "300"], extra: ["activeDeadlineSeconds": 1]))
         let job = try await fixture.waitFor(Self.jobs + "/slow", "deadline exceeded") { $0.hasCondition("Failed") }
         #expect((job[path: ["status", "conditions"]]?.arrayValue ?? []).contains { $0["reason"] == "DeadlineExceeded" })
-        try await waitUntil(timeout: .seconds(10), "the job's pod is gone") {
+        try await waitUntil(timeout: .seconds(30), "the job's pod is gone") {
             fixture.cluster.store.list(GroupResource(group: "", resource: "pods"), namespace: "default").items.isEmpty
         }
     }
@@ -115,7 +117,7 @@ import TestSupport
         defer { Task { await fixture.stop() } }
         _ = await fixture.request("POST", Self.jobs, body: Self.job("short", extra: ["ttlSecondsAfterFinished": 1]))
         _ = try await fixture.waitFor(Self.jobs + "/short", "job complete") { $0.hasCondition("Complete") }
-        try await waitUntil(timeout: .seconds(10), "job and pods deleted") {
+        try await waitUntil(timeout: .seconds(30), "job and pods deleted") {
             let job = await fixture.request("GET", Self.jobs + "/short").status
             let pods = fixture.cluster.store.list(GroupResource(group: "", resource: "pods"), namespace: "default").items
             return job == 404 && pods.isEmpty
@@ -166,13 +168,13 @@ import TestSupport
         #expect(running[path: ["status", "phase"]] == "Running")
         let directory = fixture.cluster.directory.appendingPathComponent("pods/default_mixed_\(running.uid ?? "")/worker")
         var pid: Int32 = 0
-        try await waitUntil(timeout: .seconds(10), "the worker wrote its pid") {
+        try await waitUntil(timeout: .seconds(30), "the worker wrote its pid") {
             pid = Int32((try? String(contentsOf: directory.appendingPathComponent("pid"), encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
             return pid > 0
         }
         #expect(kill(pid, 0) == 0)
         _ = await fixture.request("DELETE", "/api/v1/namespaces/default/pods/mixed")
-        try await waitUntil(timeout: .seconds(10), "the worker process is gone") { kill(pid, 0) != 0 }
+        try await waitUntil(timeout: .seconds(30), "the worker process is gone") { kill(pid, 0) != 0 }
     }
 
     @Test func claimsBindLoadBalancersGetAddressesAndSetsBecomeReady() async throws {

@@ -126,7 +126,7 @@ import TestSupport
         #expect(missing.exitCode != 0)
         #expect(missing.errorOutput.contains("NotFound") || missing.errorOutput.contains("not found"))
         // The ReplicaSet and its pods follow by garbage collection.
-        try await waitUntil(timeout: .seconds(15), "replica sets and pods collected") {
+        try await waitUntil(timeout: .seconds(30), "replica sets and pods collected") {
             let sets = try await fixture.kubectl("get", "replicasets,pods", "-o", "name").trimmedOutput
             return sets.isEmpty
         }
@@ -199,7 +199,7 @@ import TestSupport
         #expect(widget.generation == 1)
         #expect(try await fixture.kubectl("api-resources", "--api-group=example.com").output.contains("widgets"))
         try await fixture.kubectl("delete", "crd", "widgets.example.com")
-        try await waitUntil(timeout: .seconds(10), "the kind is no longer served") {
+        try await waitUntil(timeout: .seconds(30), "the kind is no longer served") {
             let result = try await fixture.kubectl("get", "widgets.example.com", check: false)
             return result.exitCode != 0
         }
@@ -251,5 +251,60 @@ import TestSupport
         #expect(set[path: ["status", "replicas"]] == 2)
         let jobs = try await fixture.getJSON("jobs")
         #expect(jobs["items"]?.arrayValue?.first?.name?.hasPrefix("schema-upgrade-") == true)
+    }
+
+    @Test func manifestsShapedLikeTheHelmHooksSampleApply() async throws {
+        let fixture = try await ClusterFixture(runPods: true)
+        defer { Task { await fixture.stop() } }
+        let manifests = """
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              name: create-schema
+              annotations:
+                helm.sh/hook: pre-install
+                helm.sh/hook-weight: "-2"
+                helm.sh/hook-delete-policy: before-hook-creation
+            spec:
+              template:
+                spec:
+                  restartPolicy: Never
+                  containers:
+                  - {name: schema, image: postgres:16, command: [sh, -c, "echo schema created"]}
+            ---
+            apiVersion: apps/v1
+            kind: ReplicaSet
+            metadata:
+              name: frontend
+            spec:
+              replicas: 1
+              selector: {matchLabels: {tier: frontend}}
+              template:
+                metadata: {labels: {tier: frontend}}
+                spec:
+                  containers: [{name: main, image: nginx:latest}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: frontend
+              annotations: {helm.sh/hook-weight: "2"}
+            spec:
+              type: LoadBalancer
+              selector: {tier: frontend}
+              ports: [{port: 80}]
+            """
+        let applied = try await fixture.kubectl("apply", "-f", "-", input: manifests)
+        #expect(applied.output.contains("job.batch/create-schema created"))
+        try await fixture.kubectl("wait", "--for=condition=complete", "job/create-schema", "--timeout=30s")
+        #expect(try await fixture.kubectl("logs", "job/create-schema").output == "schema created\n")
+        let set = try await fixture.waitFor("/apis/apps/v1/namespaces/default/replicasets/frontend", "replica set ready") {
+            $0[path: ["status", "readyReplicas"]] == 1
+        }
+        #expect(set.annotations["kubectl.kubernetes.io/last-applied-configuration"] != nil)
+        let service = try await fixture.waitFor("/api/v1/namespaces/default/services/frontend", "load balancer address") {
+            $0[path: ["status", "loadBalancer", "ingress"]] != nil
+        }
+        #expect(service.annotations["helm.sh/hook-weight"] == "2")
     }
 }

@@ -15,6 +15,8 @@ import TestSupport
         _ = await first.request("POST", "/api/v1/namespaces", body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "kept"]])
         let (_, created) = await first.request("POST", "/api/v1/namespaces/kept/configmaps", body: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "a"], "data": ["k": "v"]])
         _ = await first.request("POST", "/api/v1/namespaces/kept/configmaps", body: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "b"]])
+        let service: JSONValue = ["apiVersion": "v1", "kind": "Service", "metadata": ["name": "one"], "spec": ["ports": [["port": 80]]]]
+        let (_, firstService) = await first.request("POST", "/api/v1/namespaces/kept/services", body: service)
         _ = await first.request("DELETE", "/api/v1/namespaces/kept/configmaps/b")
         let revision = first.cluster.store.revision
         let ca = first.cluster.caCertificatePEM
@@ -33,6 +35,12 @@ import TestSupport
         // kubectl still trusts it with the kubeconfig written the first time.
         let listed = try await second.kubectl("get", "configmaps", "-n", "kept", "-o", "name")
         #expect(listed.trimmedOutput == "configmap/a")
+        // Cluster IPs are not handed out twice.
+        var secondService = service
+        secondService[path: ["metadata", "name"]] = "two"
+        let (_, another) = await second.request("POST", "/api/v1/namespaces/kept/services", body: secondService)
+        #expect(another[path: ["spec", "clusterIP"]] != nil)
+        #expect(another[path: ["spec", "clusterIP"]] != firstService[path: ["spec", "clusterIP"]])
         // New writes continue the revision sequence.
         let (_, later) = await second.request("POST", "/api/v1/namespaces/kept/configmaps", body: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "c"]])
         #expect(Int64(later.resourceVersion ?? "") ?? 0 > revision)
@@ -70,7 +78,7 @@ import TestSupport
         _ = await fixture.request("POST", Self.configMaps, body: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "watched"]])
         let watchersBefore = fixture.cluster.store.watcherCount
         async let waiter = fixture.kubectl("wait", "--for=delete", "configmap/watched", "--timeout=30s", check: false)
-        try await waitUntil(timeout: .seconds(20), "kubectl's watch is registered") {
+        try await waitUntil(timeout: .seconds(30), "kubectl's watch is registered") {
             fixture.cluster.store.watcherCount > watchersBefore
         }
         _ = await fixture.request("DELETE", Self.configMaps + "/watched")
