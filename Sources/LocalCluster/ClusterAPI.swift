@@ -128,7 +128,11 @@ final class ClusterAPI: Sendable {
             guard let object = store.get(resource.groupResource, key) else {
                 throw APIStatus.notFound(resource.groupResource, name: name)
             }
-            return .json(present(object, resource: resource))
+            let presented = present(object, resource: resource)
+            if path.subresource == nil, let table = TableFormat(accept: request.accept, includeObject: request.query["includeObject"]) {
+                return .json(table.table(for: [presented], resource: resource, metadata: ["resourceVersion": .string(presented.resourceVersion ?? "")]))
+            }
+            return .json(presented)
         case ("PUT", let subresource):
             return try update(request, resource: resource, key: key, subresource: subresource)
         case ("PATCH", let subresource):

@@ -33,8 +33,10 @@ extension KindRules {
             setIfMissing(&object, ["spec", "replicas"], 1)
             setIfMissing(&object, ["spec", "revisionHistoryLimit"], 10)
             setIfMissing(&object, ["spec", "progressDeadlineSeconds"], 600)
-            if object[path: ["spec", "strategy"]] == nil {
-                object[path: ["spec", "strategy"]] = ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": "25%", "maxSurge": "25%"]]
+            setIfMissing(&object, ["spec", "strategy", "type"], "RollingUpdate")
+            if object[path: ["spec", "strategy", "type"]] == "RollingUpdate" {
+                setIfMissing(&object, ["spec", "strategy", "rollingUpdate", "maxUnavailable"], "25%")
+                setIfMissing(&object, ["spec", "strategy", "rollingUpdate", "maxSurge"], "25%")
             }
             defaultTemplate(&object, ["spec", "template"])
         case ("apps", "ReplicaSet"):
@@ -44,14 +46,17 @@ extension KindRules {
             setIfMissing(&object, ["spec", "replicas"], 1)
             setIfMissing(&object, ["spec", "podManagementPolicy"], "OrderedReady")
             setIfMissing(&object, ["spec", "revisionHistoryLimit"], 10)
-            if object[path: ["spec", "updateStrategy"]] == nil {
-                object[path: ["spec", "updateStrategy"]] = ["type": "RollingUpdate", "rollingUpdate": ["partition": 0]]
+            setIfMissing(&object, ["spec", "updateStrategy", "type"], "RollingUpdate")
+            if object[path: ["spec", "updateStrategy", "type"]] == "RollingUpdate" {
+                setIfMissing(&object, ["spec", "updateStrategy", "rollingUpdate", "partition"], 0)
             }
             defaultTemplate(&object, ["spec", "template"])
         case ("apps", "DaemonSet"):
             setIfMissing(&object, ["spec", "revisionHistoryLimit"], 10)
-            if object[path: ["spec", "updateStrategy"]] == nil {
-                object[path: ["spec", "updateStrategy"]] = ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": 1, "maxSurge": 0]]
+            setIfMissing(&object, ["spec", "updateStrategy", "type"], "RollingUpdate")
+            if object[path: ["spec", "updateStrategy", "type"]] == "RollingUpdate" {
+                setIfMissing(&object, ["spec", "updateStrategy", "rollingUpdate", "maxUnavailable"], 1)
+                setIfMissing(&object, ["spec", "updateStrategy", "rollingUpdate", "maxSurge"], 0)
             }
             defaultTemplate(&object, ["spec", "template"])
         case ("batch", "Job"):

@@ -7,7 +7,8 @@ import Synchronization
 final class PodRun: Sendable {
     enum Phase: Sendable, Equatable {
         case notStarted
-        case running(startedAt: String)
+        /// `readyAt`: when the container counts as ready (a process must stay up ``PodRun/readinessDelay``).
+        case running(startedAt: String, readyAt: ContinuousClock.Instant)
         case waiting(reason: String, message: String)
         case terminated(exitCode: Int32, startedAt: String, finishedAt: String)
     }
@@ -33,6 +34,10 @@ final class PodRun: Sendable {
             startTime = Timestamps.now()
         }
     }
+
+    /// How long a container's process must stay up before it counts as ready: a process that
+    /// keeps exiting at once is never ready, as a crash-looping container in a real cluster.
+    static let readinessDelay = Duration.milliseconds(750)
 
     let key: ObjectKey
     let uid: String
@@ -92,7 +97,7 @@ final class PodRun: Sendable {
         let started = Timestamps.now()
         let command = spec["command"]?.arrayValue ?? []
         if command.isEmpty {
-            state.withLock { $0.containers[index].phase = .running(startedAt: started) }
+            state.withLock { $0.containers[index].phase = .running(startedAt: started, readyAt: .now) }
             return
         }
         let logKey = PodLogStore.Key(namespace: key.namespace, pod: key.name, uid: uid, container: name)
@@ -113,7 +118,11 @@ final class PodRun: Sendable {
                 })
             state.withLock { state in
                 state.containers[index].process = process
-                state.containers[index].phase = .running(startedAt: started)
+                state.containers[index].phase = .running(startedAt: started, readyAt: .now + Self.readinessDelay)
+            }
+            Task { [weak kubelet, key] in
+                try? await Task.sleep(for: Self.readinessDelay)
+                kubelet?.notify(key)
             }
         } catch {
             logs.append(logKey, Array("\(error)\n".utf8))
@@ -190,9 +199,9 @@ final class PodRun: Sendable {
             case .notStarted:
                 state = ["waiting": ["reason": container.isInit || initDone ? "ContainerCreating" : "PodInitializing"]]
                 allTerminated = allTerminated && container.isInit
-            case .running(let startedAt):
+            case .running(let startedAt, let readyAt):
                 state = ["running": ["startedAt": .string(startedAt)]]
-                ready = !container.isInit
+                ready = !container.isInit && ContinuousClock.now >= readyAt
                 if !container.isInit { allTerminated = false }
             case .waiting(let reason, let message):
                 state = ["waiting": ["reason": .string(reason), "message": .string(message)]]

@@ -84,6 +84,12 @@ import TestSupport
         #expect(live.generation == 2)
         let service = try await fixture.getJSON("service", "web")
         #expect(service[path: ["spec", "clusterIP"]]?.stringValue?.hasPrefix("10.96.") == true)
+        #expect(live[path: ["spec", "strategy", "type"]] == "RollingUpdate", "defaulted as a real server does")
+        // Server-side printing, for one object as for a list.
+        let table = try await fixture.kubectl("get", "deployment", "web").output
+        #expect(table.hasPrefix("NAME   READY   UP-TO-DATE   AVAILABLE   AGE"))
+        let services = try await fixture.kubectl("get", "services").output
+        #expect(services.contains("CLUSTER-IP"))
     }
 
     @Test func serverSideApplyConflictsBetweenManagersUntilForced() async throws {
