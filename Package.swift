@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "GitSource", targets: ["GitSource"]),
         .library(name: "LocalCluster", targets: ["LocalCluster"]),
         .library(name: "KubeModel", targets: ["KubeModel"]),
+        .library(name: "KubeClient", targets: ["KubeClient"]),
+        .library(name: "Manifests", targets: ["Manifests"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,6 +38,24 @@ let package = Package(
         ),
         .target(
             name: "KubeModel",
+            swiftSettings: swift6
+        ),
+        .target(
+            name: "Manifests",
+            dependencies: [
+                "KubeModel",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swift6
+        ),
+        .target(
+            name: "KubeClient",
+            dependencies: [
+                "KubeModel",
+                "CLibCurl",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swift6
         ),
         .target(
@@ -107,6 +127,16 @@ let package = Package(
         .testTarget(
             name: "LocalClusterTests",
             dependencies: ["LocalCluster", "KubeModel", "TestSupport"],
+            swiftSettings: swift6
+        ),
+        .testTarget(
+            name: "ManifestsTests",
+            dependencies: ["Manifests", "KubeModel", "TestSupport"],
+            swiftSettings: swift6
+        ),
+        .testTarget(
+            name: "KubeClientTests",
+            dependencies: ["KubeClient", "LocalCluster", "KubeModel", "TestSupport"],
             swiftSettings: swift6
         ),
         .testTarget(

@@ -26,6 +26,16 @@ static inline CURLcode sluice_curl_getinfo_string(CURL *h, CURLINFO i, char **v)
 static inline CURLcode sluice_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLMcode sluice_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
 
+static inline CURLcode sluice_curl_setopt_blob(CURL *h, CURLoption o, const void *data, size_t length) {
+    struct curl_blob blob;
+    blob.data = (void *)data;
+    blob.len = length;
+    blob.flags = CURL_BLOB_COPY;
+    return curl_easy_setopt(h, o, &blob);
+}
+static inline CURLMcode sluice_curl_multi_setopt_pointer(CURLM *m, CURLMoption o, void *v) { return curl_multi_setopt(m, o, v); }
+static inline long sluice_curlpipe_multiplex(void) { return (long)CURLPIPE_MULTIPLEX; }
+
 static inline long sluice_curlauth_basic(void) { return (long)CURLAUTH_BASIC; }
 static inline long sluice_curlauth_bearer(void) { return (long)CURLAUTH_BEARER; }
 static inline long sluice_curl_global_init(void) { return (long)curl_global_init(CURL_GLOBAL_DEFAULT); }

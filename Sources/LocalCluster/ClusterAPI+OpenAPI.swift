@@ -64,8 +64,6 @@ extension ClusterAPI {
     }
 
     static func hash(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        return String(hash, radix: 16, uppercase: true)
+        String(StableHash.fnv1a(text), radix: 16, uppercase: true)
     }
 }

@@ -72,6 +72,8 @@ final class ObjectStore: Sendable {
             state.withLock { state in
                 state.revision = max(restored.revision, 1)
                 state.buckets = restored.buckets
+                state.history = Array(restored.events.suffix(Self.historyLimit))
+                state.historyStart = 0
                 for (resource, bucket) in restored.buckets {
                     for (key, object) in bucket { state.owners.update(ObjectRef(resource: resource, key: key), old: nil, new: object) }
                 }

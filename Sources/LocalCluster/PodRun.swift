@@ -226,8 +226,7 @@ final class PodRun: Sendable {
     }
 
     static func podIP(_ uid: String) -> String {
-        var hash: UInt32 = 2_166_136_261
-        for byte in uid.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        let hash = StableHash.fnv1a(uid)
         return "10.244.\((hash >> 8) % 250).\(hash % 250 + 2)"
     }
 

@@ -12,6 +12,8 @@ final class StoreLog: Sendable {
     struct Restored {
         var revision: Int64
         var buckets: [GroupResource: [ObjectKey: JSONValue]]
+        /// The writes since the last compaction, as events, so that watches can resume across a restart.
+        var events: [StoreEvent] = []
     }
 
     private let path: String
@@ -25,29 +27,47 @@ final class StoreLog: Sendable {
     func load() throws -> Restored {
         var restored = Restored(revision: 1, buckets: [:])
         if let data = FileManager.default.contents(atPath: path) {
-            var lineNumber = 0
+            var compacted = false
             for line in data.split(separator: UInt8(ascii: "\n")) {
-                lineNumber += 1
                 // A torn last line (the process was killed mid-write) is dropped.
                 guard let entry = try? JSONValue.parse(line) else { continue }
-                apply(entry, to: &restored)
+                if entry["compacted"] == true {
+                    compacted = true
+                    restored.events.removeAll()
+                    continue
+                }
+                apply(entry, to: &restored, recordEvents: compacted)
             }
+            if !compacted { restored.events.removeAll() }
         }
         try compact(restored)
         return restored
     }
 
-    private func apply(_ entry: JSONValue, to restored: inout Restored) {
+    private func apply(_ entry: JSONValue, to restored: inout Restored, recordEvents: Bool) {
         guard let resourceText = entry["r"]?.stringValue, let revision = entry["v"]?.intValue else { return }
         let parts = resourceText.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return }
+        guard parts.count == 2, !(parts[0].isEmpty && parts[1].isEmpty) else {
+            restored.revision = max(restored.revision, revision)
+            return
+        }
         let resource = GroupResource(group: String(parts[0]), resource: String(parts[1]))
         restored.revision = max(restored.revision, revision)
         if let object = entry["o"] {
             let key = ObjectKey(namespace: object.namespace ?? "", name: object.name ?? "")
+            let previous = restored.buckets[resource]?[key]
             restored.buckets[resource, default: [:]][key] = object
+            if recordEvents {
+                restored.events.append(StoreEvent(revision: revision, kind: previous == nil ? .added : .modified, resource: resource, object: object, previous: previous))
+            }
         } else if let namespace = entry["ns"]?.stringValue, let name = entry["n"]?.stringValue {
-            restored.buckets[resource]?[ObjectKey(namespace: namespace, name: name)] = nil
+            let key = ObjectKey(namespace: namespace, name: name)
+            if let previous = restored.buckets[resource]?[key], recordEvents {
+                var deleted = previous
+                deleted.resourceVersion = String(revision)
+                restored.events.append(StoreEvent(revision: revision, kind: .deleted, resource: resource, object: deleted, previous: previous))
+            }
+            restored.buckets[resource]?[key] = nil
         }
     }
 
@@ -63,6 +83,8 @@ final class StoreLog: Sendable {
                 text += Self.line(resource: resource, revision: revision, object: object, key: key)
             }
         }
+        // Lines after this marker are writes made since; the next start replays them as watch history.
+        text += JSONValue.object(["r": "/", "v": .int(restored.revision), "compacted": true]).serialized() + "\n"
         try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
         if rename(temporary, path) != 0 {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])

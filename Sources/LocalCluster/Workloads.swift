@@ -9,11 +9,7 @@ extension ControllerManager {
 
     /// A short stable hash of a pod template, as `pod-template-hash`.
     static func templateHash(_ template: JSONValue?) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in (template ?? .null).serialized().utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
+        var hash = StableHash.fnv1a((template ?? .null).serialized())
         var text = ""
         for _ in 0..<10 {
             text.append(alphabet[Int(hash % UInt64(alphabet.count))])

@@ -10,10 +10,10 @@ final class ClusterFixture: Sendable {
     let directory: TemporaryDirectory
 
     /// Starts a cluster; `dataDirectory` keeps its state (for restart tests), otherwise a temporary one is used.
-    init(runPods: Bool = false, dataDirectory: URL? = nil) async throws {
+    init(runPods: Bool = false, dataDirectory: URL? = nil, port: Int = 0) async throws {
         directory = try TemporaryDirectory(label: "cluster")
         let data = dataDirectory ?? directory.appending("data")
-        cluster = try LocalCluster(options: LocalClusterOptions(host: "127.0.0.1", port: 0, dataDirectory: data, runPods: runPods))
+        cluster = try LocalCluster(options: LocalClusterOptions(host: "127.0.0.1", port: port, dataDirectory: data, runPods: runPods))
         try await cluster.start()
     }
 

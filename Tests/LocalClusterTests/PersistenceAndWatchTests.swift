@@ -87,6 +87,23 @@ import TestSupport
         #expect(result.output.contains("configmap/watched condition met"))
     }
 
+    @Test func aWatchResumesAcrossARestartFromTheWritesSinceTheLastStart() async throws {
+        let data = try TemporaryDirectory(label: "history")
+        let first = try await ClusterFixture(dataDirectory: data.url)
+        let (_, created) = await first.request("POST", Self.configMaps, body: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "a"]])
+        _ = await first.request("DELETE", Self.configMaps + "/a")
+        await first.stop()
+        let second = try await ClusterFixture(dataDirectory: data.url)
+        defer { Task { await second.stop() } }
+        let (events, cancel, _, _) = try second.cluster.store.watch(
+            GroupResource(group: "", resource: "configmaps"), namespace: "default", start: .after(Int64(created.resourceVersion ?? "") ?? 0))
+        defer { cancel() }
+        var iterator = events.makeAsyncIterator()
+        let deleted = await iterator.next()
+        #expect(deleted?.kind == .deleted)
+        #expect(deleted?.object.name == "a")
+    }
+
     @Test func anExpiredResourceVersionIsGone() async throws {
         let fixture = try await ClusterFixture()
         defer { Task { await fixture.stop() } }

@@ -1,0 +1,163 @@
+import Foundation
+import KubeModel
+import Logging
+
+/// Sends requests to one API server: authentication, the client-side rate limit, retries with
+/// back-off, cancellation. Above it, ``KubeClient`` speaks Kubernetes; below it, libcurl.
+final class APITransport: Sendable {
+    let server: String
+    let settings: TransportSettings
+    let limiter: RateLimiter
+    let authenticate: @Sendable () async throws -> ClusterConnection.RequestAuthentication
+    let rejected: @Sendable (ClusterConnection.RequestAuthentication) -> Bool
+    let userAgent: String
+    let maximumAttempts: Int
+
+    init(
+        server: String, settings: TransportSettings, limiter: RateLimiter, userAgent: String, maximumAttempts: Int = 5,
+        authenticate: @escaping @Sendable () async throws -> ClusterConnection.RequestAuthentication,
+        rejected: @escaping @Sendable (ClusterConnection.RequestAuthentication) -> Bool = { _ in false }
+    ) {
+        self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
+        self.settings = settings
+        self.limiter = limiter
+        self.userAgent = userAgent
+        self.maximumAttempts = maximumAttempts
+        self.authenticate = authenticate
+        self.rejected = rejected
+    }
+
+    /// The request as sent: full URL, user agent, credentials; and the TLS settings with the
+    /// client certificate of the moment.
+    private func prepare(_ request: HTTPRequest) async throws(KubeClientError) -> (HTTPRequest, TransportSettings, ClusterConnection.RequestAuthentication) {
+        var request = request
+        request.url = server + request.url
+        request.headers.append(("User-Agent", userAgent))
+        let authentication: ClusterConnection.RequestAuthentication
+        do {
+            authentication = try await authenticate()
+        } catch {
+            throw KubeClientError(.configuration, "cannot obtain credentials for \(server): \(error)")
+        }
+        if let value = authentication.authorization { request.headers.append(("Authorization", value)) }
+        var settings = settings
+        if let certificate = authentication.clientCertificatePEM, let key = authentication.clientKeyPEM {
+            settings.clientCertificatePEM = certificate
+            settings.clientKeyPEM = key
+        }
+        return (request, settings, authentication)
+    }
+
+    /// Sends a request and reads the whole response. 429 and 503 are retried for every request
+    /// (the server did not act on it), connection failures only when `idempotent`.
+    func send(_ request: HTTPRequest, idempotent: Bool, object: String) async throws(KubeClientError) -> HTTPResponse {
+        var (prepared, settings, authentication) = try await prepare(request)
+        var reauthenticated = false
+        var attempt = 0
+        var delay = Duration.milliseconds(200)
+        while true {
+            attempt += 1
+            do {
+                try await limiter.acquire()
+            } catch {
+                throw KubeClientError(.cancelled, "\(object): cancelled")
+            }
+            let outcome: Result<HTTPResponse, TransportFailure>
+            do {
+                outcome = .success(try await perform(prepared, settings: settings))
+            } catch let failure as TransportFailure {
+                outcome = .failure(failure)
+            } catch {
+                throw KubeClientError(.cancelled, "\(object): cancelled")
+            }
+            switch outcome {
+            case .success(let response):
+                if response.status == 401 && !reauthenticated && rejected(authentication) {
+                    // A rotated token or an expired exec credential: fetch it again, once.
+                    reauthenticated = true
+                    (prepared, settings, authentication) = try await prepare(request)
+                    continue
+                }
+                if (response.status == 429 || response.status == 503) && attempt < maximumAttempts {
+                    let retryAfter = response.headers["retry-after"].flatMap(Int.init).map { Duration.seconds(min($0, 30)) }
+                    try await pause(retryAfter ?? delay, object: object)
+                    delay = min(delay * 2, .seconds(5))
+                    continue
+                }
+                return response
+            case .failure(let failure):
+                if failure.kind == .cancelled { throw KubeClientError(.cancelled, "\(object): cancelled") }
+                if idempotent && failure.kind == .connect && attempt < maximumAttempts {
+                    try await pause(delay, object: object)
+                    delay = min(delay * 2, .seconds(5))
+                    continue
+                }
+                throw translate(failure, object: object)
+            }
+        }
+    }
+
+    /// Opens a streaming request (watch, followed logs): the status response, then the body's chunks.
+    func stream(_ request: HTTPRequest, object: String) async throws(KubeClientError) -> (HTTPResponse, AsyncThrowingStream<[UInt8], any Error>) {
+        let (prepared, settings, _) = try await prepare(request)
+        do {
+            try await limiter.acquire()
+        } catch {
+            throw KubeClientError(.cancelled, "\(object): cancelled")
+        }
+        let transfer: Transfer
+        do {
+            transfer = try Transfer(request: prepared, settings: settings)
+        } catch {
+            throw translate(error, object: object)
+        }
+        let (chunks, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        continuation.onTermination = { _ in CurlMultiLoop.shared.remove(transfer) }
+        do {
+            let head = try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (status: CheckedContinuation<HTTPResponse, any Error>) in
+                    transfer.start(.stream(status: status, chunks: continuation))
+                }
+            } onCancel: {
+                CurlMultiLoop.shared.remove(transfer)
+            }
+            return (head, chunks)
+        } catch let failure as TransportFailure {
+            throw translate(failure, object: object)
+        } catch {
+            throw KubeClientError(.cancelled, "\(object): cancelled")
+        }
+    }
+
+    private func perform(_ request: HTTPRequest, settings: TransportSettings) async throws -> HTTPResponse {
+        let transfer = try Transfer(request: request, settings: settings)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                transfer.start(.buffered(continuation))
+            }
+        } onCancel: {
+            CurlMultiLoop.shared.remove(transfer)
+        }
+    }
+
+    private func pause(_ duration: Duration, object: String) async throws(KubeClientError) {
+        do {
+            try await Task.sleep(for: duration)
+        } catch {
+            throw KubeClientError(.cancelled, "\(object): cancelled")
+        }
+    }
+
+    private func translate(_ failure: TransportFailure, object: String) -> KubeClientError {
+        switch failure.kind {
+        case .tls:
+            return KubeClientError(
+                .tls,
+                "\(object): TLS with \(server) failed: \(failure.message) (the server's certificate is not trusted by the configured certificate authority, or the client certificate was refused)")
+        case .connect: return KubeClientError(.unreachable, "\(object): cannot reach \(server): \(failure.message)")
+        case .timeout: return KubeClientError(.timeout, "\(object): \(server) did not answer in time: \(failure.message)")
+        case .cancelled: return KubeClientError(.cancelled, "\(object): cancelled")
+        case .other: return KubeClientError(.other, "\(object): \(failure.message)")
+        }
+    }
+}

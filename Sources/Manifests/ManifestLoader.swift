@@ -1,0 +1,91 @@
+import Foundation
+
+/// Loads an application's manifests from a directory or from files read at a commit.
+///
+/// Every `*.yaml`, `*.yml` and `*.json` file under the application path is read, recursively, in
+/// byte order of the path; YAML files may hold several documents, empty documents are skipped, and
+/// `List` objects are flattened into their items. A directory with a `kustomization.yaml` (or
+/// `kustomization.yml`, `Kustomization`) is rendered with Kustomize instead, as a whole. Hidden
+/// files and directories (`.github`, ...) are not read.
+///
+/// Loading is all-or-nothing: when anything is wrong the result is a ``ManifestError`` with every
+/// problem found, each naming its file, document and field. The same files always give the same
+/// objects in the same order.
+///
+/// Loading blocks (file reads, and Kustomize when a kustomization is present): call it from a thread
+/// that may block, not from the cooperative thread pool.
+public enum ManifestLoader {
+    /// Loads from files held in memory, as read from a commit; paths are relative to the application
+    /// path. When a Kustomize directory is among them, the files are written to a temporary
+    /// directory for Kustomize to read, and removed afterwards.
+    public static func load(files: [ManifestFile], options: LoadOptions = LoadOptions()) throws(ManifestError) -> ManifestSet {
+        var session = LoadSession(options: options)
+        var byPath: [String: ManifestFile] = [:]
+        for file in files {
+            guard isSafeRelativePath(file.path) else {
+                session.report(
+                    ManifestError.Problem(.unreadable, file: file.path, message: "the path must be relative and stay inside the application path"))
+                continue
+            }
+            byPath[file.path] = file
+        }
+        var tree: MaterializedTree?
+        defer { tree?.remove() }
+        for unit in SourceLayout.units(paths: Array(byPath.keys)) {
+            switch unit {
+            case .file(let path):
+                if let file = byPath[path] { session.load(file) }
+            case .kustomization(let directory, let file):
+                if tree == nil {
+                    do {
+                        tree = try MaterializedTree(files: Array(byPath.values))
+                    } catch {
+                        session.report(ManifestError.Problem(.kustomizeFailed, file: file, message: error.message))
+                        continue
+                    }
+                }
+                if let tree { session.render(directory: tree.url(for: directory), label: file) }
+            }
+        }
+        return try session.finish()
+    }
+
+    /// Loads from a directory on disk. A path to a single file loads just that file. Symbolic links
+    /// are not followed.
+    public static func load(directory: URL, options: LoadOptions = LoadOptions()) throws(ManifestError) -> ManifestSet {
+        var session = LoadSession(options: options)
+        let root = directory.standardizedFileURL
+        switch FileTree.kind(of: root.path) {
+        case .file:
+            // The file's name is what problems and manifests show.
+            let name = root.lastPathComponent
+            if let bytes = FileTree.read(root.path, name: name, session: &session) {
+                session.load(ManifestFile(path: name, bytes: bytes))
+            }
+            return try session.finish()
+        case .directory:
+            break
+        case .missing, .other:
+            throw ManifestError(ManifestError.Problem(.unreadable, file: root.path, message: "not a directory or a file"))
+        }
+        let walk = FileTree.walk(root: root.path)
+        for problem in walk.problems { session.report(problem) }
+        for unit in SourceLayout.units(paths: walk.paths) {
+            switch unit {
+            case .file(let path):
+                if let bytes = FileTree.read(root.path + "/" + path, name: path, session: &session) {
+                    session.load(ManifestFile(path: path, bytes: bytes))
+                }
+            case .kustomization(let directory, let file):
+                let url = directory.isEmpty ? root : root.appendingPathComponent(directory, isDirectory: true)
+                session.render(directory: url, label: file)
+            }
+        }
+        return try session.finish()
+    }
+
+    /// True for a relative path that cannot leave the directory it is relative to.
+    static func isSafeRelativePath(_ path: String) -> Bool {
+        !path.isEmpty && !path.hasPrefix("/") && !path.split(separator: "/").contains("..") && !path.contains("\0")
+    }
+}

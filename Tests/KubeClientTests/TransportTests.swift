@@ -1,0 +1,111 @@
+import Foundation
+import KubeModel
+import LocalCluster
+import Testing
+import TestSupport
+
+@testable import KubeClient
+
+/// Trust, authentication, retries, cancellation and the rate limiter.
+@Suite struct TransportTests {
+    @Test func anUntrustedServerCertificateIsATLSErrorThatNamesTheServer() async throws {
+        let fixture = try await ClientFixture()
+        defer { Task { await fixture.stop() } }
+        let other = try await ClientFixture()
+        defer { Task { await other.stop() } }
+        let client = ClientFixture.client(for: fixture.cluster, caPEM: other.cluster.caCertificatePEM)
+        do {
+            _ = try await client.serverVersion()
+            Issue.record("an untrusted server was accepted")
+        } catch {
+            #expect(error.code == .tls)
+            #expect(error.message.contains(fixture.cluster.url))
+            #expect(!error.message.contains(fixture.cluster.token))
+        }
+    }
+
+    @Test func aWrongTokenIsUnauthorizedAndNeverPrinted() async throws {
+        let fixture = try await ClientFixture()
+        defer { Task { await fixture.stop() } }
+        let client = ClientFixture.client(for: fixture.cluster, token: "secret-token-value")
+        do {
+            _ = try await client.get(Kinds.configMap, name: "x")
+            Issue.record("a wrong token was accepted")
+        } catch {
+            #expect(error.code == .unauthorized)
+            #expect(!error.message.contains("secret-token-value"))
+        }
+    }
+
+    @Test(arguments: [[429, 429], [503, 429, 503]])
+    func overloadedAnswersAreRetriedAfterRetryAfter(_ statuses: [Int]) async throws {
+        let server = try await ThrottlingServer.start(statuses: statuses, retryAfter: 1)
+        defer { server.stop() }
+        let client = KubeClient(server: server.url, settings: TransportSettings(), defaultNamespace: "default", options: .init(), authenticate: { ClusterConnection.RequestAuthentication() })
+        let version = try await client.serverVersion()
+        #expect(version["gitVersion"] == "v1.36.0-throttling")
+        let requests = try server.requests()
+        #expect(requests.map(\.status) == statuses + [200])
+        for (earlier, later) in zip(requests, requests.dropFirst()) {
+            #expect(later.time - earlier.time >= 0.9, "waited for Retry-After")
+        }
+    }
+
+    @Test func persistentOverloadGivesUpWithATransientError() async throws {
+        let server = try await ThrottlingServer.start(statuses: Array(repeating: 503, count: 10))
+        defer { server.stop() }
+        let client = KubeClient(server: server.url, settings: TransportSettings(), defaultNamespace: "default", options: .init(), authenticate: { ClusterConnection.RequestAuthentication() })
+        do {
+            _ = try await client.serverVersion()
+            Issue.record("a server that keeps failing was reported as answering")
+        } catch {
+            #expect(error.code == .serverError)
+            #expect(error.isTransient)
+            #expect(try server.requests().count == 5)
+        }
+    }
+
+    @Test func cancellingTheTaskCancelsTheTransfer() async throws {
+        let server = try await HangingServer.start()
+        defer { server.stop() }
+        let client = KubeClient(
+            server: "http://\(server.address)", settings: TransportSettings(), defaultNamespace: "default", options: .init(), authenticate: { ClusterConnection.RequestAuthentication() })
+        let request = Task { try await client.serverVersion() }
+        try await server.waitForConnections(1)
+        request.cancel()
+        do {
+            _ = try await request.value
+            Issue.record("a hanging request returned")
+        } catch let error as KubeClientError {
+            #expect(error.code == .cancelled)
+        }
+        try await waitUntil(timeout: .seconds(10), "the connection is closed") { try server.closedConnections() >= 1 }
+    }
+
+    @Test func theRateLimiterAllowsABurstThenPacesRequests() {
+        let start = ContinuousClock.now
+        let limiter = RateLimiter(qps: 10, burst: 3, now: start)
+        #expect(limiter.reserve(now: start) == .zero)
+        #expect(limiter.reserve(now: start) == .zero)
+        #expect(limiter.reserve(now: start) == .zero)
+        let wait = limiter.reserve(now: start)
+        #expect(wait > .milliseconds(90) && wait <= .milliseconds(100))
+        // A second later the bucket has refilled to its burst, no more.
+        let later = start + .seconds(1)
+        for _ in 0..<3 { #expect(limiter.reserve(now: later) == .zero) }
+        #expect(limiter.reserve(now: later) > .zero)
+    }
+
+    @Test func manyConcurrentRequestsShareConnections() async throws {
+        let fixture = try await ClientFixture()
+        defer { Task { await fixture.stop() } }
+        let client = fixture.client
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<200 {
+                group.addTask { _ = try await client.create(configMap("c\(index)")) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await client.list(Kinds.configMap, namespace: "default").items.count == 200)
+    }
+}

@@ -1,0 +1,46 @@
+import KubeModel
+import Manifests
+import Testing
+
+/// Plain YAML scalars mean what they mean to `kubectl` (go-yaml v2, YAML 1.1 flavoured).
+@Suite struct ScalarResolutionTests {
+    static let cases: [(String, JSONValue)] = [
+        ("web", "web"),
+        ("true", true), ("True", true), ("yes", true), ("Yes", true), ("on", true), ("ON", true), ("y", true),
+        ("false", false), ("no", false), ("off", false), ("n", false),
+        ("null", .null), ("~", .null), ("", .null),
+        ("42", 42), ("-7", -7), ("+5", 5), ("0x1F", 31), ("0o17", 15), ("017", 15), ("0b101", 5), ("1_000", 1000),
+        ("09", .double(9)), ("1.5", 1.5), ("1.0", .double(1)), ("1e3", .double(1000)), (".5", 0.5), ("-2.5e-1", -0.25),
+        ("9223372036854775807", .int(Int64.max)), ("-9223372036854775808", .int(Int64.min)),
+        // Timestamps, versions, quantities and sexagesimals stay strings.
+        ("2024-01-31", "2024-01-31"), ("2001-12-14T21:59:43.10Z", "2001-12-14T21:59:43.10Z"), ("1.2.3", "1.2.3"),
+        ("10Mi", "10Mi"), ("12:30", "12:30"), ("0x", "0x"), ("1e", "1e"), ("-", "-"), ("Yes!", "Yes!"), ("NO_PROXY", "NO_PROXY"),
+        ("'true'", "true"), ("\"42\"", "42"), ("!!str 42", "42"), ("!!int \"42\"", 42), ("!!float 1", .double(1)), ("!!bool yes", true),
+        ("!!null ''", .null), ("!custom 7", 7),
+    ]
+
+    @Test(arguments: cases)
+    func plainScalarsResolveAsKubectlReadsThem(_ text: String, _ expected: JSONValue) throws {
+        let documents = try JSONValue.parseYAMLStream("value: \(text)\n")
+        #expect(documents == [["value": expected]])
+    }
+
+    @Test(arguments: [".inf", "-.Inf", ".nan"])
+    func infinitiesAndNaNAreRefusedBecauseJSONCannotHoldThem(_ text: String) {
+        #expect(throws: ManifestError.self) { try JSONValue.parseYAMLStream("value: \(text)\n") }
+    }
+
+    @Test func keysThatLookLikeOtherTypesBecomeTheirJSONText() throws {
+        let documents = try JSONValue.parseYAMLStream("1: a\ntrue: b\n~: c\nyes: d\n'0x1F': e\n")
+        #expect(documents == [["1": "a", "true": "b", "null": "c", "true_": nil, "0x1F": "e"].merging(["true": "d"])])
+    }
+}
+
+extension JSONValue {
+    /// This object with `other`'s members added, `other` winning.
+    fileprivate func merging(_ other: JSONValue) -> JSONValue {
+        var members = objectValue ?? [:]
+        for (key, value) in other.objectValue ?? [:] { members[key] = value }
+        return .object(members.filter { !$0.value.isNull || $0.key == "null" })
+    }
+}
