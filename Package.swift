@@ -97,7 +97,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "SluiceBench",
-            dependencies: ["GitSource", "LocalCluster", "KubeModel", "TestSupport"],
+            dependencies: ["GitSource", "LocalCluster", "KubeModel", "KubeClient", "Manifests", "TestSupport"],
             swiftSettings: swift6
         ),
         .target(
@@ -111,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GitSourceTests",
-            dependencies: ["GitSource", "LocalCluster", "KubeModel", "TestSupport"],
+            dependencies: ["GitSource", "LocalCluster", "KubeModel", "KubeClient", "Manifests", "TestSupport"],
             swiftSettings: swift6
         ),
         .testTarget(

@@ -36,6 +36,8 @@ static inline CURLcode sluice_curl_setopt_blob(CURL *h, CURLoption o, const void
 static inline CURLMcode sluice_curl_multi_setopt_pointer(CURLM *m, CURLMoption o, void *v) { return curl_multi_setopt(m, o, v); }
 static inline long sluice_curlpipe_multiplex(void) { return (long)CURLPIPE_MULTIPLEX; }
 
+static inline CURLcode sluice_curl_getinfo_certinfo(CURL *h, struct curl_certinfo **v) { return curl_easy_getinfo(h, CURLINFO_CERTINFO, v); }
+
 static inline long sluice_curlauth_basic(void) { return (long)CURLAUTH_BASIC; }
 static inline long sluice_curlauth_bearer(void) { return (long)CURLAUTH_BEARER; }
 static inline long sluice_curl_global_init(void) { return (long)curl_global_init(CURL_GLOBAL_DEFAULT); }

@@ -92,9 +92,24 @@ final class APITransport: Sendable {
                     delay = min(delay * 2, .seconds(5))
                     continue
                 }
+                if failure.kind == .tls {
+                    throw translate(failure, object: object, certificate: await presentedCertificate(settings: settings))
+                }
                 throw translate(failure, object: object)
             }
         }
+    }
+
+    /// The subject and issuer of the certificate the server presents, read over a connection
+    /// that does not verify it: what to name when the verified one failed.
+    private func presentedCertificate(settings: TransportSettings) async -> String? {
+        var insecure = settings
+        insecure.insecureSkipVerify = true
+        insecure.caPEM = nil
+        let request = HTTPRequest(method: "GET", url: server + "/version", headers: [("User-Agent", userAgent)], timeout: .seconds(10), captureCertificate: true)
+        guard let response = try? await perform(request, settings: insecure), let subject = response.headers[":certificate-subject"] else { return nil }
+        let issuer = response.headers[":certificate-issuer"] ?? "?"
+        return "subject \(subject), issued by \(issuer)"
     }
 
     /// Opens a streaming request (watch, followed logs): the status response, then the body's chunks.
@@ -148,12 +163,12 @@ final class APITransport: Sendable {
         }
     }
 
-    private func translate(_ failure: TransportFailure, object: String) -> KubeClientError {
+    private func translate(_ failure: TransportFailure, object: String, certificate: String? = nil) -> KubeClientError {
         switch failure.kind {
         case .tls:
-            return KubeClientError(
-                .tls,
-                "\(object): TLS with \(server) failed: \(failure.message) (the server's certificate is not trusted by the configured certificate authority, or the client certificate was refused)")
+            let presented = certificate.map { "the server's certificate (\($0)) is not trusted by the configured certificate authority" }
+                ?? "the server's certificate is not trusted by the configured certificate authority, or the client certificate was refused"
+            return KubeClientError(.tls, "\(object): TLS with \(server) failed: \(failure.message) (\(presented))")
         case .connect: return KubeClientError(.unreachable, "\(object): cannot reach \(server): \(failure.message)")
         case .timeout: return KubeClientError(.timeout, "\(object): \(server) did not answer in time: \(failure.message)")
         case .cancelled: return KubeClientError(.cancelled, "\(object): cancelled")

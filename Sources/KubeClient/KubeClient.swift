@@ -11,7 +11,7 @@ import Logging
 public final class KubeClient: Sendable {
     /// Tuning.
     public struct Options: Sendable {
-        /// Average requests per second (client-go's 5 is a known trap for GitOps tools).
+        /// Average requests per second (client-go's 5 is a known trap for GitOps tools); 0 turns the limit off.
         public var qps: Double = 50
         /// Requests allowed at once above the average.
         public var burst: Int = 100

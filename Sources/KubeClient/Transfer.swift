@@ -20,6 +20,9 @@ struct HTTPRequest: Sendable {
     var body: [UInt8]?
     /// The whole transfer's limit; nil for streams (watches, followed logs).
     var timeout: Duration?
+    /// Record the server certificate's subject and issuer (`:certificate-subject`,
+    /// `:certificate-issuer` in the response headers), to explain a TLS failure.
+    var captureCertificate = false
 }
 
 /// A buffered response.
@@ -54,6 +57,7 @@ final class Transfer: @unchecked Sendable {
     private var headers: [String: String] = [:]
     private var body: [UInt8] = []
     private var streaming = false
+    private var captureCertificate = false
     let url: String
 
     init(request: HTTPRequest, settings: TransportSettings) throws(TransportFailure) {
@@ -86,6 +90,11 @@ final class Transfer: @unchecked Sendable {
             Self.setBlob(easy, CURLOPT_SSLKEY_BLOB, key)
         }
         if let proxy = settings.proxyURL { _ = sluice_curl_setopt_string(easy, CURLOPT_PROXY, proxy) }
+        if request.captureCertificate {
+            captureCertificate = true
+            _ = sluice_curl_setopt_long(easy, CURLOPT_CERTINFO, 1)
+            _ = sluice_curl_setopt_long(easy, CURLOPT_NOBODY, 1)
+        }
         switch request.method {
         case "GET": break
         case "POST": _ = sluice_curl_setopt_long(easy, CURLOPT_POST, 1)
@@ -177,10 +186,29 @@ final class Transfer: @unchecked Sendable {
         }
     }
 
+    /// The leaf certificate's `Subject` and `Issuer` lines, as libcurl reports them.
+    private func recordCertificate() {
+        var info: UnsafeMutablePointer<curl_certinfo>?
+        guard sluice_curl_getinfo_certinfo(easy, &info) == CURLE_OK, let info, info.pointee.num_of_certs > 0,
+            var item = info.pointee.certinfo?[0]
+        else { return }
+        while true {
+            if let data = item.pointee.data {
+                let line = String(cString: data)
+                for field in ["Subject", "Issuer"] where line.hasPrefix(field + ":") {
+                    headers[":certificate-" + field.lowercased()] = String(line.dropFirst(field.count + 1))
+                }
+            }
+            guard let next = item.pointee.next else { break }
+            item = next
+        }
+    }
+
     /// Called on the loop thread when libcurl is done with the transfer.
     func finish(curlCode: CURLcode) {
         guard let delivery else { return }
         self.delivery = nil
+        if captureCertificate { recordCertificate() }
         let message = errorMessage(curlCode)
         let failure: TransportFailure? = curlCode == CURLE_OK ? nil : TransportFailure(
             kind: Self.kind(of: curlCode, message: message), curlCode: Int32(curlCode.rawValue), message: message)

@@ -5,6 +5,8 @@ import TestSupport
 struct Measurement {
     var seconds: Double
     var peakRSSKiB: Int
+    /// User plus system CPU time of the command.
+    var cpuSeconds: Double = 0
     var exitCode: Int32
     var output: String
 }
@@ -20,11 +22,13 @@ func measure(_ arguments: [String], environment: [String: String] = [:]) throws 
     defer { try? FileManager.default.removeItem(atPath: rssFile) }
     let start = ContinuousClock.now
     let result = try ProcessRunner.run(
-        "/usr/bin/time", ["-f", "%M", "-o", rssFile, executable] + arguments.dropFirst(), environment: environment)
+        "/usr/bin/time", ["-f", "%M %U %S", "-o", rssFile, executable] + arguments.dropFirst(), environment: environment)
     let elapsed = ContinuousClock.now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    let rss = (try? String(contentsOfFile: rssFile, encoding: .utf8))?.split(separator: "\n").last.flatMap { Int($0) } ?? 0
-    return Measurement(seconds: seconds, peakRSSKiB: rss, exitCode: result.exitCode, output: result.output + result.errorOutput)
+    let fields = (try? String(contentsOfFile: rssFile, encoding: .utf8))?.split(separator: "\n").last?.split(separator: " ") ?? []
+    let rss = fields.first.flatMap { Int($0) } ?? 0
+    let cpu = fields.dropFirst().compactMap { Double($0) }.reduce(0, +)
+    return Measurement(seconds: seconds, peakRSSKiB: rss, cpuSeconds: cpu, exitCode: result.exitCode, output: result.output + result.errorOutput)
 }
 
 struct BenchError: Error, CustomStringConvertible {

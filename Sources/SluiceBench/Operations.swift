@@ -5,6 +5,13 @@ import GitSource
 /// exactly like the `git` command it is compared with.
 enum Operation {
     static func run(_ arguments: [String]) async throws {
+        if arguments.first == "apply" {
+            guard arguments.count == 7 else { throw BenchError("usage: SluiceBench op apply SERVER CA_FILE TOKEN_FILE DIR NAMESPACE QPS") }
+            try await ApplyBenchmark.applyDirectory(
+                server: arguments[1], caFile: arguments[2], tokenFile: arguments[3], directory: arguments[4], namespace: arguments[5],
+                qps: Double(arguments[6]) ?? 0)
+            return
+        }
         guard arguments.count == 3 else { throw BenchError("usage: SluiceBench op clone|fetch|check URL STATE_DIR") }
         let url = try RepositoryURL(arguments[1])
         var options = GitSourceOptions()

@@ -20,6 +20,7 @@ import TestSupport
         } catch {
             #expect(error.code == .tls)
             #expect(error.message.contains(fixture.cluster.url))
+            #expect(error.message.contains("sluice-local-cluster-ca"), "names the issuer of the untrusted certificate: \(error.message)")
             #expect(!error.message.contains(fixture.cluster.token))
         }
     }
