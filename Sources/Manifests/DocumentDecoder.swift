@@ -61,11 +61,13 @@ enum DocumentDecoder {
                 } catch {
                     problems.append(
                         ManifestError.Problem(
-                            error.code, file: label, document: position, field: error.location.description, message: error.message))
+                            error.code, file: label, document: position, field: error.location.steps.isEmpty ? nil : error.location.description,
+                            message: error.message))
                 }
             }
         } catch {
-            problems.append(ManifestError.Problem(.invalidYAML, file: label, document: position, message: "invalid YAML: " + YAMLErrorText.describe(error)))
+            let message = "invalid YAML: " + YAMLErrorText.describe(error)
+            problems.append(ManifestError.Problem(.invalidYAML, file: label, document: position, message: message))
         }
         return (documents, problems)
     }

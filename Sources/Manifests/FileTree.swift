@@ -6,10 +6,10 @@ enum FileTree {
         case file, directory, missing, other
     }
 
-    /// What is at `path`, without following a final symbolic link.
-    static func kind(of path: String) -> Kind {
+    /// What is at `path`; a final symbolic link is followed only when `followingLinks`.
+    static func kind(of path: String, followingLinks: Bool = false) -> Kind {
         var info = stat()
-        guard lstat(path, &info) == 0 else { return .missing }
+        guard (followingLinks ? stat(path, &info) : lstat(path, &info)) == 0 else { return .missing }
         switch info.st_mode & S_IFMT {
         case S_IFREG: return .file
         case S_IFDIR: return .directory
@@ -54,7 +54,7 @@ enum FileTree {
     /// `nil` when it is over a limit or cannot be read (the problem is reported to `session`).
     static func read(_ path: String, name: String, session: inout LoadSession) -> [UInt8]? {
         var info = stat()
-        guard lstat(path, &info) == 0 else {
+        guard stat(path, &info) == 0 else {
             session.report(ManifestError.Problem(.unreadable, file: name, message: "cannot read the file"))
             return nil
         }

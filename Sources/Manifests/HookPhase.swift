@@ -17,8 +17,10 @@ public enum HookPhase: String, Sendable, Hashable, Comparable, CaseIterable, Cus
         }
     }
 
+    /// Orders phases as a sync runs them.
     public static func < (lhs: HookPhase, rhs: HookPhase) -> Bool { lhs.rank < rhs.rank }
 
+    /// The annotation value: `PreSync`, `Sync`, `PostSync` or `SyncFail`.
     public var description: String { rawValue }
 }
 
@@ -32,8 +34,10 @@ public enum DeletePolicy: String, Sendable, Hashable, Comparable, CaseIterable, 
     /// Delete the hook once it has failed.
     case hookFailed = "HookFailed"
 
+    /// Orders policies by name, for stable output.
     public static func < (lhs: DeletePolicy, rhs: DeletePolicy) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// The annotation value, e.g. `HookSucceeded`.
     public var description: String { rawValue }
 
     /// The policy a Helm `helm.sh/hook-delete-policy` value names, if any.

@@ -25,12 +25,20 @@ extension JSONValue {
 
 /// The block-style writer behind ``KubeModel/JSONValue/canonicalYAML``.
 enum YAMLWriter {
+    /// Keys longer than this are written as explicit `? key` entries.
+    static let longKeyLength = 512
+
     /// Writes members sorted by key; `inline` when the first one continues a `- ` already written.
     static func writeMapping(_ members: [String: JSONValue], indent: Int, inline: Bool, into output: inout String) {
         let padding = String(repeating: " ", count: indent)
         for (position, key) in members.keys.sorted().enumerated() {
             if position > 0 || !inline { output += padding }
-            output += scalarText(key)
+            if key.unicodeScalars.count > longKeyLength {
+                // YAML readers refuse implicit keys over 1024 characters: write an explicit key.
+                output += "? " + scalarText(key) + "\n" + padding
+            } else {
+                output += scalarText(key)
+            }
             output += ":"
             guard let value = members[key] else { continue }
             switch value {

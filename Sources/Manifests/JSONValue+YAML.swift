@@ -6,7 +6,9 @@ extension JSONValue {
     /// `options.maxAliasNodes`, nesting within `options.maxDepth`. Empty documents are `null`.
     ///
     /// - Throws: ``ManifestError`` with every problem, the file named `label`.
-    public static func parseYAMLStream(_ text: String, label: String = "<yaml>", options: LoadOptions = LoadOptions()) throws(ManifestError) -> [JSONValue] {
+    public static func parseYAMLStream(
+        _ text: String, label: String = "<yaml>", options: LoadOptions = LoadOptions()
+    ) throws(ManifestError) -> [JSONValue] {
         let decoded = DocumentDecoder.decodeYAML(bytes: Array(text.utf8), label: label, options: options, keepEmpty: true)
         guard decoded.problems.isEmpty else { throw ManifestError(problems: decoded.problems) }
         return decoded.documents.map(\.value)

@@ -19,7 +19,8 @@ struct KustomizeRenderer {
         guard let program = command.first, let executable = Self.locate(program) else {
             throw Failure(
                 code: .kustomizeFailed,
-                message: "cannot run Kustomize: \(command.first ?? "(no command)") was not found on PATH (install kubectl, or set the Kustomize command)")
+                message: "cannot run Kustomize: \(command.first ?? "(no command)") was not found on PATH "
+                    + "(install kubectl, or set the Kustomize command)")
         }
         let process = Process()
         process.executableURL = executable

@@ -20,6 +20,7 @@ public struct LoadOptions: Sendable {
     /// How long Kustomize may run for one directory before it is stopped. Default 2 minutes.
     public var kustomizeTimeout: Duration
 
+    /// Options with the given limits; every one has a default.
     public init(
         maxFileBytes: Int = 4 << 20,
         maxTotalBytes: Int = 64 << 20,

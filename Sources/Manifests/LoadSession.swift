@@ -17,11 +17,13 @@ struct LoadSession {
         assembler.report(problem)
     }
 
-    /// Checks a file's size against both limits before it is read; false when it must not be read.
-    mutating func admit(path: String, size: Int) -> Bool {
+    /// Checks a file's size against both limits before it is read (Kustomize output, which is
+    /// many files in one, only against the total); false when it must not be read.
+    mutating func admit(path: String, size: Int, isRendered: Bool = false) -> Bool {
         guard !overTotal else { return false }
-        guard size <= options.maxFileBytes else {
-            report(ManifestError.Problem(.limitExceeded, file: path, message: "the file has \(size) bytes, more than the limit of \(options.maxFileBytes)"))
+        guard isRendered || size <= options.maxFileBytes else {
+            let message = "the file has \(size) bytes, more than the limit of \(options.maxFileBytes)"
+            report(ManifestError.Problem(.limitExceeded, file: path, message: message))
             return false
         }
         guard totalBytes + size <= options.maxTotalBytes else {
@@ -29,7 +31,8 @@ struct LoadSession {
             report(
                 ManifestError.Problem(
                     .limitExceeded, file: path,
-                    message: "the revision's manifests are larger than the limit of \(options.maxTotalBytes) bytes; files from here on were not read"))
+                    message: "the revision's manifests are larger than the limit of \(options.maxTotalBytes) bytes; "
+                        + "files from here on were not read"))
             return false
         }
         totalBytes += size
@@ -48,8 +51,8 @@ struct LoadSession {
         guard !overTotal else { return }
         let renderer = KustomizeRenderer(command: options.kustomizeCommand, timeout: options.kustomizeTimeout)
         do {
-            let output = try renderer.render(directory: directory, maxBytes: min(options.maxTotalBytes - totalBytes, Int.max))
-            guard admit(path: label, size: output.count) else { return }
+            let output = try renderer.render(directory: directory, maxBytes: max(options.maxTotalBytes - totalBytes, 0))
+            guard admit(path: label, size: output.count, isRendered: true) else { return }
             add(DocumentDecoder.decodeYAML(bytes: output, label: label, options: options))
         } catch {
             report(ManifestError.Problem(error.code, file: label, message: error.message))

@@ -14,6 +14,7 @@ public struct Manifest: Sendable, Hashable {
     /// Group, kind, namespace (the default namespace filled in for namespaced kinds) and name.
     public var identity: ObjectIdentity
 
+    /// A manifest from its parts (the loader makes them; tests and the ledger may too).
     public init(object: JSONValue, file: String, document: Int, settings: SyncSettings, identity: ObjectIdentity) {
         self.object = object
         self.file = file

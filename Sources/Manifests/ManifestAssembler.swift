@@ -82,7 +82,8 @@ struct ManifestAssembler {
     private mutating func report(
         _ code: ManifestError.Problem.Code, _ file: String, _ document: Int, _ location: FieldLocation, _ message: String
     ) {
-        problems.append(ManifestError.Problem(code, file: file, document: document, field: location.description, message: message))
+        let field = location.steps.isEmpty ? nil : location.description
+        problems.append(ManifestError.Problem(code, file: file, document: document, field: field, message: message))
     }
 
     /// The object's checked parts, or `nil` after reporting every problem with it.

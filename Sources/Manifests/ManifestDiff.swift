@@ -11,6 +11,7 @@ public struct ManifestDiff: Sendable {
         /// The object in the new revision.
         public var after: Manifest
 
+        /// A change from its parts.
         public init(identity: ObjectIdentity, before: Manifest, after: Manifest) {
             self.identity = identity
             self.before = before
@@ -35,6 +36,7 @@ public struct ManifestDiff: Sendable {
     /// Objects only in the old revision.
     public var removed: [Manifest]
 
+    /// A diff from its parts; empty by default.
     public init(created: [Manifest] = [], changed: [Change] = [], unchanged: [Manifest] = [], removed: [Manifest] = []) {
         self.created = created
         self.changed = changed
@@ -71,11 +73,13 @@ public struct ManifestDiff: Sendable {
     public var unifiedDiff: String {
         var entries: [(ObjectIdentity, String)] = []
         for manifest in created {
-            entries.append((manifest.identity, UnifiedDiff.make(old: "", new: manifest.canonicalYAML, oldLabel: "/dev/null", newLabel: manifest.identity.description)))
+            let text = UnifiedDiff.make(old: "", new: manifest.canonicalYAML, oldLabel: "/dev/null", newLabel: manifest.identity.description)
+            entries.append((manifest.identity, text))
         }
         for change in changed { entries.append((change.identity, change.unifiedDiff)) }
         for manifest in removed {
-            entries.append((manifest.identity, UnifiedDiff.make(old: manifest.canonicalYAML, new: "", oldLabel: manifest.identity.description, newLabel: "/dev/null")))
+            let text = UnifiedDiff.make(old: manifest.canonicalYAML, new: "", oldLabel: manifest.identity.description, newLabel: "/dev/null")
+            entries.append((manifest.identity, text))
         }
         return entries.sorted { $0.0 < $1.0 }.map(\.1).joined()
     }

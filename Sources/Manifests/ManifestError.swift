@@ -7,6 +7,7 @@ public struct ManifestError: Error, Sendable, CustomStringConvertible {
     /// The problems, in the order the files and documents were read.
     public var problems: [Problem]
 
+    /// An error with these problems.
     public init(problems: [Problem]) {
         self.problems = problems
     }
@@ -40,6 +41,7 @@ public struct ManifestError: Error, Sendable, CustomStringConvertible {
         /// What is wrong and, where it helps, what to do.
         public var message: String
 
+        /// A problem with its place; `document` and `field` are left out when unknown.
         public init(_ code: Code, file: String, document: Int? = nil, field: String? = nil, message: String) {
             self.code = code
             self.file = file
@@ -58,8 +60,11 @@ public struct ManifestError: Error, Sendable, CustomStringConvertible {
 
         /// The kind of a problem. New codes may be added; compare with the static members.
         public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+            /// The code's name, e.g. `InvalidYAML`.
             public var rawValue: String
+            /// A code by name.
             public init(rawValue: String) { self.rawValue = rawValue }
+            /// The code's name.
             public var description: String { rawValue }
 
             /// The text is not valid YAML.

@@ -5,6 +5,7 @@ public struct ManifestFile: Sendable, Hashable {
     /// The file's contents.
     public var bytes: [UInt8]
 
+    /// A file with byte contents.
     public init(path: String, bytes: [UInt8]) {
         self.path = path
         self.bytes = bytes

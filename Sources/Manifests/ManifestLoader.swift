@@ -15,19 +15,38 @@ import Foundation
 /// Loading blocks (file reads, and Kustomize when a kustomization is present): call it from a thread
 /// that may block, not from the cooperative thread pool.
 public enum ManifestLoader {
-    /// Loads from files held in memory, as read from a commit; paths are relative to the application
-    /// path. When a Kustomize directory is among them, the files are written to a temporary
+    /// Loads from files held in memory, as read from a commit.
+    ///
+    /// - Parameters:
+    ///   - files: the files, with paths relative to the repository root (or to the application path
+    ///     when `applicationPath` is empty).
+    ///   - applicationPath: the application's directory within `files` (`overlays/prod`); only files
+    ///     under it are loaded, and manifests name their files relative to it. The files outside it
+    ///     are still there for Kustomize, so an overlay can use `../../base`.
+    ///   - options: limits and settings.
+    ///
+    /// When a Kustomize directory is among the files, all of them are written to a temporary
     /// directory for Kustomize to read, and removed afterwards.
-    public static func load(files: [ManifestFile], options: LoadOptions = LoadOptions()) throws(ManifestError) -> ManifestSet {
+    public static func load(
+        files: [ManifestFile], applicationPath: String = "", options: LoadOptions = LoadOptions()
+    ) throws(ManifestError) -> ManifestSet {
         var session = LoadSession(options: options)
+        let prefix = applicationPath.split(separator: "/").joined(separator: "/")
+        var all: [ManifestFile] = []
         var byPath: [String: ManifestFile] = [:]
         for file in files {
             guard isSafeRelativePath(file.path) else {
                 session.report(
-                    ManifestError.Problem(.unreadable, file: file.path, message: "the path must be relative and stay inside the application path"))
+                    ManifestError.Problem(.unreadable, file: file.path, message: "the path must be relative and stay inside the repository"))
                 continue
             }
-            byPath[file.path] = file
+            all.append(file)
+            if prefix.isEmpty {
+                byPath[file.path] = file
+            } else if file.path.hasPrefix(prefix + "/") {
+                let relative = String(file.path.dropFirst(prefix.count + 1))
+                byPath[relative] = ManifestFile(path: relative, bytes: file.bytes)
+            }
         }
         var tree: MaterializedTree?
         defer { tree?.remove() }
@@ -38,24 +57,27 @@ public enum ManifestLoader {
             case .kustomization(let directory, let file):
                 if tree == nil {
                     do {
-                        tree = try MaterializedTree(files: Array(byPath.values))
+                        tree = try MaterializedTree(files: all)
                     } catch {
                         session.report(ManifestError.Problem(.kustomizeFailed, file: file, message: error.message))
                         continue
                     }
                 }
-                if let tree { session.render(directory: tree.url(for: directory), label: file) }
+                if let tree {
+                    let path = [prefix, directory].filter { !$0.isEmpty }.joined(separator: "/")
+                    session.render(directory: tree.url(for: path), label: file)
+                }
             }
         }
         return try session.finish()
     }
 
     /// Loads from a directory on disk. A path to a single file loads just that file. Symbolic links
-    /// are not followed.
+    /// inside the directory are not followed (the path itself may be one).
     public static func load(directory: URL, options: LoadOptions = LoadOptions()) throws(ManifestError) -> ManifestSet {
         var session = LoadSession(options: options)
         let root = directory.standardizedFileURL
-        switch FileTree.kind(of: root.path) {
+        switch FileTree.kind(of: root.path, followingLinks: true) {
         case .file:
             // The file's name is what problems and manifests show.
             let name = root.lastPathComponent

@@ -6,6 +6,7 @@ public struct ManifestSet: Sendable, Hashable {
     /// The objects, in load order.
     public var manifests: [Manifest]
 
+    /// A set of these manifests, in the order given.
     public init(manifests: [Manifest] = []) {
         self.manifests = manifests
     }

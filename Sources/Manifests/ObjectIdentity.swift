@@ -16,6 +16,7 @@ public struct ObjectIdentity: Sendable, Hashable, Comparable, LosslessStringConv
     /// The name (for a hook named by `generateName`, the prefix).
     public var name: String
 
+    /// An identity from its parts.
     public init(group: String, kind: String, namespace: String, name: String) {
         self.group = group
         self.kind = kind

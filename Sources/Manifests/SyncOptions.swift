@@ -21,6 +21,7 @@ public struct SyncOptions: Sendable, Hashable {
     /// `Validate=false` turns off server-side field validation.
     public var validate: Bool
 
+    /// Options with the given values; the defaults are those of an object without the annotation.
     public init(
         prune: Bool = true, replace: Bool = false, force: Bool = false, serverSideApply: Bool = true,
         pruneLast: Bool = false, createNamespace: Bool = false, skipDryRunOnMissingResource: Bool = false,

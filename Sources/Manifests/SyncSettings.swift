@@ -70,6 +70,7 @@ public struct SyncSettings: Sendable, Hashable {
         /// What is wrong with its value.
         public var message: String
 
+        /// `KEY: MESSAGE`.
         public var description: String { "\(key): \(message)" }
     }
 }

@@ -174,11 +174,11 @@ struct YAMLNodeConverter {
             value = .bool(flag)
         case Tag.Name.int.rawValue, Tag.Name.float.rawValue:
             guard let number = YAMLScalarResolver.number(scalar.string) ?? YAMLScalarResolver.specialWords[scalar.string],
-                number.doubleValue != nil
+                let double = number.doubleValue
             else {
                 throw Failure(.invalidYAML, "\"\(scalar.string)\" is not a number", at: scalar.mark)
             }
-            value = number
+            value = scalar.tag.rawValue == Tag.Name.float.rawValue ? .double(double) : number
         case Tag.Name.str.rawValue, Tag.Name.nonSpecific.rawValue, Tag.Name.binary.rawValue, Tag.Name.timestamp.rawValue:
             value = .string(scalar.string)
         default:

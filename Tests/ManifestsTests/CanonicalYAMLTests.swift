@@ -119,9 +119,17 @@ import Yams
         #expect(value.canonicalYAML == yaml)
     }
 
+    @Test func keysTooLongForAnImplicitKeyAreWrittenAsExplicitKeys() throws {
+        let long = String(repeating: "k", count: 2_000)
+        let value: JSONValue = .object(["outer": .object([long: ["nested": .object([long + "q": 1])]])])
+        let yaml = value.canonicalYAML
+        #expect(yaml.contains("? " + long + "\n  :\n"))
+        #expect(try JSONValue.parseYAMLStream(yaml) == [value])
+    }
+
     @Test func equalObjectsGiveEqualTextWhateverTheirKeyOrder() throws {
-        let first = try JSONValue.parse(#"{"b":{"y":1,"x":2},"a":[{"q":1,"p":2}]}"#)
-        let second = try JSONValue.parseYAMLStream("a:\n- p: 2\n  q: 1\nb: {x: 2, y: 1}\n")
+        let first = try JSONValue.parse(#"{"b":{"z":1,"x":2},"a":[{"q":1,"p":2}]}"#)
+        let second = try JSONValue.parseYAMLStream("a:\n- p: 2\n  q: 1\nb: {x: 2, z: 1}\n")
         #expect([first] == second)
         #expect(first.canonicalYAML == second.first?.canonicalYAML)
     }

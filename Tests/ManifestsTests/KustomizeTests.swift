@@ -69,6 +69,25 @@ import TestSupport
         #expect(fromMemory.count == 5)
     }
 
+    @Test func anApplicationPathInACommitsFilesMayUseKustomizeBasesOutsideIt() throws {
+        let files = Self.overlay.map { ManifestFile(path: $0.key, text: $0.value) }
+        let set = try ManifestLoader.load(files: files, applicationPath: "overlays/prod/")
+        #expect(set.count == 3)
+        #expect(set.manifests.allSatisfy { $0.file == "kustomization.yaml" && $0.identity.namespace == "prod" })
+    }
+
+    @Test func onlyFilesUnderTheApplicationPathAreLoaded() throws {
+        let files = [
+            ManifestFile(path: "apps/web/a.yaml", text: Fixtures.configMap("a")),
+            ManifestFile(path: "apps/web/sub/b.yaml", text: Fixtures.configMap("b")),
+            ManifestFile(path: "apps/webby/c.yaml", text: Fixtures.configMap("c")),
+            ManifestFile(path: "other.yaml", text: Fixtures.configMap("d")),
+        ]
+        let set = try ManifestLoader.load(files: files, applicationPath: "apps/web")
+        #expect(set.names == ["a", "b"])
+        #expect(set.manifests.map(\.file) == ["a.yaml", "sub/b.yaml"])
+    }
+
     @Test func aFailingKustomizationIsReportedWithKustomizesMessage() throws {
         let error = try #require(Fixtures.loadError(["kustomization.yaml": "resources:\n- missing.yaml\n"]))
         let problem = try #require(error.problems.first)

@@ -13,10 +13,9 @@ import TestSupport
         return text
     }()
 
-    @Test func aBillionLaughsDocumentIsRefusedQuickly() throws {
-        let started = ContinuousClock.now
+    /// Expanding it would take minutes and gigabytes; the test finishing at all is the point.
+    @Test func aBillionLaughsDocumentIsRefusedBeforeItExpands() throws {
         let error = try #require(Fixtures.loadError(["lol.yaml": Self.billionLaughs]))
-        #expect(ContinuousClock.now - started < .seconds(10))
         let problem = try #require(error.problems.first)
         #expect(problem.code == .limitExceeded)
         #expect(problem.file == "lol.yaml")
@@ -26,9 +25,7 @@ import TestSupport
 
     @Test func anAliasToAHugeStructureUsedAsAMappingKeyIsRefusedBeforeItIsCompared() throws {
         let text = Self.billionLaughs + "data:\n  *l9 : boom\n"
-        let started = ContinuousClock.now
         let error = try #require(Fixtures.loadError(["key.yaml": text]))
-        #expect(ContinuousClock.now - started < .seconds(10))
         #expect(error.problems.first?.message.contains("cannot be a mapping key") == true, "\(error)")
     }
 
@@ -40,14 +37,17 @@ import TestSupport
         #expect(Fixtures.loadError(["a.yaml": text], options: LoadOptions(maxAliasNodes: 39))?.problems.first?.code == .limitExceeded)
     }
 
-    @Test(arguments: [
-        String(repeating: "[", count: 100_000),
-        String(repeating: "{a: ", count: 50_000),
-        String(repeating: "- ", count: 100_000) + "x\n",
-        String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
-    ])
-    func absurdlyDeepNestingIsRefusedWithoutExhaustingTheStack(_ text: String) throws {
-        let error = try #require(Fixtures.loadError(["deep.yaml": text]))
+    /// Deeply nested texts, by name (the texts themselves are too long to print).
+    static let deepTexts: [String: String] = [
+        "100,000 brackets": String(repeating: "[", count: 100_000),
+        "50,000 flow mappings": String(repeating: "{a: ", count: 50_000),
+        "100,000 sequence entries on a line": String(repeating: "- ", count: 100_000) + "x\n",
+        "600 balanced brackets": String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
+    ]
+
+    @Test(arguments: deepTexts.keys.sorted())
+    func absurdlyDeepNestingIsRefusedWithoutExhaustingTheStack(_ name: String) throws {
+        let error = try #require(Fixtures.loadError(["deep.yaml": Self.deepTexts[name] ?? ""]))
         #expect(error.problems.first?.code == .limitExceeded, "\(error)")
     }
 

@@ -84,6 +84,9 @@ struct BadInputCase: Sendable, CustomTestStringConvertible {
             "a mapping as a key", ["x.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  ? {a: b}\n  : c\n"],
             file: "x.yaml", document: 1, field: "data", code: .invalidObject),
         BadInputCase(
+            "a name YAML reads as a boolean", ["x.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: y}\n"], file: "x.yaml",
+            document: 1, field: "metadata.name", code: .invalidObject),
+        BadInputCase(
             "not UTF-8", ["x.yaml": "apiVersion: v1\n"], file: "x.yaml", document: nil, field: nil, code: .invalidYAML),
     ]
 
