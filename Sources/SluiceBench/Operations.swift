@@ -5,6 +5,10 @@ import GitSource
 /// exactly like the `git` command it is compared with.
 enum Operation {
     static func run(_ arguments: [String]) async throws {
+        if arguments.first == "load", arguments.count == 2 {
+            try ManifestsBenchmark.load(arguments[1])
+            return
+        }
         if arguments.first == "apply" {
             guard arguments.count == 7 else { throw BenchError("usage: SluiceBench op apply SERVER CA_FILE TOKEN_FILE DIR NAMESPACE QPS") }
             try await ApplyBenchmark.applyDirectory(
