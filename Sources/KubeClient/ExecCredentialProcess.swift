@@ -104,7 +104,15 @@ enum ExecCredentialProcess {
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
-        let code = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        var code = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        // ETXTBSY: a plugin just written may still be open for writing in a process another
+        // thread forked meanwhile; it goes away at that child's exec. Go's os/exec retries too.
+        var retries = 0
+        while code == ETXTBSY && retries < 20 {
+            retries += 1
+            usleep(20_000)
+            code = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        }
         guard code == 0 else { return .failure(problem(code)) }
         return .success(pid)
     }
