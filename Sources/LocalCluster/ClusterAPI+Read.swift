@@ -61,7 +61,6 @@ extension ClusterAPI {
             resource.groupResource, namespace: namespace, start: initialEvents ? .withInitialState : start)
         let table = TableFormat(accept: request.accept, includeObject: request.query["includeObject"])
         let timeout = request.query["timeoutSeconds"].flatMap(Int.init).map { Duration.seconds(max($0, 1)) } ?? .seconds(1800)
-        let bookmarks = request.flag("allowWatchBookmarks")
         let (output, continuation) = AsyncStream<[UInt8]>.makeStream()
         let producer = Task {
             var remainingInitial = initialCount
@@ -94,7 +93,6 @@ extension ClusterAPI {
                 let line = JSONValue.object(["type": .string(type), "object": object]).serialized() + "\n"
                 if case .terminated = continuation.yield(Array(line.utf8)) { break }
             }
-            _ = bookmarks
             continuation.finish()
         }
         let timer = Task {

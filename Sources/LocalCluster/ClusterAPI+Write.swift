@@ -195,16 +195,14 @@ extension ClusterAPI {
     func update(_ request: APIRequest, resource: ResourceType, key: ObjectKey, subresource: String?) throws(APIStatus) -> APIResponse {
         let body = try decodeBody(request)
         let manager = manager(request)
-        var created = false
         let stored = try store.mutate(resource.groupResource, key, dryRun: request.isDryRun) { (current) throws(APIStatus) -> StoreMutation in
             guard let current else { throw APIStatus.notFound(resource.groupResource, name: key.name) }
-            created = false
             guard let updated = try prepareUpdate(body, old: current, resource: resource, subresource: subresource, manager: manager) else {
                 return .unchanged
             }
             return finalized(updated)
         }
-        return .json(present(stored ?? .emptyObject, resource: resource), status: created ? 201 : 200)
+        return .json(present(stored ?? .emptyObject, resource: resource))
     }
 
     /// An object being deleted whose last finalizer went is removed.

@@ -32,8 +32,11 @@ final class ClusterAPI: Sendable {
 
     private func route(_ request: APIRequest) async throws(APIStatus) -> APIResponse {
         let path = RequestPath(request.path)
-        if request.method != "GET", case .resource = path {} else if request.method != "GET" {
-            throw APIStatus.methodNotAllowed("the server does not allow this method on the requested resource")
+        // Only resources take writes; discovery, health and OpenAPI are read-only.
+        if request.method != "GET" {
+            guard case .resource = path else {
+                throw APIStatus.methodNotAllowed("the server does not allow this method on the requested resource")
+            }
         }
         switch path {
         case .version: return .json(Self.serverVersion)

@@ -91,7 +91,7 @@ final class PodRun: Sendable {
     }
 
     private func start(_ index: Int, pod: JSONValue, kubelet: Kubelet) {
-        let (spec, restarts) = state.withLock { ($0.containers[index].spec, $0.containers[index].restarts) }
+        let spec = state.withLock { $0.containers[index].spec }
         let name = spec["name"]?.stringValue ?? ""
         let arguments = (spec["command"]?.arrayValue ?? []).compactMap(\.stringValue) + (spec["args"]?.arrayValue ?? []).compactMap(\.stringValue)
         let started = Timestamps.now()
@@ -106,7 +106,6 @@ final class PodRun: Sendable {
         environment["HOME"] = directory.path
         let expanded = arguments.map { Kubelet.expand($0, environment) }
         let logs = kubelet.api.podLogs
-        let podKey = key
         do {
             let process = try PodProcess.start(
                 PodProcess.Launch(arguments: expanded, environment: environment, workingDirectory: directory),
@@ -114,7 +113,6 @@ final class PodRun: Sendable {
                 exit: { [weak self, weak kubelet] code in
                     guard let self, let kubelet else { return }
                     self.finished(index, exitCode: code, startedAt: started, kubelet: kubelet)
-                    _ = podKey
                 })
             state.withLock { state in
                 state.containers[index].process = process
@@ -126,7 +124,6 @@ final class PodRun: Sendable {
             }
         } catch {
             logs.append(logKey, Array("\(error)\n".utf8))
-            _ = restarts
             finished(index, exitCode: 128, startedAt: started, kubelet: kubelet)
         }
     }
