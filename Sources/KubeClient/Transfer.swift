@@ -28,7 +28,7 @@ struct HTTPRequest: Sendable {
 /// A buffered response.
 struct HTTPResponse: Sendable {
     var status: Int
-    /// Header names lower-cased.
+    /// Header names lower-cased; `:http-version` is the protocol the answer came over ("1.1", "2").
     var headers: [String: String]
     var body: [UInt8]
 }
@@ -209,6 +209,10 @@ final class Transfer: @unchecked Sendable {
         guard let delivery else { return }
         self.delivery = nil
         if captureCertificate { recordCertificate() }
+        var version = 0
+        if sluice_curl_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version) == CURLE_OK {
+            headers[":http-version"] = version == Int(CURL_HTTP_VERSION_2_0) ? "2" : version == Int(CURL_HTTP_VERSION_3) ? "3" : "1.1"
+        }
         let message = errorMessage(curlCode)
         let failure: TransportFailure? = curlCode == CURLE_OK ? nil : TransportFailure(
             kind: Self.kind(of: curlCode, message: message), curlCode: Int32(curlCode.rawValue), message: message)

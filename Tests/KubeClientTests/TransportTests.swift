@@ -97,6 +97,35 @@ import TestSupport
         #expect(limiter.reserve(now: later) > .zero)
     }
 
+    @Test func requestsAndWatchesGoOverHTTP2WhenTheServerOffersIt() async throws {
+        let fixture = try await ClientFixture()
+        defer { Task { await fixture.stop() } }
+        let proxy = try await HTTP2Proxy.start(upstream: fixture.cluster.url)
+        defer { proxy.stop() }
+        let caPEM = try String(contentsOf: proxy.authority.certificatePath, encoding: .utf8)
+        let bearer = "Bearer " + fixture.cluster.token
+        let client = KubeClient(
+            server: proxy.url, settings: TransportSettings(caPEM: caPEM), defaultNamespace: "default", options: .init(),
+            authenticate: { ClusterConnection.RequestAuthentication(authorization: bearer) })
+        let response = try await client.transport.send(
+            HTTPRequest(method: "GET", url: "/version", headers: [("Accept", "application/json")], timeout: .seconds(10)), idempotent: true, object: "version")
+        #expect(response.status == 200)
+        #expect(response.headers[":http-version"] == "2")
+        // A watch and fifty concurrent writes share the HTTP/2 connection.
+        let start = try await client.list(Kinds.configMap, namespace: "default")
+        let events = client.watch(Kinds.configMap, namespace: "default", resourceVersion: start.resourceVersion)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<50 { group.addTask { _ = try await client.create(configMap("h2-\(index)")) } }
+            try await group.waitForAll()
+        }
+        var added = Set<String>()
+        for try await event in events where event.type == "ADDED" {
+            added.insert(event.object.name ?? "")
+            if added.count == 50 { break }
+        }
+        #expect(added.count == 50)
+    }
+
     @Test func manyConcurrentRequestsShareConnections() async throws {
         let fixture = try await ClientFixture()
         defer { Task { await fixture.stop() } }
