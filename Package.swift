@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "KubeModel", targets: ["KubeModel"]),
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "Manifests", targets: ["Manifests"]),
+        .library(name: "Ledger", targets: ["Ledger"]),
+        .library(name: "SyncEngine", targets: ["SyncEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.10.0"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.3.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
     ],
     targets: [
@@ -54,6 +59,30 @@ let package = Package(
                 "KubeModel",
                 "CLibCurl",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swift6
+        ),
+        .target(
+            name: "Ledger",
+            dependencies: [
+                "KubeModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swift6
+        ),
+        .target(
+            name: "SyncEngine",
+            dependencies: [
+                "KubeModel",
+                "Manifests",
+                "KubeClient",
+                "Ledger",
+                "GitSource",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swift6
@@ -137,6 +166,16 @@ let package = Package(
         .testTarget(
             name: "KubeClientTests",
             dependencies: ["KubeClient", "LocalCluster", "KubeModel", "TestSupport"],
+            swiftSettings: swift6
+        ),
+        .testTarget(
+            name: "LedgerTests",
+            dependencies: ["Ledger", "KubeModel", "TestSupport"],
+            swiftSettings: swift6
+        ),
+        .testTarget(
+            name: "SyncEngineTests",
+            dependencies: ["SyncEngine", "Manifests", "KubeModel", "TestSupport"],
             swiftSettings: swift6
         ),
         .testTarget(

@@ -1,0 +1,225 @@
+import Foundation
+import GRDB
+import Logging
+
+/// Sluice's per-commit audit history: every sync attempt, its tasks, hook logs, change set, and the
+/// rendered manifests of each revision, in SQLite (`STATE/ledger.sqlite`, WAL mode).
+///
+/// The actor owns the one connection to the file. Every write goes through it and a failed write is
+/// thrown as a ``LedgerError`` naming the file, so a sync fails loudly rather than running unrecorded.
+/// The database work itself runs on GRDB's own dispatch queue, off the cooperative thread pool.
+///
+/// Nothing here stores request headers or credentials; log text is stored as given, so callers
+/// redact it first.
+public actor Ledger {
+    /// The ledger's file name inside the state directory.
+    public static let fileName = "ledger.sqlite"
+
+    /// The default cap on one task's stored log: the end is kept and the cut noted.
+    public static let defaultLogLimit = 256 * 1024
+
+    /// The path of the ledger file.
+    public nonisolated let path: String
+
+    /// How many attempts were found `Running` when the ledger was opened and marked `Interrupted`.
+    public nonisolated let interruptedAtOpen: Int
+
+    /// The most bytes of log text kept per task.
+    public nonisolated let logLimit: Int
+
+    let database: DatabaseQueue
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    /// Opens (creating if needed) `ledger.sqlite` in `stateDirectory`, creating the directory too.
+    ///
+    /// See ``init(path:now:logLimit:logger:)`` for what opening does.
+    public static func open(
+        stateDirectory: String,
+        now: @escaping @Sendable () -> Date = { Date() },
+        logLimit: Int = Ledger.defaultLogLimit,
+        logger: Logger = Logger(label: "sluice.ledger")
+    ) throws -> Ledger {
+        do {
+            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw LedgerError(
+                .cannotOpen,
+                "cannot create the state directory \(stateDirectory) for the ledger: \(error.localizedDescription)"
+            )
+        }
+        let path = (stateDirectory as NSString).appendingPathComponent(fileName)
+        return try Ledger(path: path, now: now, logLimit: logLimit, logger: logger)
+    }
+
+    /// Opens (creating if needed) the ledger file at `path`, applies pending migrations, and marks
+    /// every attempt still `Running` as `Interrupted` (an agent stopped mid-sync); how many is in
+    /// ``interruptedAtOpen``.
+    ///
+    /// - Parameters:
+    ///   - now: the clock for every timestamp the ledger writes; tests inject their own.
+    ///   - logLimit: the most bytes of log text kept per task.
+    /// - Throws: ``LedgerError`` with code `cannotOpen` naming the file when it cannot be opened,
+    ///   is not a SQLite database, or was written by a newer Sluice.
+    public init(
+        path: String,
+        now: @escaping @Sendable () -> Date = { Date() },
+        logLimit: Int = Ledger.defaultLogLimit,
+        logger: Logger = Logger(label: "sluice.ledger")
+    ) throws {
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        // `sluice history` may read while the agent writes: wait briefly for the lock, don't fail.
+        configuration.busyMode = .timeout(5)
+        configuration.label = "sluice.ledger"
+        let migrator = LedgerSchema.migrator
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            if try queue.read({ try migrator.hasBeenSuperseded($0) }) {
+                throw LedgerError(
+                    .cannotOpen,
+                    "the ledger \(path) was written by a newer version of Sluice; upgrade Sluice or use another state directory"
+                )
+            }
+            try migrator.migrate(queue)
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(
+                .cannotOpen,
+                "cannot open the ledger \(path): \(Ledger.describe(error)); "
+                    + "check that the state directory is writable and the file is a Sluice ledger"
+            )
+        }
+        let stamp = Ledger.milliseconds(now())
+        let interrupted: Int
+        do {
+            interrupted = try queue.write { db in try Ledger.markInterrupted(db, at: stamp) }
+        } catch {
+            throw LedgerError(
+                .writeFailed,
+                "cannot mark interrupted attempts in the ledger \(path): \(Ledger.describe(error))"
+            )
+        }
+        if interrupted > 0 {
+            logger.warning(
+                "found attempts still running from a previous agent; marked them Interrupted",
+                metadata: ["count": "\(interrupted)", "ledger": "\(path)"]
+            )
+        }
+        self.path = path
+        self.database = queue
+        self.now = now
+        self.logLimit = max(0, logLimit)
+        self.logger = logger
+        self.interruptedAtOpen = interrupted
+    }
+
+    /// Closes the connection; later calls throw. Safe to call more than once.
+    public func close() throws {
+        do {
+            try database.close()
+        } catch {
+            throw LedgerError(.writeFailed, "cannot close the ledger \(path): \(Ledger.describe(error))")
+        }
+    }
+
+    /// The identifiers of the schema migrations applied to the file (`v1`, ...), in order.
+    public func appliedMigrations() async throws -> [String] {
+        let migrator = LedgerSchema.migrator
+        return try await reading("read the schema version") { db in
+            let applied = try migrator.appliedIdentifiers(db)
+            return migrator.migrations.filter { applied.contains($0) }
+        }
+    }
+
+    /// Counts of what the ledger holds, for metrics and tests.
+    public func statistics() async throws -> LedgerStatistics {
+        try await reading("count the records") { db in
+            LedgerStatistics(
+                attempts: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM attempt") ?? 0,
+                tasks: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM task") ?? 0,
+                manifestBlobs: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blob") ?? 0,
+                manifestBytesStored: try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(data)), 0) FROM blob") ?? 0
+            )
+        }
+    }
+
+    /// Runs `body` in a write transaction, translating failures into a ``LedgerError`` naming the file.
+    func writing<T: Sendable>(
+        _ what: String,
+        _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
+        do {
+            return try await database.write(body)
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(.writeFailed, "cannot \(what) in the ledger \(path): \(Ledger.describe(error))")
+        }
+    }
+
+    /// Runs `body` in a read transaction, translating failures into a ``LedgerError`` naming the file.
+    func reading<T: Sendable>(
+        _ what: String,
+        _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
+        do {
+            return try await database.read(body)
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(.readFailed, "cannot \(what) from the ledger \(path): \(Ledger.describe(error))")
+        }
+    }
+
+    static func markInterrupted(_ db: Database, at stamp: Int64) throws -> Int {
+        try db.execute(
+            sql: """
+                UPDATE task SET status = ?, finishedAt = ?, message = ?
+                WHERE status = ? AND attemptId IN (SELECT id FROM attempt WHERE outcome = ?)
+                """,
+            arguments: [
+                TaskStatus.failed.rawValue, stamp, "interrupted: the agent stopped before this task finished",
+                TaskStatus.running.rawValue, Outcome.running.rawValue,
+            ]
+        )
+        try db.execute(
+            sql: "UPDATE attempt SET outcome = ?, finishedAt = ?, outcomeMessage = ? WHERE outcome = ?",
+            arguments: [
+                Outcome.interrupted.rawValue, stamp, "the agent stopped during this sync",
+                Outcome.running.rawValue,
+            ]
+        )
+        return db.changesCount
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            let detail = error.message ?? "\(error.resultCode)"
+            return "SQLite error \(error.extendedResultCode.rawValue): \(detail)"
+        }
+        return "\(error)"
+    }
+
+    static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    static func date(milliseconds: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
+}
+
+/// Counts of what a ledger holds.
+public struct LedgerStatistics: Sendable, Hashable {
+    /// Attempts recorded.
+    public var attempts: Int
+    /// Tasks recorded, over all attempts.
+    public var tasks: Int
+    /// Distinct manifest blobs (identical rendered manifests are stored once).
+    public var manifestBlobs: Int
+    /// Compressed bytes of all manifest blobs.
+    public var manifestBytesStored: Int
+}

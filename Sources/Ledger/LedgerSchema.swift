@@ -1,0 +1,77 @@
+import GRDB
+
+/// The ledger's numbered migrations. A released migration is never edited: add `v2`, `v3`, ...
+enum LedgerSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            // Rendered manifests, zlib-compressed, keyed by the SHA-256 of the uncompressed bytes.
+            try db.execute(
+                sql: """
+                    CREATE TABLE blob (
+                        sha256 TEXT PRIMARY KEY NOT NULL,
+                        size INTEGER NOT NULL,
+                        data BLOB NOT NULL
+                    );
+                    CREATE TABLE revisionManifests (
+                        app TEXT NOT NULL,
+                        revision TEXT NOT NULL,
+                        blob TEXT NOT NULL REFERENCES blob(sha256),
+                        PRIMARY KEY (app, revision)
+                    );
+                    CREATE TABLE attempt (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        app TEXT NOT NULL,
+                        revision TEXT NOT NULL,
+                        number INTEGER NOT NULL,
+                        ref TEXT NOT NULL,
+                        author TEXT NOT NULL,
+                        message TEXT NOT NULL,
+                        trigger TEXT NOT NULL,
+                        startedAt INTEGER NOT NULL,
+                        finishedAt INTEGER,
+                        outcome TEXT NOT NULL,
+                        phaseReached TEXT,
+                        outcomeMessage TEXT NOT NULL DEFAULT '',
+                        manifestBlob TEXT REFERENCES blob(sha256),
+                        UNIQUE (app, revision, number)
+                    );
+                    CREATE INDEX attemptByApp ON attempt(app, startedAt);
+                    CREATE INDEX attemptByRevision ON attempt(revision);
+                    CREATE INDEX attemptByOutcome ON attempt(outcome);
+                    CREATE TABLE task (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        attemptId INTEGER NOT NULL REFERENCES attempt(id) ON DELETE CASCADE,
+                        position INTEGER NOT NULL,
+                        phase TEXT NOT NULL,
+                        wave INTEGER NOT NULL,
+                        objectGroup TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        namespace TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        hook INTEGER NOT NULL,
+                        action TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        message TEXT NOT NULL DEFAULT '',
+                        startedAt INTEGER NOT NULL,
+                        finishedAt INTEGER,
+                        log TEXT,
+                        logDroppedBytes INTEGER NOT NULL DEFAULT 0,
+                        UNIQUE (attemptId, position)
+                    );
+                    CREATE TABLE change (
+                        attemptId INTEGER NOT NULL REFERENCES attempt(id) ON DELETE CASCADE,
+                        change TEXT NOT NULL,
+                        position INTEGER NOT NULL,
+                        objectGroup TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        namespace TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        PRIMARY KEY (attemptId, change, position)
+                    );
+                    """
+            )
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import KubeModel
+import Ledger
+import Testing
+
+@Suite("JSON for history and show")
+struct JSONShapeTests {
+    static let historyFields: Set<String> = [
+        "app", "revision", "ref", "author", "message", "trigger", "startedAt", "finishedAt", "outcome", "phaseReached",
+    ]
+    static let taskFields: Set<String> = [
+        "phase", "wave", "kind", "group", "namespace", "name", "hook", "action", "status", "message", "startedAt",
+        "finishedAt", "log",
+    ]
+
+    @Test("A history entry has the contract's fields, RFC 3339 times and a null finishedAt while running")
+    func historyEntry() async throws {
+        let fixture = try LedgerFixture()
+        let id = try await fixture.begin(revision("a1"), trigger: .manual)
+        let running = try await fixture.ledger.attempt(id).historyJSON
+        let members = try #require(running.objectValue)
+        #expect(Self.historyFields.isSubset(of: Set(members.keys)))
+        #expect(running["startedAt"] == "2023-11-14T22:13:20Z")
+        #expect(running["finishedAt"] == .null)
+        #expect(running["outcome"] == "Running")
+        #expect(running["trigger"] == "manual")
+        #expect(running["phaseReached"] == .null)
+        #expect(running["revision"] == .string(revision("a1")))
+        #expect(running["ref"] == "refs/heads/main")
+        #expect(running["author"] == "Ada <ada@example.com>")
+        #expect(running["message"] == "Deploy a100000")
+
+        try await fixture.ledger.enterPhase("PostSync", of: id)
+        fixture.clock.advance(by: 90.25)
+        try await fixture.ledger.finishAttempt(id, outcome: .succeeded)
+        let history = Attempt.historyJSON(try await fixture.ledger.history(limit: 5))
+        let entry = try #require(history.arrayValue?.first)
+        #expect(entry["finishedAt"] == "2023-11-14T22:14:50.250Z")
+        #expect(entry["outcome"] == "Succeeded")
+        #expect(entry["phaseReached"] == "PostSync")
+        #expect(history.serialized().hasPrefix("[{\"app\":\"shop\""))
+    }
+
+    @Test("show has the attempt's fields plus tasks in order and the four change lists")
+    func showShape() async throws {
+        let fixture = try LedgerFixture()
+        let id = try await fixture.begin(revision("c3"))
+        let hook = try await fixture.ledger.beginTask(
+            in: id, phase: "PreSync", wave: 0, object: migrateJob,
+            hook: true, action: .created)
+        try await fixture.ledger.appendLog("migrated 3 tables\n", to: hook)
+        fixture.clock.advance(by: 1)
+        try await fixture.ledger.updateTask(hook, status: .succeeded)
+        _ = try await fixture.ledger.beginTask(
+            in: id, phase: "Sync", wave: 0, object: deployment("web"), hook: false, action: .configured)
+        try await fixture.ledger.recordChanges(ChangeSet(configured: [deployment("web")], pruned: [configMap("old")]), for: id)
+
+        let show = try await fixture.ledger.detail(app: nil, revision: "c300").json
+        let members = try #require(show.objectValue)
+        #expect(Self.historyFields.union(["tasks", "changes"]).isSubset(of: Set(members.keys)))
+
+        let tasks = try #require(show["tasks"]?.arrayValue)
+        #expect(tasks.count == 2)
+        for task in tasks { #expect(Set(task.objectValue?.keys.map { $0 } ?? []) == Self.taskFields) }
+        #expect(tasks[0]["name"] == "migrate")
+        #expect(tasks[0]["group"] == "batch")
+        #expect(tasks[0]["hook"] == true)
+        #expect(tasks[0]["wave"] == 0)
+        #expect(tasks[0]["action"] == "created")
+        #expect(tasks[0]["status"] == "Succeeded")
+        #expect(tasks[0]["log"] == "migrated 3 tables\n")
+        #expect(tasks[0]["startedAt"] == "2023-11-14T22:13:20Z")
+        #expect(tasks[0]["finishedAt"] == "2023-11-14T22:13:21Z")
+        #expect(tasks[1]["name"] == "web")
+        #expect(tasks[1]["status"] == "Running")
+        #expect(tasks[1]["finishedAt"] == .null)
+        #expect(tasks[1]["log"] == .null)
+
+        #expect(
+            show["changes"] == [
+                "created": [], "configured": ["apps/Deployment/shop/web"], "unchanged": [],
+                "pruned": ["/ConfigMap/shop/old"],
+            ])
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Ledger
+import Testing
+import TestSupport
+
+@Suite("Opening the ledger")
+struct LedgerOpeningTests {
+    @Test("A fresh state directory gets a ledger file in WAL mode with migration v1 applied")
+    func freshFileIsMigrated() async throws {
+        let fixture = try LedgerFixture()
+        #expect(try await fixture.ledger.appliedMigrations() == ["v1"])
+        #expect(fixture.ledger.interruptedAtOpen == 0)
+        _ = try await fixture.begin(revision("a1"))
+        #expect(FileManager.default.fileExists(atPath: fixture.ledgerPath))
+        #expect(FileManager.default.fileExists(atPath: fixture.ledgerPath + "-wal"))
+    }
+
+    @Test("Re-opening a ledger keeps its records and applies no migration twice")
+    func reopenKeepsRecords() async throws {
+        let fixture = try LedgerFixture()
+        let id = try await fixture.begin(revision("a1"))
+        try await fixture.ledger.finishAttempt(id, outcome: .succeeded)
+        try await fixture.ledger.close()
+
+        let reopened = try fixture.reopen()
+        #expect(try await reopened.appliedMigrations() == ["v1"])
+        #expect(reopened.interruptedAtOpen == 0)
+        let history = try await reopened.history(limit: 10)
+        #expect(history.map(\.outcome) == [.succeeded])
+        #expect(history.first?.revision == revision("a1"))
+    }
+
+    @Test("Attempts still running when the agent stopped are marked Interrupted at the next open")
+    func runningBecomesInterrupted() async throws {
+        let fixture = try LedgerFixture()
+        let stopped = try await fixture.begin(revision("b2"), app: "shop")
+        let task = try await fixture.ledger.beginTask(
+            in: stopped, phase: "Sync", wave: 0, object: deployment("web"), hook: false, action: .configured)
+        let done = try await fixture.begin(revision("c3"), app: "blog")
+        try await fixture.ledger.finishAttempt(done, outcome: .succeeded)
+        fixture.clock.advance(by: 60)
+
+        let reopened = try fixture.reopen()
+        #expect(reopened.interruptedAtOpen == 1)
+        let attempt = try await reopened.attempt(stopped)
+        #expect(attempt.outcome == .interrupted)
+        #expect(attempt.finishedAt == fixture.clock.now())
+        #expect(try await reopened.attempt(done).outcome == .succeeded)
+        let tasks = try await reopened.tasks(of: stopped)
+        #expect(tasks.map(\.id) == [task])
+        #expect(tasks.first?.status == .failed)
+        #expect(tasks.first?.message.contains("interrupted") == true)
+        #expect(try fixture.reopen().interruptedAtOpen == 0)
+    }
+
+    enum UnusablePath: String, CaseIterable, CustomTestStringConvertible {
+        case directory = "the ledger path is a directory"
+        case underRegularFile = "the state directory is a regular file"
+        case notADatabase = "the ledger file is not a SQLite database"
+
+        var testDescription: String { rawValue }
+    }
+
+    @Test("A ledger file that cannot be opened gives a LedgerError naming the file", arguments: UnusablePath.allCases)
+    func unusablePathThrows(_ kind: UnusablePath) throws {
+        let directory = try TemporaryDirectory(label: "ledger")
+        let path: String
+        switch kind {
+        case .directory:
+            path = try directory.makeSubdirectory("ledger.sqlite").path
+        case .underRegularFile:
+            let file = directory.appending("state")
+            try Data("not a directory".utf8).write(to: file)
+            path = file.path + "/ledger.sqlite"
+        case .notADatabase:
+            let file = directory.appending("ledger.sqlite")
+            try Data(String(repeating: "this is not a database\n", count: 200).utf8).write(to: file)
+            path = file.path
+        }
+        let error = try #require(throws: LedgerError.self) { try Ledger(path: path) }
+        #expect(error.code == .cannotOpen)
+        #expect(error.message.contains(path))
+    }
+
+    @Test("A state directory that cannot be created gives a LedgerError naming it")
+    func uncreatableStateDirectoryThrows() throws {
+        let directory = try TemporaryDirectory(label: "ledger")
+        let file = directory.appending("state")
+        try Data("not a directory".utf8).write(to: file)
+        let error = try #require(throws: LedgerError.self) {
+            try Ledger.open(stateDirectory: file.path + "/nested")
+        }
+        #expect(error.code == .cannotOpen)
+        #expect(error.message.contains(file.path))
+    }
+
+    @Test("A write the database refuses surfaces as a LedgerError naming the file")
+    func refusedWriteThrows() async throws {
+        let fixture = try LedgerFixture()
+        let error = await #expect(throws: LedgerError.self) {
+            try await fixture.ledger.beginTask(
+                in: AttemptID(999), phase: "Sync", wave: 0, object: deployment("web"), hook: false, action: .created)
+        }
+        #expect(error?.code == .writeFailed)
+        #expect(error?.message.contains(fixture.ledgerPath) == true)
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Ledger
+import Testing
+
+@Suite("Rendered manifests")
+struct ManifestTests {
+    static let rendered = Array(
+        String(
+            repeating: """
+                {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"shop"}}
+
+                """, count: 200
+        ).utf8)
+
+    @Test("Identical manifests of two attempts are stored once and read back equal")
+    func contentAddressed() async throws {
+        let fixture = try LedgerFixture()
+        let first = try await fixture.begin(revision("a1"))
+        let retry = try await fixture.begin(revision("a1"), trigger: .retry)
+        let otherRevision = try await fixture.begin(revision("b2"))
+
+        let digest = try await fixture.ledger.recordManifests(Self.rendered, for: first)
+        #expect(try await fixture.ledger.recordManifests(Self.rendered, for: retry) == digest)
+        #expect(try await fixture.ledger.recordManifests(Self.rendered, for: otherRevision) == digest)
+
+        let statistics = try await fixture.ledger.statistics()
+        #expect(statistics.manifestBlobs == 1)
+        #expect(statistics.manifestBytesStored < Self.rendered.count / 4)
+        #expect(digest.count == 64)
+        #expect(try await fixture.ledger.attempt(retry).manifestDigest == digest)
+        #expect(try await fixture.ledger.manifests(app: "shop", revision: revision("a1")) == Self.rendered)
+        #expect(try await fixture.ledger.manifests(app: "shop", revision: revision("b2")) == Self.rendered)
+    }
+
+    @Test("Different manifests get their own blobs, and the latest recorded for a revision is returned")
+    func differentContent() async throws {
+        let fixture = try LedgerFixture()
+        let first = try await fixture.begin(revision("a1"))
+        let second = try await fixture.begin(revision("a1"), trigger: .manual)
+        let changed = Self.rendered + Array("# rendered again\n".utf8)
+        try await fixture.ledger.recordManifests(Self.rendered, for: first)
+        try await fixture.ledger.recordManifests(changed, for: second)
+
+        #expect(try await fixture.ledger.statistics().manifestBlobs == 2)
+        #expect(try await fixture.ledger.manifests(app: "shop", revision: revision("a1")) == changed)
+    }
+
+    @Test("Manifests survive re-opening the ledger, and empty manifests round-trip")
+    func survivesReopen() async throws {
+        let fixture = try LedgerFixture()
+        let attempt = try await fixture.begin(revision("a1"))
+        let empty = try await fixture.begin(revision("e0"))
+        try await fixture.ledger.recordManifests(Self.rendered, for: attempt)
+        try await fixture.ledger.recordManifests([], for: empty)
+        try await fixture.ledger.close()
+
+        let reopened = try fixture.reopen()
+        #expect(try await reopened.manifests(app: "shop", revision: revision("a1")) == Self.rendered)
+        #expect(try await reopened.manifests(app: "shop", revision: revision("e0")) == [])
+    }
+
+    @Test("A revision with no recorded manifests reads back as nil")
+    func missingManifests() async throws {
+        let fixture = try LedgerFixture()
+        _ = try await fixture.begin(revision("a1"))
+        #expect(try await fixture.ledger.manifests(app: "shop", revision: revision("a1")) == nil)
+        #expect(try await fixture.ledger.manifests(app: "blog", revision: revision("a1")) == nil)
+    }
+}
