@@ -23,9 +23,21 @@ final class KubeConfigFixture {
     func write(_ relativePath: String, _ text: String, executable: Bool = false) throws -> String {
         let url = directory.appending(relativePath)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.replacingOccurrences(of: "DIR", with: path).utf8).write(to: url)
-        if executable {
-            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+        let bytes = Array(text.replacingOccurrences(of: "DIR", with: path).utf8)
+        guard executable else {
+            try Data(bytes).write(to: url)
+            return url.path
+        }
+        // An executable is written through a close-on-exec descriptor and renamed into place:
+        // a process that other tests spawn meanwhile must not inherit it open for writing, or
+        // running it fails with "Text file busy" for as long as that process lives.
+        let temporary = url.path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary]) }
+        let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == bytes.count, rename(temporary, url.path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
         }
         return url.path
     }
