@@ -9,11 +9,13 @@ import Glibc
 /// arrives, so a silent server would hang the operation forever. At the deadline (or on
 /// cancellation) the watchdog shuts down the sockets this operation opened to the remote's port,
 /// which makes the blocked read fail at once; libgit2 then returns and the error is reported as a
-/// timeout. Sockets that existed before the operation started are never touched.
+/// timeout. Sockets that existed before the operation started are never touched: they are told
+/// apart by inode, not by descriptor number, because other threads close descriptors and the
+/// operation's own socket may reuse a number that belonged to one of them.
 final class SocketWatchdog: @unchecked Sendable {
     private let context: OperationContext
     private let port: Int
-    private let before: Set<Int32>
+    private let before: Set<UInt>
     private let done = DispatchSemaphore(value: 0)
     private let finished = NSLock()
     private var isFinished = false
@@ -21,7 +23,7 @@ final class SocketWatchdog: @unchecked Sendable {
     init(context: OperationContext, port: Int) {
         self.context = context
         self.port = port
-        self.before = SocketWatchdog.socketDescriptors()
+        self.before = Set(SocketWatchdog.sockets().map(\.inode))
         Thread.detachNewThread { [self] in watch() }
     }
 
@@ -34,15 +36,15 @@ final class SocketWatchdog: @unchecked Sendable {
     }
 
     private func watch() {
+        // After the deadline, keep shutting the operation's sockets down until it returns: a
+        // socket still connecting when the deadline passed has no peer to match yet.
         while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
-            if context.shouldAbort {
-                finished.lock()
-                defer { finished.unlock() }
-                if isFinished { return }
-                for fd in SocketWatchdog.socketDescriptors().subtracting(before) where peerPort(fd) == port {
-                    shutdown(fd, Int32(SHUT_RDWR))
-                }
-                return
+            guard context.shouldAbort else { continue }
+            finished.lock()
+            defer { finished.unlock() }
+            if isFinished { return }
+            for socket in SocketWatchdog.sockets() where !before.contains(socket.inode) && peerPort(socket.fd) == port {
+                shutdown(socket.fd, Int32(SHUT_RDWR))
             }
         }
     }
@@ -64,13 +66,15 @@ final class SocketWatchdog: @unchecked Sendable {
         }
     }
 
-    private static func socketDescriptors() -> Set<Int32> {
+    /// This process's sockets: descriptor and inode (which, unlike the descriptor number, no
+    /// other socket ever had while this one lives).
+    private static func sockets() -> [(fd: Int32, inode: UInt)] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return [] }
-        var result = Set<Int32>()
+        var result: [(fd: Int32, inode: UInt)] = []
         for name in names {
             guard let fd = Int32(name) else { continue }
             var info = stat()
-            if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK { result.insert(fd) }
+            if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK { result.append((fd, UInt(info.st_ino))) }
         }
         return result
     }
