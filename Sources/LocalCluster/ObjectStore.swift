@@ -242,9 +242,15 @@ final class ObjectStore: Sendable {
             state.watchers[id] = Watcher(resource: resource, namespace: namespace, continuation: continuation)
             return id
         }
+        // The removal never runs on the caller's stack: `onTermination` is called while the
+        // runtime holds the consuming task's status lock, and the store yields to watchers while
+        // holding its own lock, so taking the store's lock here could deadlock the two.
         let cancel: @Sendable () -> Void = { [weak self] in
-            let removed = self?.state.withLock { $0.watchers.removeValue(forKey: id) }
-            removed?.continuation.finish()
+            guard let store = self else { return }
+            DispatchQueue.global().async {
+                let removed = store.state.withLock { $0.watchers.removeValue(forKey: id) }
+                removed?.continuation.finish()
+            }
         }
         continuation.onTermination = { _ in cancel() }
         return (stream, cancel, initialCount, startRevision)

@@ -84,8 +84,13 @@ final class PodLogStore: Sendable {
             state.withLock { _ = $0.entries[key]?.followers.removeValue(forKey: id) }
             continuation.finish()
         }
+        // Not on the terminating task's stack: it holds the runtime's task lock, and `append`
+        // yields to followers while holding this store's lock (see ObjectStore.watch).
         continuation.onTermination = { [weak self] _ in
-            self?.state.withLock { _ = $0.entries[key]?.followers.removeValue(forKey: id) }
+            guard let logs = self else { return }
+            DispatchQueue.global().async {
+                logs.state.withLock { _ = $0.entries[key]?.followers.removeValue(forKey: id) }
+            }
         }
         return stream
     }

@@ -106,6 +106,9 @@ final class PodRun: Sendable {
         environment["HOME"] = directory.path
         let expanded = arguments.map { Kubelet.expand($0, environment) }
         let logs = kubelet.api.podLogs
+        // Running before the process starts: a process that exits at once reports its exit
+        // (on another thread) before `start` returns, and must not be overwritten as running.
+        state.withLock { $0.containers[index].phase = .running(startedAt: started, readyAt: .now + Self.readinessDelay) }
         do {
             let process = try PodProcess.start(
                 PodProcess.Launch(arguments: expanded, environment: environment, workingDirectory: directory),
@@ -115,8 +118,10 @@ final class PodRun: Sendable {
                     self.finished(index, exitCode: code, startedAt: started, kubelet: kubelet)
                 })
             state.withLock { state in
-                state.containers[index].process = process
-                state.containers[index].phase = .running(startedAt: started, readyAt: .now + Self.readinessDelay)
+                // Only while this run of the container is still the one running.
+                if case .running(let at, _) = state.containers[index].phase, at == started {
+                    state.containers[index].process = process
+                }
             }
             Task { [weak kubelet, key] in
                 try? await Task.sleep(for: Self.readinessDelay)
