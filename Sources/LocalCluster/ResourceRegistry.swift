@@ -40,10 +40,6 @@ final class ResourceRegistry: Sendable {
         }
     }
 
-    /// The resource types of any version of a group and plural (a CRD may serve several versions
-    /// from one storage).
-    func storageKey(for resource: ResourceType) -> GroupResource { resource.groupResource }
-
     /// The served group versions, in discovery order: the core group first, then groups by name.
     var groupVersions: [GroupVersion] {
         var seen = Set<GroupVersion>()
@@ -59,7 +55,7 @@ final class ResourceRegistry: Sendable {
         state.withLock { $0.custom = resources }
     }
 
-    /// The resource types a CRD defines, one per served version. `nil` when the CRD is malformed.
+    /// The resource types a CRD defines, one per served version; none when the CRD is malformed.
     static func resourceTypes(fromCRD crd: JSONValue) -> [ResourceType] {
         guard let spec = crd["spec"], let group = spec["group"]?.stringValue,
             let names = spec["names"], let plural = names["plural"]?.stringValue,
