@@ -118,6 +118,11 @@ let package = Package(
             dependencies: [
                 "GitSource",
                 "LocalCluster",
+                "KubeModel",
+                "KubeClient",
+                "Manifests",
+                "Ledger",
+                "SyncEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -175,12 +180,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncEngineTests",
-            dependencies: ["SyncEngine", "Manifests", "KubeModel", "TestSupport"],
+            dependencies: ["SyncEngine", "Manifests", "KubeModel", "KubeClient", "Ledger", "GitSource", "LocalCluster", "TestSupport"],
             swiftSettings: swift6
         ),
         .testTarget(
             name: "SluiceCLITests",
-            dependencies: ["sluice", "TestSupport"],
+            dependencies: ["sluice", "Ledger", "KubeModel", "TestSupport"],
             swiftSettings: swift6
         ),
     ]

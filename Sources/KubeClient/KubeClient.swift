@@ -63,6 +63,20 @@ public final class KubeClient: Sendable {
         try await discovery.mapping(for: gvk, transport: transport)
     }
 
+    /// The server's preferred version of a group and kind (for objects known only by group and kind,
+    /// such as inventory entries); `nil` when the group is not served.
+    public func preferredVersion(of groupKind: GroupKind) async throws(KubeClientError) -> GroupVersionKind? {
+        guard !groupKind.group.isEmpty else { return GroupVersionKind(group: "", version: "v1", kind: groupKind.kind) }
+        let group: JSONValue
+        do {
+            group = try await request("GET", "/apis/\(Self.escape(groupKind.group))", idempotent: true, object: "API group \(groupKind.group)")
+        } catch let error where error.code == .notFound {
+            return nil
+        }
+        guard let version = group[path: ["preferredVersion", "version"]]?.stringValue else { return nil }
+        return GroupVersionKind(group: groupKind.group, version: version, kind: groupKind.kind)
+    }
+
     func path(_ mapping: ResourceMapping, namespace: String?, name: String? = nil, subresource: String? = nil) -> String {
         let gvk = mapping.groupVersionKind
         var path = gvk.group.isEmpty ? "/api/\(gvk.version)" : "/apis/\(gvk.group)/\(gvk.version)"
@@ -177,6 +191,19 @@ public final class KubeClient: Sendable {
             ("fieldManager", options.fieldManager), ("force", force ? "true" : nil), ("dryRun", dryRun ? "All" : nil),
         ])
         return try await request("PATCH", url, body: body, contentType: "application/apply-patch+yaml", idempotent: true, object: Self.describe(mapping, namespace: namespace, name: name))
+    }
+
+    /// Replaces an object (PUT): the object must carry the live `metadata.resourceVersion`, so a
+    /// concurrent change is refused with `.conflict` instead of being overwritten.
+    public func replace(_ object: JSONValue, dryRun: Bool = false) async throws(KubeClientError) -> JSONValue {
+        let (mapping, namespace, name) = try await locate(object)
+        guard let name else {
+            throw KubeClientError(.invalid, "\(Self.describe(mapping, namespace: namespace, name: nil)): replace needs metadata.name")
+        }
+        var body = object
+        if mapping.namespaced { body.namespace = namespace }
+        let url = path(mapping, namespace: namespace, name: name) + Self.query([("fieldManager", options.fieldManager), ("dryRun", dryRun ? "All" : nil)])
+        return try await request("PUT", url, body: body, idempotent: false, object: Self.describe(mapping, namespace: namespace, name: name))
     }
 
     /// A JSON merge patch.

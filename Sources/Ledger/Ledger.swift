@@ -116,6 +116,17 @@ public actor Ledger {
         self.interruptedAtOpen = interrupted
     }
 
+    /// Wraps a connection the caller has already opened and checked, without migrating it or
+    /// marking anything `Interrupted` (see ``openForReading(stateDirectory:logger:)``).
+    init(path: String, openedQueue: DatabaseQueue, logger: Logger) {
+        self.path = path
+        self.database = openedQueue
+        self.now = { Date() }
+        self.logLimit = Ledger.defaultLogLimit
+        self.logger = logger
+        self.interruptedAtOpen = 0
+    }
+
     /// Closes the connection; later calls throw. Safe to call more than once.
     public func close() throws {
         do {
@@ -152,7 +163,10 @@ public actor Ledger {
         _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         do {
-            return try await database.write(body)
+            // A record must land even when the sync that writes it is being cancelled (a timeout, a
+            // newer commit): GRDB gives up on a cancelled task's access, so write from a task of its own.
+            let database = database
+            return try await Task { try await database.write(body) }.value
         } catch let error as LedgerError {
             throw error
         } catch {

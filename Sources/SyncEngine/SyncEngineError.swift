@@ -15,6 +15,25 @@ public struct SyncEngineError: Error, Sendable, Hashable, CustomStringConvertibl
         /// The new revision would prune every object the application owns, and `--allow-empty` was
         /// not given. A sync stalls on it: a person must look (a wrong path, an emptied directory).
         public static let emptyRevision = Code("emptyRevision")
+        /// The revision's manifests could not be loaded (a YAML error, a missing field, a bad
+        /// annotation). Stalled: the commit must be fixed.
+        public static let invalidManifests = Code("invalidManifests")
+        /// The server rejected an object in the dry run, before anything was applied. Stalled.
+        public static let validationFailed = Code("validationFailed")
+        /// The server rejected an object while it was being applied.
+        public static let applyFailed = Code("applyFailed")
+        /// A hook failed or ran over its timeout.
+        public static let hookFailed = Code("hookFailed")
+        /// An object did not become healthy (Degraded, or still progressing at the health timeout).
+        public static let unhealthy = Code("unhealthy")
+        /// A wait or the whole sync ran over its time limit.
+        public static let timeout = Code("timeout")
+        /// Pruning an object failed or it was not gone in time.
+        public static let pruneFailed = Code("pruneFailed")
+        /// The cluster could not be reached or refused the credentials. Transient unless it is a 401/403.
+        public static let cluster = Code("cluster")
+        /// The sync was cancelled (the agent is stopping, or a newer commit superseded it).
+        public static let cancelled = Code("cancelled")
 
         public var description: String { name }
     }

@@ -1,0 +1,221 @@
+import Foundation
+import GitSource
+import KubeClient
+import KubeModel
+import Ledger
+import Logging
+import Manifests
+
+/// Where an application's manifests come from: a mirrored repository, a ref spec and a path.
+public struct ApplicationSource: Sendable {
+    /// The repository's mirror.
+    public var mirror: GitMirror
+    /// What to follow: a branch, a tag, a semver range, a commit.
+    public var spec: RefSpec
+    /// The application's directory in the repository; empty for the root.
+    public var path: String
+    /// How manifests are loaded (the default namespace, limits, Kustomize).
+    public var loadOptions: LoadOptions
+
+    /// A source from its parts.
+    public init(mirror: GitMirror, spec: RefSpec, path: String = "", loadOptions: LoadOptions = LoadOptions()) {
+        self.mirror = mirror
+        self.spec = spec
+        self.path = path.split(separator: "/").joined(separator: "/")
+        self.loadOptions = loadOptions
+    }
+}
+
+/// A revision fetched and ready to sync or plan.
+public struct FetchedRevision: Sendable {
+    /// The commit.
+    public var revision: String
+    /// The full ref name that resolved to it.
+    public var ref: String
+    /// The commit's metadata.
+    public var commit: CommitInfo
+
+    /// A fetched revision from its parts.
+    public init(revision: String, ref: String, commit: CommitInfo) {
+        self.revision = revision
+        self.ref = ref
+        self.commit = commit
+    }
+}
+
+/// What `sluice plan` prints.
+public struct PlanReport: Sendable {
+    /// One task as it would run.
+    public struct Entry: Sendable, Hashable {
+        public var phase: String
+        public var wave: Int
+        public var group: String
+        public var kind: String
+        public var namespace: String
+        public var name: String
+        public var hook: Bool
+        /// `created`, `configured`, `unchanged`, `pruned`, `skipped`.
+        public var action: String
+    }
+
+    /// The revision planned.
+    public var revision: String
+    /// The last applied revision, `nil` before the first sync.
+    public var baseRevision: String?
+    /// Files changed under the application's path since the base revision.
+    public var changedFiles: [String]
+    /// The tasks in the order they would run, prunes in their waves.
+    public var tasks: [Entry]
+    /// Objects kept although the revision dropped them (`Prune=false`, or pruning off).
+    public var kept: [String]
+}
+
+/// Syncs one application from its Git source: fetch, compare with the last applied revision,
+/// load, and run the sync (or record `Unchanged`).
+public struct ApplicationSync: Sendable {
+    /// Where the manifests come from.
+    public let source: ApplicationSource
+    /// What syncs them.
+    public let runner: SyncRunner
+
+    /// A syncer for one application.
+    public init(source: ApplicationSource, runner: SyncRunner) {
+        self.source = source
+        self.runner = runner
+    }
+
+    var app: String { runner.configuration.app }
+
+    /// Fetches the ref spec (or `revision`, which must then be reachable from the mirror after a
+    /// fetch) and reads the commit.
+    public func fetch(revision: String? = nil) async throws -> FetchedRevision {
+        let mirror = source.mirror
+        if let revision {
+            let resolved = try await mirror.update(.commit(revision))
+            return FetchedRevision(revision: resolved.revision, ref: resolved.ref, commit: try await mirror.commit(resolved.revision))
+        }
+        let resolved = try await mirror.update(source.spec)
+        return FetchedRevision(revision: resolved.revision, ref: resolved.ref, commit: try await mirror.commit(resolved.revision))
+    }
+
+    /// The last applied revision: the cluster's inventory, else the ledger's last success.
+    public func baseRevision() async throws -> String? {
+        let store = InventoryStore(client: runner.client, app: app, namespace: runner.configuration.inventoryNamespace)
+        do {
+            if let revision = try await store.read()?.revision { return revision }
+        } catch {
+            throw SyncEngineError(.cluster, "cannot read the inventory of \(app): \(error.message)")
+        }
+        return try await runner.ledger.lastSucceeded(app: app)?.revision
+    }
+
+    /// Syncs `fetched`: records `Unchanged` when nothing under the path changed since the last
+    /// applied revision and the application's last attempt succeeded (unless the configuration asks
+    /// for a full sync, or the trigger is a retry or rollback); otherwise loads and syncs it.
+    public func sync(_ fetched: FetchedRevision, trigger: Trigger) async throws -> SyncResult {
+        let base = try await baseRevision()
+        let author = "\(fetched.commit.author.name) <\(fetched.commit.author.email)>"
+        let message = fetched.commit.message.trimmingCharacters(in: .whitespacesAndNewlines)
+        var changedFiles: [String]? = nil
+        if let base, await hasCommit(base) {
+            changedFiles = try await source.mirror.changes(from: base, to: fetched.revision, under: source.path).map(\.path)
+        }
+        if let changedFiles, changedFiles.isEmpty, !runner.configuration.full, trigger != .retry, trigger != .rollback,
+            try await lastAttemptSucceeded()
+        {
+            let note = base == fetched.revision
+                ? "already applied" : "no change under \(source.path.isEmpty ? "the repository root" : source.path) since \(base ?? "")"
+            return try await runner.record(
+                revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
+                outcome: .unchanged, outcomeMessage: note)
+        }
+        let manifests: ManifestSet
+        do {
+            manifests = try await load(at: fetched.revision)
+        } catch let error as ManifestError {
+            return try await runner.record(
+                revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
+                outcome: .failed, phase: "Validate", outcomeMessage: "invalid manifests; nothing was applied: \(error.description)")
+        }
+        let baseManifests = try await self.baseManifests(base)
+        let request = SyncRequest(
+            revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
+            manifests: manifests, baseManifests: baseManifests, baseRevision: base)
+        return try await runner.sync(request)
+    }
+
+    /// What a sync of `fetched` would do, with server-side dry runs; changes nothing.
+    public func plan(_ fetched: FetchedRevision) async throws -> PlanReport {
+        let base = try await baseRevision()
+        var changedFiles: [String] = []
+        if let base, await hasCommit(base) {
+            changedFiles = try await source.mirror.changes(from: base, to: fetched.revision, under: source.path).map(\.path)
+        } else {
+            changedFiles = try await source.mirror.snapshot(at: fetched.revision, under: source.path).files.map(\.path)
+        }
+        let manifests = try await load(at: fetched.revision)
+        let request = SyncRequest(
+            revision: fetched.revision, trigger: .manual, manifests: manifests, baseManifests: try await baseManifests(base),
+            baseRevision: base)
+        return try await runner.plan(request, changedFiles: changedFiles)
+    }
+
+    /// The manifests of the application at `revision`.
+    public func load(at revision: String) async throws -> ManifestSet {
+        var snapshot = try await source.mirror.snapshot(at: revision, under: source.path)
+        // A Kustomize overlay reaches outside its directory (`../../base`): then read the whole tree.
+        if !source.path.isEmpty, snapshot.files.contains(where: { Self.isKustomization($0.path) }) {
+            snapshot = try await source.mirror.snapshot(at: revision, under: "")
+        }
+        let files = snapshot.files.map { ManifestFile(path: $0.path, bytes: Array($0.contents)) }
+        let path = source.path
+        let options = source.loadOptions
+        return try await Self.offPool { () throws(ManifestError) -> ManifestSet in
+            try ManifestLoader.load(files: files, applicationPath: path, options: options)
+        }
+    }
+
+    /// The manifests of the last applied revision: from the ledger when recorded there, else from Git.
+    func baseManifests(_ base: String?) async throws -> ManifestSet? {
+        guard let base else { return nil }
+        if let stored = try await runner.ledger.manifests(app: app, revision: base) {
+            let options = source.loadOptions
+            if let set = try? await Self.offPool({ () throws(ManifestError) -> ManifestSet in
+                try ManifestLoader.load(files: [ManifestFile(path: "ledger.yaml", bytes: stored)], options: options)
+            }) {
+                return set
+            }
+        }
+        guard await hasCommit(base) else { return nil }
+        return try? await load(at: base)
+    }
+
+    func hasCommit(_ revision: String) async -> Bool {
+        (try? await source.mirror.commit(revision)) != nil
+    }
+
+    func lastAttemptSucceeded() async throws -> Bool {
+        guard let last = try await runner.ledger.history(app: app, limit: 5).first(where: { $0.outcome != .unchanged }) else {
+            return true
+        }
+        return last.outcome == .succeeded
+    }
+
+    static func isKustomization(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return name == "kustomization.yaml" || name == "kustomization.yml" || name == "Kustomization"
+    }
+
+    /// Runs blocking work (file parsing, Kustomize) on a thread of its own, off the cooperative pool.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws(ManifestError) -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                do {
+                    continuation.resume(returning: try work())
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+}

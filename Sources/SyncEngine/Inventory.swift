@@ -1,0 +1,93 @@
+import Foundation
+import KubeClient
+import KubeModel
+import Manifests
+
+/// The cluster-side record of what an application owns: one ConfigMap per application in the
+/// agent's namespace, listing the objects Sluice applied and the last revision applied in full.
+///
+/// A fresh agent with an empty state directory resumes from it, and pruning never touches an object
+/// it does not list (DESIGN.md, "State"). It is written with one server-side apply, so a reader sees
+/// the old list or the new one, never half of each.
+public struct Inventory: Sendable, Hashable {
+    /// The last revision synced successfully, `nil` before the first success.
+    public var revision: String?
+    /// Every object Sluice applied for the application and has not pruned since.
+    public var objects: Set<ObjectIdentity>
+
+    /// An inventory from its parts.
+    public init(revision: String? = nil, objects: Set<ObjectIdentity> = []) {
+        self.revision = revision
+        self.objects = objects
+    }
+}
+
+/// Reads and writes one application's inventory ConfigMap.
+public struct InventoryStore: Sendable {
+    /// The label every inventory ConfigMap carries, with the application's name as its value.
+    public static let appLabel = "sluice.dev/inventory-of"
+    /// The ConfigMap's kind.
+    static let configMap = GroupVersionKind(group: "", version: "v1", kind: "ConfigMap")
+    static let namespaceKind = GroupVersionKind(group: "", version: "v1", kind: "Namespace")
+
+    /// The application.
+    public let app: String
+    /// The namespace the ConfigMap lives in (the agent's).
+    public let namespace: String
+    let client: KubeClient
+
+    /// A store for `app`'s inventory in `namespace`.
+    public init(client: KubeClient, app: String, namespace: String) {
+        self.client = client
+        self.app = app
+        self.namespace = namespace
+    }
+
+    /// The ConfigMap's name: `sluice-inventory-` and the application's name made a valid object name.
+    public var name: String {
+        let cleaned = app.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") ? $0 : "-" }
+        var name = "sluice-inventory-" + String(cleaned)
+        if name.utf8.count > 253 { name = String(name.prefix(253)) }
+        while name.hasSuffix("-") || name.hasSuffix(".") { name.removeLast() }
+        return name
+    }
+
+    /// The inventory, or `nil` when the application has none yet.
+    public func read() async throws(KubeClientError) -> Inventory? {
+        guard let live = try await client.getIfPresent(Self.configMap, ObjectIdentity(group: "", kind: "ConfigMap", namespace: namespace, name: name))
+        else { return nil }
+        let data = live["data"]
+        let revision = data?["revision"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        let lines = (data?["objects"]?.stringValue ?? "").split(separator: "\n")
+        return Inventory(revision: revision, objects: Set(lines.compactMap { ObjectIdentity(String($0)) }))
+    }
+
+    /// Writes the inventory (creating the namespace when missing).
+    public func write(_ inventory: Inventory) async throws(KubeClientError) {
+        let objects = inventory.objects.sorted().map(\.description).joined(separator: "\n")
+        let configMap: JSONValue = [
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": [
+                "name": .string(name), "namespace": .string(namespace),
+                "labels": .object([Self.appLabel: .string(labelValue), "app.kubernetes.io/managed-by": "sluice"]),
+                "annotations": ["sluice.dev/app": .string(app)],
+            ],
+            "data": ["app": .string(app), "revision": .string(inventory.revision ?? ""), "objects": .string(objects)],
+        ]
+        do {
+            _ = try await client.apply(configMap)
+        } catch {
+            guard error.code == .notFound else { throw error }
+            try await client.ensureNamespace(namespace)
+            _ = try await client.apply(configMap)
+        }
+    }
+
+    /// The application's name as a label value (63 characters of `[A-Za-z0-9._-]`, alphanumeric ends).
+    var labelValue: String {
+        var value = String(app.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_") ? $0 : "-" }.prefix(63))
+        while let last = value.last, !(last.isLetter || last.isNumber) { value.removeLast() }
+        while let first = value.first, !(first.isLetter || first.isNumber) { value.removeFirst() }
+        return value
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import KubeClient
+import KubeModel
+import Manifests
+
+/// Waits for a live object to reach a state, following it with a watch rather than polling.
+///
+/// Each wait reads the object once, and if it is not there yet, watches it by name from that read's
+/// resourceVersion: every change is judged as it happens, so a wait ends as soon as the object gets
+/// there, and no change is missed between the read and the watch.
+struct ObjectWaiter: Sendable {
+    /// What a judge says about the object's current state (`nil` when it does not exist).
+    enum Verdict<Result: Sendable>: Sendable {
+        case wait
+        case done(Result)
+    }
+
+    let client: KubeClient
+
+    /// Waits until `judge` returns `.done` for the object, or throws ``SyncEngineError`` `timeout`
+    /// at `deadline` with `describe(last state)` as the message.
+    func wait<Result: Sendable>(
+        _ gvk: GroupVersionKind, namespace: String, name: String, deadline: ContinuousClock.Instant,
+        describe: @escaping @Sendable (JSONValue?) -> String,
+        judge: @escaping @Sendable (JSONValue?) -> Verdict<Result>
+    ) async throws -> Result {
+        let namespaceArgument: String? = namespace.isEmpty ? nil : namespace
+        let box = LastSeen()
+        let work: @Sendable () async throws -> Result = {
+            let initial = try await client.getIfPresent(gvk, ObjectIdentity(group: gvk.group, kind: gvk.kind, namespace: namespace, name: name))
+            box.set(initial)
+            if case .done(let result) = judge(initial) { return result }
+            // Without a resourceVersion (the object is missing) the watch starts with the current state.
+            let events = client.watch(gvk, namespace: namespaceArgument, name: name, resourceVersion: initial?.resourceVersion)
+            for try await event in events {
+                let state: JSONValue? = event.type == "DELETED" ? nil : event.object
+                guard event.type != "BOOKMARK", event.type != "ERROR" else { continue }
+                box.set(state)
+                if case .done(let result) = judge(state) { return result }
+            }
+            try Task.checkCancellation()
+            throw SyncEngineError(.timeout, "the watch of \(name) ended")
+        }
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else {
+                throw SyncEngineError(.timeout, describe(box.get()))
+            }
+            guard let result = first else { throw SyncEngineError(.timeout, describe(box.get())) }
+            return result
+        }
+    }
+
+    /// Waits until the object no longer exists (after a delete; finalizers may hold it a while).
+    func waitGone(_ gvk: GroupVersionKind, namespace: String, name: String, deadline: ContinuousClock.Instant) async throws {
+        let _: Bool = try await wait(
+            gvk, namespace: namespace, name: name, deadline: deadline,
+            describe: { live in
+                let finalizers = live?.finalizers ?? []
+                return "\(gvk.kind) \(name) was not gone in time"
+                    + (finalizers.isEmpty ? "" : " (finalizers: \(finalizers.joined(separator: ", ")))")
+            },
+            judge: { $0 == nil ? .done(true) : .wait })
+    }
+}
+
+/// The last state a wait saw, for the timeout message.
+final class LastSeen: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: JSONValue?
+
+    func set(_ value: JSONValue?) { lock.withLock { self.value = value } }
+    func get() -> JSONValue? { lock.withLock { value } }
+}

@@ -1,0 +1,251 @@
+import Foundation
+import KubeClient
+import KubeModel
+import Ledger
+import Logging
+import Manifests
+
+/// One sync attempt being executed: the state it builds up as it goes (what was applied, which hooks
+/// ran, which ledger tasks are open), owned by one actor so concurrent applies inside a run can
+/// record their results safely.
+actor SyncExecution {
+    let client: KubeClient
+    let ledger: Ledger
+    let configuration: SyncConfiguration
+    let request: SyncRequest
+    let attempt: AttemptID
+    let preparation: SyncPreparation
+    let logger: Logger
+    let waiter: ObjectWaiter
+
+    /// Objects applied (created or configured) in this attempt: they join the inventory.
+    var applied = Set<ObjectIdentity>()
+    var pruned = Set<ObjectIdentity>()
+    var changes = ChangeSet()
+    /// Live objects as the apply answered, for the health waits.
+    var appliedObjects: [ObjectIdentity: (GroupVersionKind, SyncTask)] = [:]
+    /// Hooks that were created and reached a result, with it: the delete policies act on them.
+    var finishedHooks: [(task: SyncTask, succeeded: Bool)] = []
+    /// Hooks still running, for a timeout to stop.
+    var runningHooks: [String: SyncTask] = [:]
+    /// Ledger tasks not finished yet, closed as failed when the sync stops early.
+    var openTasks = Set<TaskID>()
+    var phase: String?
+
+    init(
+        client: KubeClient, ledger: Ledger, configuration: SyncConfiguration, request: SyncRequest, attempt: AttemptID,
+        preparation: SyncPreparation, logger: Logger
+    ) {
+        self.client = client
+        self.ledger = ledger
+        self.configuration = configuration
+        self.request = request
+        self.attempt = attempt
+        self.preparation = preparation
+        self.logger = logger
+        self.waiter = ObjectWaiter(client: client)
+    }
+
+    var app: String { configuration.app }
+
+    // MARK: Ledger
+
+    func enter(_ phase: String) async throws {
+        guard self.phase != phase else { return }
+        self.phase = phase
+        try await ledger.enterPhase(phase, of: attempt)
+        logger.info("phase", metadata: ["app": "\(app)", "revision": "\(request.revision)", "phase": "\(phase)"])
+    }
+
+    func begin(_ phase: HookPhase, wave: Int, _ identity: ObjectIdentity, hook: Bool, action: TaskAction) async throws -> TaskID {
+        let id = try await ledger.beginTask(
+            in: attempt, phase: phase.rawValue, wave: wave, object: Self.key(identity), hook: hook, action: action)
+        openTasks.insert(id)
+        return id
+    }
+
+    func finish(_ task: TaskID, _ status: TaskStatus, action: TaskAction? = nil, message: String? = nil) async throws {
+        openTasks.remove(task)
+        try await ledger.updateTask(task, status: status, action: action, message: message)
+    }
+
+    /// Closes every task still open as failed with `message` (the sync stopped under them).
+    func closeOpenTasks(_ message: String) async throws {
+        for task in openTasks.sorted() {
+            try await ledger.updateTask(task, status: .failed, message: message)
+        }
+        openTasks.removeAll()
+    }
+
+    static func key(_ identity: ObjectIdentity) -> ObjectKey {
+        ObjectKey(group: identity.group, kind: identity.kind, namespace: identity.namespace, name: identity.name)
+    }
+
+    // MARK: Running
+
+    /// Runs the stages (PreSync, Sync with prunes, Health, PostSync) in order; throws the first failure.
+    func runStages() async throws {
+        let stages = SyncStage.stages(groups: preparation.plan.groups, prunes: preparation.prunePlan)
+        var healthChecked = false
+        for stage in stages {
+            if stage.phase == .postSync, !healthChecked {
+                try await waitForUnchangedHealth()
+                healthChecked = true
+            }
+            try Task.checkCancellation()
+            try await run(stage)
+        }
+        if !healthChecked { try await waitForUnchangedHealth() }
+    }
+
+    /// One stage: prunes, `BeforeHookCreation` deletions, runs one after another, then the waits.
+    func run(_ stage: SyncStage) async throws {
+        try await enter(stage.phase.rawValue)
+        try await prune(stage.prunes)
+        try await deleteBeforeCreation(stage.tasks.filter { $0.isHook && Self.policies($0).contains(.beforeHookCreation) })
+        var toWatch: [SyncTask] = []
+        var hooks: [SyncTask] = []
+        for run in stage.runs {
+            let sent = try await apply(run.tasks)
+            toWatch += sent.filter { !$0.isHook }
+            hooks += sent.filter(\.isHook)
+        }
+        try await waitHealthy(toWatch, phase: stage.phase.rawValue)
+        try await waitForHooks(hooks)
+    }
+
+    /// Applies the tasks of one run concurrently (at most `concurrency` at once); returns the tasks sent.
+    /// Every task finishes before the first failure is thrown.
+    func apply(_ tasks: [SyncTask]) async throws -> [SyncTask] {
+        let pending = tasks.filter { preparation.needsSend($0) }
+        for task in tasks where !preparation.needsSend(task) {
+            changes.unchanged.append(Self.key(task.identity))
+        }
+        var failures: [any Error] = []
+        var sent: [SyncTask] = []
+        for chunk in stride(from: 0, to: pending.count, by: configuration.concurrency).map({ Array(pending[$0..<min($0 + configuration.concurrency, pending.count)]) }) {
+            await withTaskGroup(of: (SyncTask, (any Error)?).self) { group in
+                for task in chunk {
+                    group.addTask {
+                        do {
+                            try await self.applyOne(task)
+                            return (task, nil)
+                        } catch {
+                            return (task, error)
+                        }
+                    }
+                }
+                for await (task, error) in group {
+                    if let error { failures.append(error) } else { sent.append(task) }
+                }
+            }
+        }
+        if let first = failures.first(where: { !($0 is CancellationError) }) ?? failures.first { throw first }
+        return tasks.filter { task in sent.contains(where: { $0.identity == task.identity && $0.phase == task.phase }) }
+    }
+
+    /// Applies one task's object and records it.
+    func applyOne(_ task: SyncTask) async throws {
+        let identity = task.identity
+        guard let gvk = task.manifest.object.groupVersionKind else {
+            throw SyncEngineError(.applyFailed, "\(task.manifest.file): \(identity) has no apiVersion or kind")
+        }
+        let ledgerTask = try await begin(task.phase, wave: task.wave, identity, hook: task.isHook, action: .created)
+        do {
+            if task.manifest.settings.options.createNamespace, !task.namespace.isEmpty {
+                try await ensureNamespace(task.namespace)
+            }
+            let existing: JSONValue?
+            if let live = preparation.live[identity], !task.isHook {
+                existing = live
+            } else {
+                existing = try await currentObject(gvk, identity)
+            }
+            let object = Tracking.marked(task.object, app: app, identity: identity, hook: task.isHook)
+            if task.isHook { runningHooks[Self.hookKey(task)] = task }
+            let result = try await send(object, gvk: gvk, identity: identity, options: task.manifest.settings.options, existing: existing)
+            let action: TaskAction
+            if existing == nil {
+                action = .created
+            } else if existing?.resourceVersion == result.resourceVersion {
+                action = .unchanged
+            } else {
+                action = .configured
+            }
+            if !task.isHook {
+                switch action {
+                case .created: changes.created.append(Self.key(identity))
+                case .configured: changes.configured.append(Self.key(identity))
+                default: changes.unchanged.append(Self.key(identity))
+                }
+                applied.insert(identity)
+                appliedObjects[identity] = (gvk, task)
+                try await finish(ledgerTask, .succeeded, action: action)
+            } else {
+                hookTasks[Self.hookKey(task)] = (ledgerTask, action)
+            }
+        } catch let error as KubeClientError {
+            if task.isHook { runningHooks[Self.hookKey(task)] = nil }
+            let message = "\(task.manifest.file): \(error.message)"
+            try await finish(ledgerTask, .failed, message: message)
+            throw SyncEngineError(error.code == .unreachable ? .cluster : .applyFailed, message)
+        } catch {
+            if task.isHook { runningHooks[Self.hookKey(task)] = nil }
+            try? await finish(ledgerTask, .failed, message: "\(error)")
+            throw error
+        }
+    }
+
+    /// Hooks sent and not yet finished: their ledger task and what the apply did.
+    var hookTasks: [String: (TaskID, TaskAction)] = [:]
+
+    static func hookKey(_ task: SyncTask) -> String { "\(task.phase)/\(task.identity)" }
+
+    /// The object as the cluster has it now, or `nil`.
+    func currentObject(_ gvk: GroupVersionKind, _ identity: ObjectIdentity) async throws(KubeClientError) -> JSONValue? {
+        try await client.getIfPresent(gvk, identity)
+    }
+
+    /// Sends an object: server-side apply, or with `Replace=true` a create or replace; `Force=true`
+    /// deletes and re-creates an object the server refuses to change in place.
+    func send(
+        _ object: JSONValue, gvk: GroupVersionKind, identity: ObjectIdentity, options: SyncOptions, existing: JSONValue?
+    ) async throws -> JSONValue {
+        if options.replace {
+            guard let existing else { return try await client.create(object) }
+            if options.force { return try await recreate(object, gvk: gvk, identity: identity) }
+            var replacement = object
+            replacement.resourceVersion = existing.resourceVersion
+            return try await client.replace(replacement)
+        }
+        let result: Result<JSONValue, KubeClientError>
+        do {
+            result = .success(try await client.apply(object))
+        } catch {
+            result = .failure(error)
+        }
+        switch result {
+        case .success(let applied):
+            return applied
+        case .failure(let error):
+            guard options.force, error.code == .invalid || error.code == .conflict else { throw error }
+            return try await recreate(object, gvk: gvk, identity: identity)
+        }
+    }
+
+    /// Deletes the object, waits until it is gone, and creates it again.
+    func recreate(_ object: JSONValue, gvk: GroupVersionKind, identity: ObjectIdentity) async throws -> JSONValue {
+        try await client.deleteIfPresent(gvk, identity)
+        try await waiter.waitGone(gvk, namespace: identity.namespace, name: identity.name, deadline: .now + configuration.healthTimeout)
+        return try await client.create(object)
+    }
+
+    func ensureNamespace(_ name: String) async throws {
+        try await client.ensureNamespace(name)
+    }
+
+    static func policies(_ task: SyncTask) -> Set<DeletePolicy> {
+        let policies = task.manifest.settings.deletePolicies
+        return policies.isEmpty ? [.beforeHookCreation] : policies
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import KubeClient
+import KubeModel
+import Manifests
+
+/// Everything a sync works out before it changes anything: the ordered tasks, which objects changed
+/// since the last applied revision, what the cluster holds of them, and what to prune.
+///
+/// `sluice plan` stops here; a sync goes on to execute it.
+struct SyncPreparation: Sendable {
+    var plan: TaskPlan
+    var inventory: Inventory
+    /// The live objects Sluice manages, of every kind the revision has, by identity (one list per kind).
+    var live: [ObjectIdentity: JSONValue]
+    /// Objects whose manifest differs from the last applied revision's (or all, without one or with `full`).
+    var changed: Set<ObjectIdentity>
+    var prunePlan: PrunePlan
+    /// Inventory objects already gone from the cluster, or taken over by someone else: dropped from the inventory.
+    var forgotten: Set<ObjectIdentity>
+
+    /// True when the task's object must be sent: hooks always, normal objects when changed or missing.
+    func needsSend(_ task: SyncTask) -> Bool {
+        task.isHook || changed.contains(task.identity) || live[task.identity] == nil
+    }
+
+    /// Works out the preparation for a request.
+    static func prepare(
+        request: SyncRequest, configuration: SyncConfiguration, client: KubeClient, attemptStart: Int64
+    ) async throws -> SyncPreparation {
+        let store = InventoryStore(client: client, app: configuration.app, namespace: configuration.inventoryNamespace)
+        let inventory: Inventory
+        do {
+            inventory = try await store.read() ?? Inventory()
+        } catch {
+            throw SyncEngineError(.cluster, "cannot read the inventory of \(configuration.app): \(error.message)")
+        }
+        let plan = TaskPlanner.plan(request.manifests, revision: request.revision, attemptStart: attemptStart)
+
+        var changed = Set<ObjectIdentity>()
+        let base = configuration.full ? nil : request.baseManifests?.byIdentity
+        for manifest in request.manifests.manifests {
+            if let before = base?[manifest.identity], before.object == manifest.object { continue }
+            changed.insert(manifest.identity)
+        }
+
+        let live = try await liveIndex(plan: plan, app: configuration.app, client: client)
+
+        // Prune candidates: what the inventory lists and the revision no longer has, read live.
+        let desired = Set(request.manifests.manifests.map(\.identity))
+        var candidates: [InventoryObject] = []
+        var forgotten = Set<ObjectIdentity>()
+        var kept = Set<ObjectIdentity>()
+        for identity in inventory.objects.sorted() where !desired.contains(identity) {
+            guard let object = try await liveObject(identity, kinds: request.manifests, client: client) else {
+                forgotten.insert(identity)
+                continue
+            }
+            guard object.annotations[Tracking.annotation] == Tracking.id(app: configuration.app, identity) else {
+                forgotten.insert(identity)
+                continue
+            }
+            if !configuration.prune {
+                kept.insert(identity)
+                continue
+            }
+            candidates.append(InventoryObject(identity: identity, live: object))
+        }
+        var prunePlan: PrunePlan
+        do {
+            // The guard counts the whole inventory that is still live, not only the candidates.
+            let liveInventory = candidates + kept.map { InventoryObject(identity: $0, prune: false) }
+                + inventory.objects.filter { desired.contains($0) }.map { InventoryObject(identity: $0) }
+            prunePlan = try PrunePlan.plan(
+                inventory: liveInventory, desired: desired, lastSyncWave: plan.lastSyncWave, allowEmpty: configuration.allowEmpty)
+        } catch {
+            throw error
+        }
+        prunePlan.kept = (prunePlan.kept + kept).sorted()
+        return SyncPreparation(
+            plan: plan, inventory: inventory, live: live, changed: changed, prunePlan: prunePlan, forgotten: forgotten)
+    }
+
+    /// One list per kind of the plan's normal objects, by Sluice's label, of the objects tracked for `app`.
+    static func liveIndex(plan: TaskPlan, app: String, client: KubeClient) async throws -> [ObjectIdentity: JSONValue] {
+        var kinds: [GroupKind: GroupVersionKind] = [:]
+        for task in plan.tasks where !task.isHook {
+            if let gvk = task.manifest.object.groupVersionKind { kinds[gvk.groupKind] = gvk }
+        }
+        var index: [ObjectIdentity: JSONValue] = [:]
+        for (groupKind, gvk) in kinds.sorted(by: { $0.key.description < $1.key.description }) {
+            let list: ObjectList
+            do {
+                list = try await client.list(gvk, labelSelector: Tracking.selector)
+            } catch {
+                // A kind whose CustomResourceDefinition comes with this revision is not served yet.
+                if error.code == .notServed || error.code == .notFound { continue }
+                throw SyncEngineError(.cluster, "cannot list \(groupKind): \(error.message)")
+            }
+            for item in list.items {
+                let identity = Tracking.identity(of: item, groupKind: groupKind)
+                guard item.annotations[Tracking.annotation] == Tracking.id(app: app, identity) else { continue }
+                index[identity] = item
+            }
+        }
+        return index
+    }
+
+    /// The live object of an inventory entry, or `nil` when it is gone (or its kind is no longer served).
+    static func liveObject(_ identity: ObjectIdentity, kinds: ManifestSet, client: KubeClient) async throws -> JSONValue? {
+        do {
+            guard let gvk = try await groupVersionKind(of: identity.groupKind, client: client) else { return nil }
+            return try await client.getIfPresent(gvk, identity)
+        } catch {
+            if error.code == .notServed { return nil }
+            throw SyncEngineError(.cluster, "cannot read \(identity) to prune it: \(error.message)")
+        }
+    }
+
+    /// The preferred version of a group and kind, from discovery.
+    static func groupVersionKind(of groupKind: GroupKind, client: KubeClient) async throws(KubeClientError) -> GroupVersionKind? {
+        try await client.preferredVersion(of: groupKind)
+    }
+}

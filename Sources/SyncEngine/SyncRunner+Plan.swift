@@ -1,0 +1,103 @@
+import Foundation
+import KubeClient
+import KubeModel
+import Manifests
+
+extension SyncRunner {
+    /// What a sync of `request` would do, worked out with server-side dry runs; changes nothing and
+    /// records nothing.
+    ///
+    /// Each task's action: `created` when the object does not exist, `configured` when the dry run
+    /// of the object differs from the live one, `unchanged` otherwise (objects unchanged since the
+    /// last applied revision and present are not dry-run at all); prunes are `pruned` in the wave
+    /// they would run in, skipped objects `skipped`. Hooks are `created` (they run again), or
+    /// `configured`/`unchanged` for a named hook without `BeforeHookCreation` that still exists.
+    ///
+    /// - Throws: ``SyncEngineError`` when the cluster cannot be read, the revision would prune
+    ///   everything, or the server rejects an object in the dry run.
+    public func plan(_ request: SyncRequest, changedFiles: [String]) async throws -> PlanReport {
+        let attemptStart = Int64(Date().timeIntervalSince1970)
+        let preparation = try await SyncPreparation.prepare(
+            request: request, configuration: configuration, client: client, attemptStart: attemptStart)
+        try await validate(preparation, attempt: nil)
+
+        let stages = SyncStage.stages(groups: preparation.plan.groups, prunes: preparation.prunePlan)
+        var actions: [String: String] = [:]
+        let sent = stages.flatMap(\.tasks).filter { preparation.needsSend($0) }
+        try await withThrowingTaskGroup(of: (String, String).self) { group in
+            var index = 0
+            func next() {
+                guard index < sent.count else { return }
+                let task = sent[index]
+                index += 1
+                group.addTask { (SyncExecution.hookKey(task), try await self.plannedAction(task, preparation: preparation)) }
+            }
+            for _ in 0..<configuration.concurrency { next() }
+            while let (key, action) = try await group.next() {
+                actions[key] = action
+                next()
+            }
+        }
+        var entries: [PlanReport.Entry] = []
+        for stage in stages {
+            for prune in stage.prunes {
+                let identity = prune.identity
+                entries.append(
+                    .init(
+                        phase: stage.phase.rawValue, wave: stage.wave, group: identity.group, kind: identity.kind,
+                        namespace: identity.namespace, name: identity.name, hook: false, action: "pruned"))
+            }
+            for task in stage.tasks {
+                entries.append(
+                    .init(
+                        phase: task.phase.rawValue, wave: task.wave, group: task.groupKind.group, kind: task.kind,
+                        namespace: task.namespace, name: task.name, hook: task.isHook,
+                        action: actions[SyncExecution.hookKey(task)] ?? "unchanged"))
+            }
+        }
+        for task in preparation.plan.skipped {
+            entries.append(
+                .init(
+                    phase: task.phase.rawValue, wave: task.wave, group: task.groupKind.group, kind: task.kind,
+                    namespace: task.namespace, name: task.name, hook: task.isHook, action: "skipped"))
+        }
+        return PlanReport(
+            revision: request.revision, baseRevision: request.baseRevision, changedFiles: changedFiles, tasks: entries,
+            kept: preparation.prunePlan.kept.map(\.description))
+    }
+
+    /// `created`, `configured` or `unchanged` for one task that would be sent.
+    func plannedAction(_ task: SyncTask, preparation: SyncPreparation) async throws -> String {
+        guard let gvk = task.manifest.object.groupVersionKind else { return "created" }
+        let live: JSONValue?
+        if let indexed = preparation.live[task.identity] {
+            live = indexed
+        } else {
+            do {
+                live = try await client.getIfPresent(gvk, task.identity)
+            } catch {
+                if error.code == .notServed { return "created" }
+                throw SyncEngineError(.cluster, error.message)
+            }
+        }
+        guard let live else { return "created" }
+        if task.isHook && SyncExecution.policies(task).contains(.beforeHookCreation) { return "created" }
+        let object = Tracking.marked(task.object, app: configuration.app, identity: task.identity, hook: task.isHook)
+        let dryRun: JSONValue
+        do {
+            dryRun = try await client.apply(object, dryRun: true)
+        } catch {
+            return "configured"  // Replace/Force objects the server refuses to patch are re-created
+        }
+        return Self.comparable(dryRun) == Self.comparable(live) ? "unchanged" : "configured"
+    }
+
+    /// The object without the fields every write changes.
+    static func comparable(_ object: JSONValue) -> JSONValue {
+        var object = object
+        object[path: ["metadata", "managedFields"]] = nil
+        object[path: ["metadata", "resourceVersion"]] = nil
+        object[path: ["metadata", "generation"]] = nil
+        return object
+    }
+}

@@ -1,0 +1,254 @@
+import Foundation
+import KubeClient
+import KubeModel
+import Ledger
+import Logging
+import Manifests
+
+/// Syncs revisions of one application to a cluster, exactly as SYNC-SEMANTICS.md describes, and
+/// records every step in the ledger.
+///
+/// ``sync(_:)`` validates and dry-runs, then runs PreSync, Sync (with prunes), Health and PostSync,
+/// and on failure deletes `HookFailed` hooks and runs the SyncFail hooks. ``plan(_:)`` works out
+/// the same tasks without changing anything.
+public struct SyncRunner: Sendable {
+    /// The cluster.
+    public let client: KubeClient
+    /// Where attempts are recorded.
+    public let ledger: Ledger
+    /// The application and the sync flags.
+    public let configuration: SyncConfiguration
+    let logger: Logger
+
+    /// A runner for one application.
+    public init(client: KubeClient, ledger: Ledger, configuration: SyncConfiguration, logger: Logger = Logger(label: "sluice.sync")) {
+        self.client = client
+        self.ledger = ledger
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Syncs one revision and records it; the result says how it ended.
+    ///
+    /// A failed sync is a result, not an error: the only errors thrown are the ledger's
+    /// (``LedgerError``), because a sync that cannot be recorded must not go on unrecorded.
+    public func sync(_ request: SyncRequest) async throws -> SyncResult {
+        let started = Date()
+        let attemptStart = Int64(started.timeIntervalSince1970)
+        let attempt = try await ledger.beginAttempt(
+            app: configuration.app, revision: request.revision, ref: request.ref, author: request.author,
+            message: request.message, trigger: request.trigger)
+        try await ledger.recordManifests(Array(request.manifests.canonicalYAML.utf8), for: attempt)
+        try await ledger.enterPhase("Validate", of: attempt)
+
+        let preparation: SyncPreparation
+        do {
+            preparation = try await SyncPreparation.prepare(
+                request: request, configuration: configuration, client: client, attemptStart: attemptStart)
+            try await validate(preparation, attempt: attempt)
+        } catch let error as SyncEngineError {
+            try await ledger.finishAttempt(attempt, outcome: .failed, message: error.message)
+            return SyncResult(attempt: attempt, outcome: .failed, message: error.message, error: error)
+        }
+
+        for task in preparation.plan.skipped {
+            _ = try await ledger.beginTask(
+                in: attempt, phase: task.phase.rawValue, wave: task.wave, object: SyncExecution.key(task.identity),
+                hook: task.isHook, action: .skipped, status: .skipped, message: "not applied: \(Self.skipReason(task))")
+        }
+
+        let execution = SyncExecution(
+            client: client, ledger: ledger, configuration: configuration, request: request, attempt: attempt,
+            preparation: preparation, logger: logger)
+        var failure: SyncEngineError?
+        do {
+            try await Self.withDeadline(configuration.timeout, what: "the sync") { try await execution.runStages() }
+        } catch let error as LedgerError {
+            throw error
+        } catch let error as SyncEngineError {
+            failure = error
+        } catch is CancellationError {
+            failure = SyncEngineError(.cancelled, "the sync was cancelled")
+        } catch {
+            failure = SyncEngineError(.applyFailed, "\(error)")
+        }
+
+        if let failure {
+            try await execution.stopRunningHooks()
+            try await execution.closeOpenTasks("stopped: \(failure.message)")
+            try await execution.applyDeletePolicy(.hookFailed, hooks: await execution.finishedHooks)
+            if failure.code != .cancelled { try await runSyncFail(execution, preparation: preparation) }
+        } else {
+            try await execution.applyDeletePolicy(.hookSucceeded, hooks: await execution.finishedHooks)
+        }
+
+        let changes = await execution.changes
+        var inventory = preparation.inventory
+        inventory.objects.formUnion(await execution.applied)
+        inventory.objects.subtract(await execution.pruned)
+        inventory.objects.subtract(preparation.forgotten)
+        if failure == nil { inventory.revision = request.revision }
+        var outcomeMessage = failure?.message ?? ""
+        do {
+            try await InventoryStore(client: client, app: configuration.app, namespace: configuration.inventoryNamespace).write(inventory)
+        } catch {
+            // The objects are applied; only the record of them failed. Say so: the next sync re-applies.
+            if failure == nil { failure = SyncEngineError(.cluster, "cannot write the inventory: \(error.message)") }
+            outcomeMessage = [outcomeMessage, "cannot write the inventory: \(error.message)"].filter { !$0.isEmpty }.joined(separator: "; ")
+        }
+        try await ledger.recordChanges(Self.sorted(changes), for: attempt)
+        let outcome: Outcome = failure == nil ? .succeeded : .failed
+        try await ledger.finishAttempt(attempt, outcome: outcome, message: outcomeMessage)
+        logger.info(
+            "sync finished",
+            metadata: ["app": "\(configuration.app)", "revision": "\(request.revision)", "outcome": "\(outcome.rawValue)"])
+        return SyncResult(attempt: attempt, outcome: outcome, message: outcomeMessage, changes: Self.sorted(changes), error: failure)
+    }
+
+    /// Records an attempt that ended before anything was applied: manifests that cannot be loaded
+    /// (`Failed` at `Validate`), or a revision that changes nothing for the application (`Unchanged`).
+    public func record(
+        revision: String, ref: String = "", author: String = "", message: String = "", trigger: Trigger,
+        outcome: Outcome, phase: String? = nil, outcomeMessage: String
+    ) async throws -> SyncResult {
+        let attempt = try await ledger.beginAttempt(
+            app: configuration.app, revision: revision, ref: ref, author: author, message: message, trigger: trigger)
+        if let phase { try await ledger.enterPhase(phase, of: attempt) }
+        try await ledger.finishAttempt(attempt, outcome: outcome, message: outcomeMessage)
+        let error = outcome == .failed ? SyncEngineError(.invalidManifests, outcomeMessage) : nil
+        return SyncResult(attempt: attempt, outcome: outcome, message: outcomeMessage, error: error)
+    }
+
+    /// Runs every SyncFail hook at once and waits for them (bounded by the hook or SyncFail timeout);
+    /// their failure is recorded but the sync is failed either way.
+    func runSyncFail(_ execution: SyncExecution, preparation: SyncPreparation) async throws {
+        let hooks = preparation.plan.syncFailTasks
+        guard !hooks.isEmpty else { return }
+        try await execution.enter("SyncFail")
+        let before = await execution.finishedHooks.count
+        do {
+            try await Self.withDeadline(configuration.hookTimeout ?? configuration.syncFailTimeout, what: "the SyncFail hooks") {
+                try await execution.deleteBeforeCreation(hooks.filter { SyncExecution.policies($0).contains(.beforeHookCreation) })
+                let sent = try await execution.apply(hooks)
+                try await execution.waitForHooks(sent)
+            }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            try await execution.stopRunningHooks()
+            try await execution.closeOpenTasks("SyncFail hook stopped: \(error)")
+        }
+        let ran = Array(await execution.finishedHooks.dropFirst(before))
+        try await execution.applyDeletePolicy(.hookSucceeded, hooks: ran.filter(\.succeeded))
+        try await execution.applyDeletePolicy(.hookFailed, hooks: ran.filter { !$0.succeeded })
+    }
+
+    /// Server-side dry runs of every object that will be sent: an object the server rejects fails
+    /// the sync before anything is applied. The emptied-revision guard ran in the preparation.
+    func validate(_ preparation: SyncPreparation, attempt: AttemptID?) async throws {
+        let plan = preparation.plan
+        let tasks = (plan.tasks + plan.syncFailTasks).filter { preparation.needsSend($0) && $0.manifest.settings.options.validate }
+        let namespaces = Set(
+            plan.tasks.filter { $0.kind == "Namespace" && $0.groupKind.group.isEmpty }.map(\.name))
+        let definedKinds = Set(
+            plan.tasks.filter { $0.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") }
+                .compactMap { task -> GroupKind? in
+                    guard let group = task.manifest.object[path: ["spec", "group"]]?.stringValue,
+                        let kind = task.manifest.object[path: ["spec", "names", "kind"]]?.stringValue
+                    else { return nil }
+                    return GroupKind(group: group, kind: kind)
+                })
+        var seen = Set<String>()
+        let unique = tasks.filter { seen.insert("\($0.identity)").inserted }
+        let problems = await withTaskGroup(of: (SyncTask, String)?.self) { group -> [(SyncTask, String)] in
+            var problems: [(SyncTask, String)] = []
+            var index = 0
+            func next() {
+                guard index < unique.count else { return }
+                let task = unique[index]
+                index += 1
+                group.addTask {
+                    guard let message = await self.dryRun(task, namespaces: namespaces, definedKinds: definedKinds) else { return nil }
+                    return (task, message)
+                }
+            }
+            for _ in 0..<configuration.concurrency { next() }
+            while let result = await group.next() {
+                if let result { problems.append(result) }
+                next()
+            }
+            return problems.sorted { TaskOrder.precedes($0.0, $1.0) }
+        }
+        guard !problems.isEmpty else { return }
+        if let attempt {
+            for (task, message) in problems {
+                _ = try await ledger.beginTask(
+                    in: attempt, phase: task.phase.rawValue, wave: task.wave, object: SyncExecution.key(task.identity),
+                    hook: task.isHook, action: .skipped, status: .failed, message: message)
+            }
+        }
+        let listed = problems.prefix(10).map { "\($0.1)" }.joined(separator: "; ")
+        let more = problems.count > 10 ? " (and \(problems.count - 10) more)" : ""
+        throw SyncEngineError(
+            .validationFailed,
+            "the server rejected \(problems.count) object\(problems.count == 1 ? "" : "s") in a dry run; nothing was applied: \(listed)\(more)")
+    }
+
+    /// The dry run of one task: `nil` when the server accepts it (or it cannot be judged until an
+    /// earlier task runs), else the message.
+    func dryRun(_ task: SyncTask, namespaces: Set<String>, definedKinds: Set<GroupKind>) async -> String? {
+        let object = Tracking.marked(task.object, app: configuration.app, identity: task.identity, hook: task.isHook)
+        let options = task.manifest.settings.options
+        do {
+            if task.isHook && SyncExecution.policies(task).contains(.beforeHookCreation) {
+                _ = try await client.create(object, dryRun: true)
+            } else {
+                _ = try await client.apply(object, dryRun: true)
+            }
+            return nil
+        } catch let error {
+            switch error.code {
+            case .alreadyExists where task.isHook:
+                return nil
+            case .notFound where !task.namespace.isEmpty && (namespaces.contains(task.namespace) || options.createNamespace):
+                return nil
+            case .notServed where definedKinds.contains(task.groupKind) || options.skipDryRunOnMissingResource,
+                .notFound where definedKinds.contains(task.groupKind) || options.skipDryRunOnMissingResource:
+                return nil
+            case .invalid where options.force, .conflict where options.force:
+                return nil
+            default:
+                return "\(task.manifest.file): \(task.kind) \(task.namespace.isEmpty ? "" : task.namespace + "/")\(task.name): \(error.message)"
+            }
+        }
+    }
+
+    static func skipReason(_ task: SyncTask) -> String {
+        task.manifest.settings.skip ? "the hook annotation says Skip" : "its hook phase is not one Sluice runs"
+    }
+
+    static func sorted(_ changes: ChangeSet) -> ChangeSet {
+        ChangeSet(
+            created: changes.created.sorted(), configured: changes.configured.sorted(), unchanged: changes.unchanged.sorted(),
+            pruned: changes.pruned.sorted())
+    }
+
+    /// Runs `operation`, cancelling it and throwing ``SyncEngineError`` `timeout` when `limit` passes first.
+    static func withDeadline(_ limit: Duration?, what: String, _ operation: @escaping @Sendable () async throws -> Void) async throws {
+        guard let limit else { return try await operation() }
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await operation()
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return false
+            }
+            defer { group.cancelAll() }
+            guard let finished = try await group.next(), finished else {
+                throw SyncEngineError(.timeout, "\(what) ran over its timeout of \(SyncExecution.text(limit))")
+            }
+        }
+    }
+}

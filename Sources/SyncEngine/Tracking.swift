@@ -1,0 +1,41 @@
+import KubeModel
+import Manifests
+
+/// How Sluice marks the objects it applies (DESIGN.md, "State").
+public enum Tracking {
+    /// The annotation naming the owning application and the object: `<app>:<group>/<kind>:<ns>/<name>`.
+    public static let annotation = "sluice.dev/tracking-id"
+    /// The label every applied object carries.
+    public static let managedByLabel = "app.kubernetes.io/managed-by"
+    /// The label's value.
+    public static let managedByValue = "sluice"
+    /// The label selector for objects Sluice manages.
+    public static let selector = "\(managedByLabel)=\(managedByValue)"
+    /// The finalizer a hook carries while it runs, so it cannot vanish before its result is read.
+    public static let hookFinalizer = "sluice.dev/hook-finalizer"
+
+    /// The tracking id of `identity` in `app`.
+    public static func id(app: String, _ identity: ObjectIdentity) -> String {
+        "\(app):\(identity.group)/\(identity.kind):\(identity.namespace)/\(identity.name)"
+    }
+
+    /// The object as sent: with the tracking annotation and managed-by label, and for a hook the finalizer.
+    static func marked(_ object: JSONValue, app: String, identity: ObjectIdentity, hook: Bool) -> JSONValue {
+        var object = object
+        var labels = object.labels
+        labels[managedByLabel] = managedByValue
+        object.labels = labels
+        var annotations = object.annotations
+        annotations[annotation] = id(app: app, identity)
+        object.annotations = annotations
+        if hook, !object.finalizers.contains(hookFinalizer) {
+            object.finalizers = object.finalizers + [hookFinalizer]
+        }
+        return object
+    }
+
+    /// The identity of a live object of `groupKind` (its namespace, name).
+    static func identity(of live: JSONValue, groupKind: GroupKind) -> ObjectIdentity {
+        ObjectIdentity(group: groupKind.group, kind: groupKind.kind, namespace: live.namespace ?? "", name: live.name ?? "")
+    }
+}

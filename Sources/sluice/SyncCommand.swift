@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import GitSource
+import KubeModel
+import Ledger
+import Logging
+import SyncEngine
+
+/// `sluice sync`: one sync of the target revision, then exit.
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Sync the target revision once (PreSync, Sync, prune, health, PostSync; SyncFail on failure), record it, and exit.",
+        discussion: """
+            A revision that changes nothing under --path since the last applied one is recorded as Unchanged \
+            and runs no hook; --full re-applies everything and runs the hooks.
+            Exit codes: 0 succeeded or nothing to do; 1 the sync ran and failed; 2 usage or configuration error; \
+            3 the source could not be fetched or resolved; 4 the cluster could not be reached.
+            """)
+
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var target: TargetOptions
+    @OptionGroup var flags: SyncFlags
+
+    @Option(help: ArgumentHelp("Sync this commit instead of the ref spec's head.", valueName: "sha"))
+    var revision: String?
+
+    @Flag(help: "Replay each first-parent commit since the last applied one, in order; a failure stops there.")
+    var everyCommit = false
+
+    @Option(help: "Output format: text or json.")
+    var output: OutputFormat = .text
+
+    func run() async throws {
+        let url = try source.repositoryURL()
+        let spec = try source.refSpec()
+        let app = source.appName(url)
+        let mirror = GitMirror(url: url, credentials: try source.credentials(), stateDirectory: source.stateDir, options: try source.gitOptions())
+        let cluster = try await target.connect(stateDirectory: source.stateDir)
+        let ledger: Ledger
+        do {
+            ledger = try Ledger.open(stateDirectory: source.stateDir)
+        } catch let error as LedgerError {
+            await cluster.stop()
+            throw CLIExit.usage(error.message)
+        }
+        let runner = SyncRunner(
+            client: cluster.client, ledger: ledger,
+            configuration: try flags.configuration(app: app, inventoryNamespace: cluster.inventoryNamespace))
+        let application = ApplicationSync(
+            source: ApplicationSource(mirror: mirror, spec: spec, path: source.path, loadOptions: source.loadOptions(defaultNamespace: cluster.client.defaultNamespace)),
+            runner: runner)
+        let exitCode: Int32
+        do {
+            exitCode = try await syncAll(application, ledger: ledger)
+        } catch {
+            try? await ledger.close()
+            await cluster.stop()
+            throw error
+        }
+        try? await ledger.close()
+        await cluster.stop()
+        if exitCode != 0 { throw CLIExit(code: exitCode, message: "") }
+    }
+
+    /// Syncs the head (or every commit up to it) and prints each result; returns the exit code.
+    func syncAll(_ application: ApplicationSync, ledger: Ledger) async throws -> Int32 {
+        let head: FetchedRevision
+        do {
+            head = try await application.fetch(revision: revision)
+        } catch {
+            throw sourceExit(error)
+        }
+        var revisions = [head]
+        if everyCommit, let base = try await application.baseRevision(), base != head.revision {
+            do {
+                let commits = try await application.source.mirror.firstParentCommits(from: base, to: head.revision)
+                var fetched: [FetchedRevision] = []
+                for commit in commits where commit != head.revision {
+                    fetched.append(FetchedRevision(revision: commit, ref: head.ref, commit: try await application.source.mirror.commit(commit)))
+                }
+                revisions = fetched + [head]
+            } catch {
+                throw sourceExit(error)
+            }
+        }
+        var details: [JSONValue] = []
+        for fetched in revisions {
+            let result: SyncResult
+            do {
+                result = try await application.sync(fetched, trigger: .manual)
+            } catch let error as LedgerError {
+                throw CLIExit(code: 1, message: "the sync could not be recorded: \(error.message)")
+            } catch let error as SyncEngineError {
+                throw CLIExit(code: error.code == .cluster ? 4 : 1, message: error.message)
+            } catch {
+                throw sourceExit(error)
+            }
+            let detail = try await ledger.detail(of: try await ledger.attempt(result.attempt))
+            details.append(detail.json)
+            if output == .text { Self.printText(detail, app: application.runner.configuration.app) }
+            if result.outcome == .failed {
+                if output == .json { LedgerOutput.printJSON(details.count == 1 ? details[0] : .array(details)) }
+                return 1
+            }
+        }
+        if output == .json { LedgerOutput.printJSON(details.count == 1 ? details[0] : .array(details)) }
+        return 0
+    }
+
+    static func printText(_ detail: AttemptDetail, app: String) {
+        let attempt = detail.attempt
+        var lines = ["\(app) \(attempt.revision.prefix(12)) (\(attempt.ref)): \(attempt.outcome.rawValue)"]
+        if !attempt.outcomeMessage.isEmpty { lines.append("  \(attempt.outcomeMessage)") }
+        for task in detail.tasks {
+            let name = LedgerOutput.objectName(task.object)
+            let hook = task.hook ? " (hook)" : ""
+            let message = task.message.isEmpty ? "" : ": \(LedgerOutput.summary(task.message, limit: 120))"
+            lines.append("  \(task.phase)/\(task.wave) \(task.object.kind) \(name)\(hook) \(task.action.rawValue) \(task.status.rawValue)\(message)")
+        }
+        let changes = detail.changes
+        lines.append(
+            "  changes: \(changes.created.count) created, \(changes.configured.count) configured, "
+                + "\(changes.unchanged.count) unchanged, \(changes.pruned.count) pruned")
+        print(lines.joined(separator: "\n"))
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import GitSource
+import Manifests
+import SyncEngine
+
+/// The sync-behaviour flags of DESIGN.md.
+struct SyncFlags: ParsableArguments {
+    @Flag(inversion: .prefixedNo, help: "Prune objects the inventory lists that the revision no longer has.")
+    var prune = true
+
+    @Flag(help: "Re-apply unchanged objects too, and run the hooks even when nothing changed.")
+    var full = false
+
+    @Flag(help: "Let a revision prune every object the application owns.")
+    var allowEmpty = false
+
+    @Option(help: ArgumentHelp("Limit for the whole sync, e.g. 10m (default: none).", valueName: "duration"))
+    var timeout: String?
+
+    @Option(help: ArgumentHelp("Limit for each hook without its own sluice.dev/hook-timeout (default: none).", valueName: "duration"))
+    var hookTimeout: String?
+
+    @Option(help: ArgumentHelp("How long objects may take to become healthy.", valueName: "duration"))
+    var healthTimeout = "5m"
+
+    /// The engine's configuration for `app`.
+    func configuration(app: String, inventoryNamespace: String) throws -> SyncConfiguration {
+        func duration(_ flag: String, _ text: String?) throws -> Duration? {
+            guard let text else { return nil }
+            guard let value = parseDuration(text) else { throw CLIExit.usage("\(flag): '\(text)' is not a duration (e.g. 30s, 5m, 1h)") }
+            return value
+        }
+        return SyncConfiguration(
+            app: app, inventoryNamespace: inventoryNamespace, prune: prune, full: full, allowEmpty: allowEmpty,
+            timeout: try duration("--timeout", timeout), hookTimeout: try duration("--hook-timeout", hookTimeout),
+            healthTimeout: try duration("--health-timeout", healthTimeout) ?? .seconds(300))
+    }
+}
+
+extension SourceOptions {
+    /// `--app`, or a name derived from the repository and path: `guestbook`, `apps-helm-guestbook`.
+    func appName(_ url: RepositoryURL) -> String {
+        if let app, !app.isEmpty { return app }
+        let last = url.description.split(whereSeparator: { $0 == "/" || $0 == ":" }).last.map(String.init) ?? "app"
+        var base = last.hasSuffix(".git") ? String(last.dropLast(4)) : last
+        if !path.isEmpty { base += "-" + path.split(separator: "/").joined(separator: "-") }
+        let cleaned = base.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "-" }
+        let name = String(cleaned).split(separator: "-").joined(separator: "-")
+        return name.isEmpty ? "app" : name
+    }
+
+    /// How manifests are loaded, with the target's default namespace.
+    func loadOptions(defaultNamespace: String) -> LoadOptions {
+        var options = LoadOptions()
+        options.defaultNamespace = defaultNamespace
+        return options
+    }
+}
+
+/// Maps a failure while fetching to the contract's exit codes (2 usage, 3 source).
+func sourceExit(_ error: any Error) -> CLIExit {
+    if let error = error as? GitSourceError {
+        return error.code == .invalidInput ? CLIExit.usage(error.message) : CLIExit.source(error.message)
+    }
+    if let error = error as? CLIExit { return error }
+    return CLIExit.source("\(error)")
+}

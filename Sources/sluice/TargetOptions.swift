@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import KubeClient
+import LocalCluster
+
+/// TARGET in DESIGN.md: which cluster, and the default namespace.
+struct TargetOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).", valueName: "file"))
+    var kubeconfig: String?
+
+    @Option(help: ArgumentHelp("kubeconfig context (default: the current context).", valueName: "name"))
+    var context: String?
+
+    @Flag(help: "Use the pod's service account (in-cluster configuration).")
+    var inCluster = false
+
+    @Option(help: ArgumentHelp("Default namespace for namespaced objects that name none (default: the context's, else default).", valueName: "ns"))
+    var namespace: String?
+
+    @Option(help: ArgumentHelp("Namespace of the applications' inventory ConfigMaps (the agent's namespace).", valueName: "ns"))
+    var inventoryNamespace: String?
+
+    @Option(help: ArgumentHelp("Client-side limit on API requests per second (0: none).", valueName: "qps"))
+    var kubeQPS: Double = 50
+
+    @Option(help: ArgumentHelp("Requests allowed at once above the average rate.", valueName: "n"))
+    var kubeBurst: Int = 100
+}
+
+/// A connected cluster, and the embedded LocalCluster when one had to be started.
+struct ConnectedCluster {
+    var client: KubeClient
+    var embedded: LocalCluster?
+    var description: String
+    var inventoryNamespace: String
+
+    func stop() async {
+        if let embedded { await embedded.stop() }
+    }
+}
+
+extension TargetOptions {
+    /// Connects: `--kubeconfig`/`$KUBECONFIG`/`~/.kube/config`, then the in-cluster service account,
+    /// then the embedded LocalCluster in `STATE/local-cluster` (saying so on stderr, with the
+    /// kubeconfig path for kubectl). Exits 2 on a broken configuration, 4 when the cluster cannot be reached.
+    func connect(stateDirectory: String, runPods: Bool = true) async throws -> ConnectedCluster {
+        let environment = ProcessInfo.processInfo.environment
+        var options = KubeClient.Options()
+        options.qps = kubeQPS
+        options.burst = kubeBurst
+        let home = FileManager.default.homeDirectoryForCurrentUser.path
+        var connection: ClusterConnection?
+        var embedded: LocalCluster?
+        var description = ""
+        var inventoryNamespace = self.inventoryNamespace
+        if inCluster {
+            do {
+                connection = try KubeConfigLoader.inCluster(environment: environment)
+            } catch {
+                throw CLIExit.usage("--in-cluster: \(error.message)")
+            }
+            description = "in-cluster"
+        } else {
+            do {
+                connection = try KubeConfigLoader.load(explicitPath: kubeconfig, context: context, environment: environment, homeDirectory: home)
+                description = "kubeconfig"
+            } catch where error.code == .notFound && kubeconfig == nil {
+                if let inCluster = try? KubeConfigLoader.inCluster(environment: environment) {
+                    connection = inCluster
+                    description = "in-cluster"
+                }
+            } catch {
+                throw CLIExit.usage(error.message)
+            }
+        }
+        // In a pod, the agent's namespace is its service account's.
+        if description == "in-cluster", inventoryNamespace == nil {
+            inventoryNamespace = connection?.namespace
+        }
+        if connection == nil {
+            let directory = URL(fileURLWithPath: stateDirectory, isDirectory: true).appendingPathComponent("local-cluster", isDirectory: true)
+            let kubeconfigPath = directory.appendingPathComponent("kubeconfig").path
+            // A `sluice local-cluster --data STATE/local-cluster` may be serving already: use it.
+            if FileManager.default.fileExists(atPath: kubeconfigPath),
+                let running = try? KubeConfigLoader.load(explicitPath: kubeconfigPath, context: nil, environment: [:], homeDirectory: home),
+                (try? await KubeClient(connection: running, options: options).serverVersion()) != nil
+            {
+                connection = running
+            } else {
+                do {
+                    let cluster = try LocalCluster(options: LocalClusterOptions(host: "127.0.0.1", port: 0, dataDirectory: directory, runPods: runPods))
+                    try await cluster.start()
+                    embedded = cluster
+                    connection = try KubeConfigLoader.load(explicitPath: kubeconfigPath, context: nil, environment: [:], homeDirectory: home)
+                } catch let error as CLIExit {
+                    throw error
+                } catch {
+                    throw CLIExit(code: 4, message: "cannot start the embedded LocalCluster in \(directory.path): \(error)")
+                }
+            }
+            description = "the embedded LocalCluster in \(directory.path)"
+            FileHandle.standardError.write(
+                Data("sluice: no cluster configured; using \(description) (kubeconfig for kubectl: \(kubeconfigPath))\n".utf8))
+        }
+        guard var connection else { throw CLIExit(code: 4, message: "no cluster configuration found") }
+        if let namespace { connection.namespace = namespace }
+        let client = KubeClient(connection: connection, options: options)
+        do {
+            _ = try await client.serverVersion()
+        } catch {
+            if let embedded { await embedded.stop() }
+            throw CLIExit(code: 4, message: "cannot reach the cluster at \(connection.server): \(error.message)")
+        }
+        return ConnectedCluster(
+            client: client, embedded: embedded, description: description, inventoryNamespace: inventoryNamespace ?? "sluice-system")
+    }
+}
