@@ -126,6 +126,12 @@ public actor GitMirror {
         try await run { worker, _ in try worker.firstParentCommits(from: from, to: to) }
     }
 
+    /// The named files at `revision` (paths from the repository root); paths that are not files
+    /// there are left out. Reads only those blobs, so it costs what was asked for, not the tree's size.
+    public func files(at revision: String, paths: [String]) async throws -> [RepositoryFile] {
+        try await run { worker, _ in try worker.files(at: revision, paths: paths) }
+    }
+
     /// Every file under `path` at `revision`.
     public func snapshot(at revision: String, under path: String = "") async throws -> RepositorySnapshot {
         try await run { worker, _ in try worker.snapshot(at: revision, under: path) }

@@ -124,6 +124,32 @@ extension MirrorWorker {
         return RepositorySnapshot(revision: commit.id, files: files, submodules: submodules)
     }
 
+    /// The named files at `revision` (paths from the repository root), in the order given; paths
+    /// that are not files in the commit are left out. Symlinks are followed as in ``snapshot(at:under:)``.
+    func files(at revision: String, paths: [String]) throws -> [RepositoryFile] {
+        let repo = try repository()
+        let root = try tree(of: revision)
+        defer { git_tree_free(root) }
+        var files: [RepositoryFile] = []
+        for path in paths {
+            var entry: OpaquePointer?
+            guard git_tree_entry_bypath(&entry, root, path) == 0, let entry else { continue }
+            defer { git_tree_entry_free(entry) }
+            let mode = git_tree_entry_filemode(entry)
+            guard let oid = git_tree_entry_id(entry)?.pointee else { continue }
+            switch mode {
+            case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE:
+                files.append(RepositoryFile(path: path, contents: try blob(oid, repo: repo, path: path)))
+            case GIT_FILEMODE_LINK:
+                let target = String(decoding: try blob(oid, repo: repo, path: path), as: UTF8.self)
+                files.append(RepositoryFile(path: path, contents: try resolveSymlink(path, target: target, root: root, repo: repo)))
+            default:
+                continue
+            }
+        }
+        return files
+    }
+
     private func walk(tree: OpaquePointer, repo: GitRepositoryHandle, prefix: String,
                       _ visit: (String, git_filemode_t, git_oid) throws -> Void) throws {
         for i in 0..<git_tree_entrycount(tree) {

@@ -72,6 +72,20 @@ enum LedgerSchema {
                     """
             )
         }
+        migrator.registerMigration("v2") { db in
+            // Which of a revision's files hold hooks, so a plan can stay proportional to a change:
+            // it reads the changed files and these, not the whole tree.
+            try db.execute(
+                sql: """
+                    CREATE TABLE revisionIndex (
+                        app TEXT NOT NULL,
+                        revision TEXT NOT NULL,
+                        hookFiles TEXT NOT NULL,
+                        PRIMARY KEY (app, revision)
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }

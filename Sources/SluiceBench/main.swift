@@ -13,10 +13,13 @@ do {
         try await ApplyBenchmark.run(configMaps: option("--configmaps", default: 2_000), deployments: option("--deployments", default: 200))
     case "manifests":
         try ManifestsBenchmark.run(objects: option("--objects", default: 10_000))
+    case "plan":
+        let sluice = arguments.firstIndex(of: "--sluice").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } ?? "sluice"
+        try PlanBenchmark.run(objects: option("--objects", default: 10_000), sluice: sluice)
     case "fetch":
         try await FetchBenchmark.run(files: option("--files", default: 20_000), commits: option("--commits", default: 2_000))
     default:
-        print("usage: SluiceBench fetch [--files N] [--commits N] | apply [--configmaps N] [--deployments N] | manifests [--objects N] | op clone|fetch|check URL STATE_DIR")
+        print("usage: SluiceBench fetch [--files N] [--commits N] | apply [--configmaps N] [--deployments N] | manifests [--objects N] | plan [--objects N] --sluice PATH | op clone|fetch|check URL STATE_DIR")
         exit(2)
     }
 } catch {

@@ -68,6 +68,12 @@ public struct PlanReport: Sendable {
     public var tasks: [Entry]
     /// Objects kept although the revision dropped them (`Prune=false`, or pruning off).
     public var kept: [String]
+    /// True when nothing changed under the path since the last applied revision and its sync
+    /// succeeded: a sync would record `Unchanged` and run nothing.
+    public var upToDate = false
+    /// True when only the changed files (and files with hooks) were read: objects outside the change
+    /// are not listed in ``tasks``.
+    public var incremental = false
 }
 
 /// Syncs one application from its Git source: fetch, compare with the last applied revision,
@@ -100,20 +106,28 @@ public struct ApplicationSync: Sendable {
 
     /// The last applied revision: the cluster's inventory, else the ledger's last success.
     public func baseRevision() async throws -> String? {
+        try await lastApplied().revision
+    }
+
+    /// The last applied revision (the cluster's inventory, else the ledger's last success) and the
+    /// inventory it came from (empty when the application has none).
+    func lastApplied() async throws -> (revision: String?, inventory: Inventory) {
         let store = InventoryStore(client: runner.client, app: app, namespace: runner.configuration.inventoryNamespace)
+        let inventory: Inventory
         do {
-            if let revision = try await store.read()?.revision { return revision }
+            inventory = try await store.read() ?? Inventory()
         } catch {
             throw SyncEngineError(.cluster, "cannot read the inventory of \(app): \(error.message)")
         }
-        return try await runner.ledger.lastSucceeded(app: app)?.revision
+        if let revision = inventory.revision { return (revision, inventory) }
+        return (try await runner.ledger.lastSucceeded(app: app)?.revision, inventory)
     }
 
     /// Syncs `fetched`: records `Unchanged` when nothing under the path changed since the last
     /// applied revision and the application's last attempt succeeded (unless the configuration asks
     /// for a full sync, or the trigger is a retry or rollback); otherwise loads and syncs it.
     public func sync(_ fetched: FetchedRevision, trigger: Trigger) async throws -> SyncResult {
-        let base = try await baseRevision()
+        let (base, inventory) = try await lastApplied()
         let author = "\(fetched.commit.author.name) <\(fetched.commit.author.email)>"
         let message = fetched.commit.message.trimmingCharacters(in: .whitespacesAndNewlines)
         var changedFiles: [String]? = nil
@@ -131,22 +145,40 @@ public struct ApplicationSync: Sendable {
         }
         let manifests: ManifestSet
         do {
-            manifests = try await load(at: fetched.revision)
+            let (loaded, rendered) = try await loadNoting(at: fetched.revision)
+            manifests = loaded
+            if !rendered {
+                let hookFiles = Set(manifests.manifests.filter { $0.settings.isHook }.map(\.file))
+                try await runner.ledger.recordHookFiles(Array(hookFiles), app: app, revision: fetched.revision)
+            }
         } catch let error as ManifestError {
             return try await runner.record(
                 revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
                 outcome: .failed, phase: "Validate", outcomeMessage: "invalid manifests; nothing was applied: \(error.description)")
         }
         let baseManifests = try await self.baseManifests(base)
-        let request = SyncRequest(
+        var request = SyncRequest(
             revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
             manifests: manifests, baseManifests: baseManifests, baseRevision: base)
+        request.inventory = inventory
         return try await runner.sync(request)
     }
 
     /// What a sync of `fetched` would do, with server-side dry runs; changes nothing.
     public func plan(_ fetched: FetchedRevision) async throws -> PlanReport {
-        let base = try await baseRevision()
+        let (base, inventory) = try await lastApplied()
+        if let base, !runner.configuration.full, await hasCommit(base) {
+            let changes = try await source.mirror.changes(from: base, to: fetched.revision, under: source.path)
+            if changes.isEmpty, try await lastAttemptSucceeded() {
+                var report = PlanReport(revision: fetched.revision, baseRevision: base, changedFiles: [], tasks: [], kept: [])
+                report.upToDate = true
+                return report
+            }
+            let touchesKustomize = changes.contains { Self.isKustomization($0.path) || $0.oldPath.map(Self.isKustomization) == true }
+            if !touchesKustomize, let hookFiles = try await runner.ledger.hookFiles(app: app, revision: base) {
+                return try await incrementalPlan(fetched, base: base, inventory: inventory, changes: changes, hookFiles: hookFiles)
+            }
+        }
         var changedFiles: [String] = []
         if let base, await hasCommit(base) {
             changedFiles = try await source.mirror.changes(from: base, to: fetched.revision, under: source.path).map(\.path)
@@ -154,20 +186,31 @@ public struct ApplicationSync: Sendable {
             changedFiles = try await source.mirror.snapshot(at: fetched.revision, under: source.path).files.map(\.path)
         }
         let manifests = try await load(at: fetched.revision)
-        let request = SyncRequest(
+        var request = SyncRequest(
             revision: fetched.revision, trigger: .manual, manifests: manifests, baseManifests: try await baseManifests(base),
             baseRevision: base)
+        request.inventory = inventory
         return try await runner.plan(request, changedFiles: changedFiles)
     }
 
     /// The manifests of the application at `revision`.
     public func load(at revision: String) async throws -> ManifestSet {
+        try await loadNoting(at: revision).0
+    }
+
+    /// The manifests at `revision`, and whether Kustomize rendered them.
+    func loadNoting(at revision: String) async throws -> (ManifestSet, Bool) {
         var snapshot = try await source.mirror.snapshot(at: revision, under: source.path)
+        let rendered = snapshot.files.contains(where: { Self.isKustomization($0.path) })
         // A Kustomize overlay reaches outside its directory (`../../base`): then read the whole tree.
-        if !source.path.isEmpty, snapshot.files.contains(where: { Self.isKustomization($0.path) }) {
+        if !source.path.isEmpty, rendered {
             snapshot = try await source.mirror.snapshot(at: revision, under: "")
         }
-        let files = snapshot.files.map { ManifestFile(path: $0.path, bytes: Array($0.contents)) }
+        return (try await parse(snapshot.files), rendered)
+    }
+
+    func parse(_ repositoryFiles: [RepositoryFile]) async throws -> ManifestSet {
+        let files = repositoryFiles.map { ManifestFile(path: $0.path, bytes: Array($0.contents)) }
         let path = source.path
         let options = source.loadOptions
         return try await Self.offPool { () throws(ManifestError) -> ManifestSet in
@@ -175,9 +218,34 @@ public struct ApplicationSync: Sendable {
         }
     }
 
-    /// The manifests of the last applied revision: from the ledger when recorded there, else from Git.
+    /// A plan that reads only the changed files and the files with hooks, at both revisions: its
+    /// cost follows the size of the change. Objects outside the change are taken to be in place.
+    func incrementalPlan(
+        _ fetched: FetchedRevision, base: String, inventory: Inventory, changes: [PathChange], hookFiles: [String]
+    ) async throws -> PlanReport {
+        let prefix = source.path.isEmpty ? "" : source.path + "/"
+        let hookPaths = hookFiles.map { prefix + $0 }
+        var seen = Set<String>()
+        let newPaths = (changes.filter { $0.status != .deleted }.map(\.path) + hookPaths).filter { seen.insert($0).inserted }
+        seen.removeAll()
+        let oldPaths = (changes.filter { $0.status != .added }.map { $0.oldPath ?? $0.path } + hookPaths).filter { seen.insert($0).inserted }
+        let newSet = try await parse(try await source.mirror.files(at: fetched.revision, paths: newPaths))
+        let baseSet = try await parse(try await source.mirror.files(at: base, paths: oldPaths))
+        let removed = Set(baseSet.manifests.map(\.identity)).subtracting(newSet.manifests.map(\.identity))
+        var request = SyncRequest(
+            revision: fetched.revision, trigger: .manual, manifests: newSet, baseManifests: baseSet, baseRevision: base,
+            removedByChange: removed)
+        request.inventory = inventory
+        var report = try await runner.plan(request, changedFiles: changes.map(\.path))
+        report.incremental = true
+        return report
+    }
+
+    /// The manifests of the last applied revision: from Git, else from the ledger's record (whose
+    /// Secrets are redacted, so they compare as changed and are sent again).
     func baseManifests(_ base: String?) async throws -> ManifestSet? {
         guard let base else { return nil }
+        if await hasCommit(base), let loaded = try? await load(at: base) { return loaded }
         if let stored = try await runner.ledger.manifests(app: app, revision: base) {
             let options = source.loadOptions
             if let set = try? await Self.offPool({ () throws(ManifestError) -> ManifestSet in
@@ -186,8 +254,7 @@ public struct ApplicationSync: Sendable {
                 return set
             }
         }
-        guard await hasCommit(base) else { return nil }
-        return try? await load(at: base)
+        return nil
     }
 
     func hasCommit(_ revision: String) async -> Bool {

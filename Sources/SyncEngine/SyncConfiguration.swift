@@ -66,12 +66,21 @@ public struct SyncRequest: Sendable {
     public var baseManifests: ManifestSet?
     /// The last applied revision, when known.
     public var baseRevision: String?
+    /// For a plan of a change only: `manifests` and `baseManifests` hold just the objects of the
+    /// changed files (and of files with hooks), and these are the objects the change removed.
+    /// `nil` when `manifests` is the whole revision.
+    public var removedByChange: Set<ObjectIdentity>?
+    /// The application's inventory when the caller has just read it (saves reading it again);
+    /// `nil` reads it.
+    public var inventory: Inventory?
 
     /// A request from its parts.
     public init(
         revision: String, ref: String = "", author: String = "", message: String = "", trigger: Trigger = .manual,
-        manifests: ManifestSet, baseManifests: ManifestSet? = nil, baseRevision: String? = nil
+        manifests: ManifestSet, baseManifests: ManifestSet? = nil, baseRevision: String? = nil,
+        removedByChange: Set<ObjectIdentity>? = nil
     ) {
+        self.removedByChange = removedByChange
         self.revision = revision
         self.ref = ref
         self.author = author

@@ -94,8 +94,26 @@ actor SyncExecution {
             }
             try Task.checkCancellation()
             try await run(stage)
+            await saveProgress()
         }
         if !healthChecked { try await waitForUnchangedHealth() }
+    }
+
+    /// Records what this attempt applied and pruned so far in the inventory (the revision stays the
+    /// last one applied in full), so an object created by a sync that dies later can still be pruned.
+    func saveProgress() async {
+        guard !applied.isSubset(of: preparation.inventory.objects) || !pruned.isEmpty else { return }
+        var inventory = preparation.inventory
+        inventory.objects.formUnion(applied)
+        inventory.objects.subtract(pruned)
+        inventory.objects.subtract(preparation.forgotten)
+        do {
+            try await InventoryStore(client: client, app: app, namespace: configuration.inventoryNamespace).write(inventory)
+        } catch {
+            logger.warning(
+                "cannot record progress in the inventory; the sync goes on",
+                metadata: ["app": "\(app)", "revision": "\(request.revision)", "error": "\(error.message)"])
+        }
     }
 
     /// One stage: prunes, `BeforeHookCreation` deletions, runs one after another, then the waits.

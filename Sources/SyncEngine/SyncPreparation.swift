@@ -17,10 +17,13 @@ struct SyncPreparation: Sendable {
     var prunePlan: PrunePlan
     /// Inventory objects already gone from the cluster, or taken over by someone else: dropped from the inventory.
     var forgotten: Set<ObjectIdentity>
+    /// True when the manifests are only those of a change (a plan of a change): objects outside it
+    /// are taken to be in place, without listing their kinds.
+    var partial = false
 
     /// True when the task's object must be sent: hooks always, normal objects when changed or missing.
     func needsSend(_ task: SyncTask) -> Bool {
-        task.isHook || changed.contains(task.identity) || live[task.identity] == nil
+        task.isHook || changed.contains(task.identity) || (!partial && live[task.identity] == nil)
     }
 
     /// Works out the preparation for a request.
@@ -29,10 +32,14 @@ struct SyncPreparation: Sendable {
     ) async throws -> SyncPreparation {
         let store = InventoryStore(client: client, app: configuration.app, namespace: configuration.inventoryNamespace)
         let inventory: Inventory
-        do {
-            inventory = try await store.read() ?? Inventory()
-        } catch {
-            throw SyncEngineError(.cluster, "cannot read the inventory of \(configuration.app): \(error.message)")
+        if let known = request.inventory {
+            inventory = known
+        } else {
+            do {
+                inventory = try await store.read() ?? Inventory()
+            } catch {
+                throw SyncEngineError(.cluster, "cannot read the inventory of \(configuration.app): \(error.message)")
+            }
         }
         let plan = TaskPlanner.plan(request.manifests, revision: request.revision, attemptStart: attemptStart)
 
@@ -43,14 +50,22 @@ struct SyncPreparation: Sendable {
             changed.insert(manifest.identity)
         }
 
-        let live = try await liveIndex(plan: plan, app: configuration.app, client: client)
+        let live: [ObjectIdentity: JSONValue]
+        var desired = Set(request.manifests.manifests.map(\.identity))
+        if let removed = request.removedByChange {
+            // Only the change is known: read its objects one by one, and keep every inventory
+            // object the change did not remove.
+            live = try await liveObjects(plan.tasks.filter { !$0.isHook && changed.contains($0.identity) }, app: configuration.app, client: client)
+            desired.formUnion(inventory.objects.subtracting(removed))
+        } else {
+            live = try await liveIndex(plan: plan, app: configuration.app, client: client)
+        }
 
         // Prune candidates: what the inventory lists and the revision no longer has, read live.
-        let desired = Set(request.manifests.manifests.map(\.identity))
         var candidates: [InventoryObject] = []
         var forgotten = Set<ObjectIdentity>()
         var kept = Set<ObjectIdentity>()
-        for identity in inventory.objects.sorted() where !desired.contains(identity) {
+        for identity in inventory.objects.subtracting(desired).sorted() {
             guard let object = try await liveObject(identity, kinds: request.manifests, client: client) else {
                 forgotten.insert(identity)
                 continue
@@ -68,8 +83,9 @@ struct SyncPreparation: Sendable {
         var prunePlan: PrunePlan
         do {
             // The guard counts the whole inventory that is still live, not only the candidates.
-            let liveInventory = candidates + kept.map { InventoryObject(identity: $0, prune: false) }
-                + inventory.objects.filter { desired.contains($0) }.map { InventoryObject(identity: $0) }
+            // Objects the revision keeps only count (one stands for all): they are never pruned.
+            let keptByRevision = inventory.objects.first(where: { desired.contains($0) }).map { [InventoryObject(identity: $0)] } ?? []
+            let liveInventory = candidates + kept.map { InventoryObject(identity: $0, prune: false) } + keptByRevision
             prunePlan = try PrunePlan.plan(
                 inventory: liveInventory, desired: desired, lastSyncWave: plan.lastSyncWave, allowEmpty: configuration.allowEmpty)
         } catch {
@@ -77,7 +93,41 @@ struct SyncPreparation: Sendable {
         }
         prunePlan.kept = (prunePlan.kept + kept).sorted()
         return SyncPreparation(
-            plan: plan, inventory: inventory, live: live, changed: changed, prunePlan: prunePlan, forgotten: forgotten)
+            plan: plan, inventory: inventory, live: live, changed: changed, prunePlan: prunePlan, forgotten: forgotten,
+            partial: request.removedByChange != nil)
+    }
+
+    static func readLive(_ gvk: GroupVersionKind, _ identity: ObjectIdentity, client: KubeClient) async throws(SyncEngineError) -> JSONValue? {
+        do {
+            return try await client.getIfPresent(gvk, identity)
+        } catch {
+            if error.code == .notServed { return nil }
+            throw SyncEngineError(.cluster, "cannot read \(identity): \(error.message)")
+        }
+    }
+
+    /// The live objects of some tasks, read one by one (for a change of a few objects, cheaper than
+    /// listing whole kinds); only objects tracked for `app` are kept.
+    static func liveObjects(_ tasks: [SyncTask], app: String, client: KubeClient) async throws -> [ObjectIdentity: JSONValue] {
+        try await withThrowingTaskGroup(of: (ObjectIdentity, JSONValue?).self) { group in
+            var index: [ObjectIdentity: JSONValue] = [:]
+            var next = 0
+            func add() {
+                guard next < tasks.count else { return }
+                let task = tasks[next]
+                next += 1
+                group.addTask {
+                    guard let gvk = task.manifest.object.groupVersionKind else { return (task.identity, nil) }
+                    return (task.identity, try await readLive(gvk, task.identity, client: client))
+                }
+            }
+            for _ in 0..<16 { add() }
+            while let (identity, object) = try await group.next() {
+                if let object, object.annotations[Tracking.annotation] == Tracking.id(app: app, identity) { index[identity] = object }
+                add()
+            }
+            return index
+        }
     }
 
     /// One list per kind of the plan's normal objects, by Sluice's label, of the objects tracked for `app`.

@@ -38,7 +38,7 @@ public struct SyncRunner: Sendable {
         let attempt = try await ledger.beginAttempt(
             app: configuration.app, revision: request.revision, ref: request.ref, author: request.author,
             message: request.message, trigger: request.trigger)
-        try await ledger.recordManifests(Array(request.manifests.canonicalYAML.utf8), for: attempt)
+        try await ledger.recordManifests(Array(Redaction.ledgerText(request.manifests).utf8), for: attempt)
         try await ledger.enterPhase("Validate", of: attempt)
 
         let preparation: SyncPreparation
@@ -46,9 +46,14 @@ public struct SyncRunner: Sendable {
             preparation = try await SyncPreparation.prepare(
                 request: request, configuration: configuration, client: client, attemptStart: attemptStart)
             try await validate(preparation, attempt: attempt)
-        } catch let error as SyncEngineError {
-            try await ledger.finishAttempt(attempt, outcome: .failed, message: error.message)
-            return SyncResult(attempt: attempt, outcome: .failed, message: error.message, error: error)
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            let failure = error as? SyncEngineError
+                ?? (error is CancellationError
+                    ? SyncEngineError(.cancelled, "the sync was cancelled") : SyncEngineError(.cluster, "\(error)"))
+            try await ledger.finishAttempt(attempt, outcome: .failed, message: failure.message)
+            return SyncResult(attempt: attempt, outcome: .failed, message: failure.message, error: failure)
         }
 
         for task in preparation.plan.skipped {

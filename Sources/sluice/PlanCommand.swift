@@ -34,7 +34,8 @@ struct PlanCommand: AsyncParsableCommand {
         let cluster = try await target.connect(stateDirectory: source.stateDir, runPods: false)
         let ledger: Ledger
         do {
-            ledger = try Ledger.open(stateDirectory: source.stateDir)
+            // A plan only reads the ledger: read-only, so it never touches an agent's running attempt.
+            ledger = try (try? Ledger.openForReading(stateDirectory: source.stateDir)) ?? Ledger.open(stateDirectory: source.stateDir)
         } catch let error as LedgerError {
             await cluster.stop()
             throw CLIExit.usage(error.message)
@@ -83,16 +84,24 @@ struct PlanCommand: AsyncParsableCommand {
                 ]
             }),
             "kept": .array(report.kept.map(JSONValue.string)),
+            "upToDate": .bool(report.upToDate),
+            "incremental": .bool(report.incremental),
         ]
     }
 
     static func text(_ report: PlanReport) -> String {
         var lines = ["revision \(report.revision) (base: \(report.baseRevision ?? "none, first sync"))"]
+        if report.upToDate {
+            lines.append("up to date: nothing changed since the last applied revision; a sync would record Unchanged and run no hook")
+            return lines.joined(separator: "\n")
+        }
         lines.append("changed files: \(report.changedFiles.count)")
         for file in report.changedFiles.prefix(20) { lines.append("  \(file)") }
         if report.changedFiles.count > 20 { lines.append("  … and \(report.changedFiles.count - 20) more") }
         let active = report.tasks.filter { $0.action != "unchanged" }
-        lines.append("tasks: \(active.count) to run, \(report.tasks.count - active.count) unchanged")
+        lines.append(
+            "tasks: \(active.count) to run, \(report.tasks.count - active.count) unchanged"
+                + (report.incremental ? " (only the changed files and files with hooks were read)" : ""))
         let rows = active.map { entry in
             [
                 "\(entry.phase)/\(entry.wave)", entry.kind, entry.namespace.isEmpty ? entry.name : "\(entry.namespace)/\(entry.name)",

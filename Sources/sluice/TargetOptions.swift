@@ -86,6 +86,7 @@ extension TargetOptions {
                 (try? await KubeClient(connection: running, options: options).serverVersion()) != nil
             {
                 connection = running
+                description = "the LocalCluster serving \(directory.path)"
             } else {
                 do {
                     let cluster = try LocalCluster(options: LocalClusterOptions(host: "127.0.0.1", port: 0, dataDirectory: directory, runPods: runPods))
@@ -98,9 +99,15 @@ extension TargetOptions {
                     throw CLIExit(code: 4, message: "cannot start the embedded LocalCluster in \(directory.path): \(error)")
                 }
             }
-            description = "the embedded LocalCluster in \(directory.path)"
-            FileHandle.standardError.write(
-                Data("sluice: no cluster configured; using \(description) (kubeconfig for kubectl: \(kubeconfigPath))\n".utf8))
+            if embedded != nil {
+                description = "the embedded LocalCluster in \(directory.path), for the duration of this command"
+                FileHandle.standardError.write(Data(
+                    ("sluice: no cluster configured; using \(description) (kubeconfig: \(kubeconfigPath); "
+                        + "serve it with 'sluice local-cluster --data \(directory.path)' to use kubectl between commands)\n").utf8))
+            } else {
+                FileHandle.standardError.write(Data(
+                    "sluice: no cluster configured; using \(description) (kubeconfig for kubectl: \(kubeconfigPath))\n".utf8))
+            }
         }
         guard var connection else { throw CLIExit(code: 4, message: "no cluster configuration found") }
         if let namespace { connection.namespace = namespace }
