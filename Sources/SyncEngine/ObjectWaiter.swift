@@ -56,6 +56,65 @@ struct ObjectWaiter: Sendable {
         }
     }
 
+    /// Waits until `judge` returns `.done` for every named object of one kind in one namespace, with
+    /// one list and one watch for all of them (many objects of a kind would otherwise need a watch
+    /// each). Returns each object's result; throws ``SyncEngineError`` `timeout` at `deadline` with
+    /// `describe` of the objects still waited for.
+    func waitAll<Result: Sendable>(
+        _ gvk: GroupVersionKind, namespace: String, names: Set<String>, deadline: ContinuousClock.Instant,
+        describe: @escaping @Sendable ([String: JSONValue?]) -> String,
+        judge: @escaping @Sendable (JSONValue?) -> Verdict<Result>
+    ) async throws -> [String: Result] {
+        let namespaceArgument: String? = namespace.isEmpty ? nil : namespace
+        let pending = PendingSet(names)
+        let work: @Sendable () async throws -> [String: Result] = {
+            let list = try await client.list(gvk, namespace: namespaceArgument)
+            var results: [String: Result] = [:]
+            var seen = Set<String>()
+            for item in list.items {
+                guard let name = item.name, names.contains(name) else { continue }
+                seen.insert(name)
+                pending.set(name, item)
+                if case .done(let result) = judge(item) {
+                    results[name] = result
+                    pending.finish(name)
+                }
+            }
+            for name in names.subtracting(seen) {
+                if case .done(let result) = judge(nil) {
+                    results[name] = result
+                    pending.finish(name)
+                }
+            }
+            if results.count == names.count { return results }
+            for try await event in client.watch(gvk, namespace: namespaceArgument, resourceVersion: list.resourceVersion) {
+                guard let name = event.object.name, names.contains(name), results[name] == nil else { continue }
+                guard event.type != "BOOKMARK", event.type != "ERROR" else { continue }
+                let state: JSONValue? = event.type == "DELETED" ? nil : event.object
+                pending.set(name, state)
+                if case .done(let result) = judge(state) {
+                    results[name] = result
+                    pending.finish(name)
+                    if results.count == names.count { return results }
+                }
+            }
+            try Task.checkCancellation()
+            throw SyncEngineError(.timeout, "the watch of \(gvk.kind) ended")
+        }
+        return try await withThrowingTaskGroup(of: [String: Result]?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let results = first else {
+                throw SyncEngineError(.timeout, describe(pending.waiting()))
+            }
+            return results
+        }
+    }
+
     /// Waits until the object no longer exists (after a delete; finalizers may hold it a while).
     func waitGone(_ gvk: GroupVersionKind, namespace: String, name: String, deadline: ContinuousClock.Instant) async throws {
         let _: Bool = try await wait(
@@ -67,6 +126,21 @@ struct ObjectWaiter: Sendable {
             },
             judge: { $0 == nil ? .done(true) : .wait })
     }
+}
+
+/// The objects a ``ObjectWaiter/waitAll(_:namespace:names:deadline:describe:judge:)`` still waits
+/// for, with their last state, for the timeout message.
+final class PendingSet: @unchecked Sendable {
+    private let lock = NSLock()
+    private var states: [String: JSONValue?] = [:]
+
+    init(_ names: Set<String>) {
+        for name in names { states[name] = .some(nil) }
+    }
+
+    func set(_ name: String, _ state: JSONValue?) { lock.withLock { if states[name] != nil { states[name] = .some(state) } } }
+    func finish(_ name: String) { lock.withLock { states[name] = nil } }
+    func waiting() -> [String: JSONValue?] { lock.withLock { states } }
 }
 
 /// The last state a wait saw, for the timeout message.

@@ -10,15 +10,55 @@ extension SyncExecution {
     func waitHealthy(_ tasks: [SyncTask], phase: String) async throws {
         let deadline = ContinuousClock.now + configuration.healthTimeout
         let timeout = configuration.healthTimeout
+        // Objects of one kind in one namespace share a watch when there are many of them.
+        var byKind: [String: (GroupVersionKind, String, [ObjectIdentity])] = [:]
+        for task in tasks where HealthCheck.hasHealthCheck(task.groupKind) {
+            guard let gvk = task.manifest.object.groupVersionKind else { continue }
+            byKind["\(gvk.groupVersion.apiVersion)/\(gvk.kind)/\(task.namespace)", default: (gvk, task.namespace, [])].2.append(task.identity)
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for task in tasks where HealthCheck.hasHealthCheck(task.groupKind) {
-                guard let gvk = task.manifest.object.groupVersionKind else { continue }
-                let identity = task.identity
-                group.addTask {
-                    try await self.waitHealthy(gvk, identity, deadline: deadline, timeout: timeout)
+            for (gvk, namespace, identities) in byKind.values {
+                if identities.count > Self.sharedWatchThreshold {
+                    group.addTask {
+                        try await self.waitHealthy(gvk, namespace: namespace, names: Set(identities.map(\.name)), deadline: deadline, timeout: timeout)
+                    }
+                    continue
+                }
+                for identity in identities {
+                    group.addTask {
+                        try await self.waitHealthy(gvk, identity, deadline: deadline, timeout: timeout)
+                    }
                 }
             }
             try await group.waitForAll()
+        }
+    }
+
+    /// Above this many objects of one kind in one namespace, a health wait uses one watch for them all.
+    static let sharedWatchThreshold = 8
+
+    nonisolated func waitHealthy(
+        _ gvk: GroupVersionKind, namespace: String, names: Set<String>, deadline: ContinuousClock.Instant, timeout: Duration
+    ) async throws {
+        let where_ = namespace.isEmpty ? "" : namespace + "/"
+        let results: [String: Health] = try await waiter.waitAll(
+            gvk, namespace: namespace, names: names, deadline: deadline,
+            describe: { waiting in
+                let listed = waiting.keys.sorted().prefix(5).map { name in
+                    "\(gvk.kind) \(where_)\(name): \(HealthCheck.health(of: waiting[name] ?? nil))"
+                }
+                return "\(waiting.count) object\(waiting.count == 1 ? "" : "s") did not become healthy within \(Self.text(timeout)): "
+                    + listed.joined(separator: "; ") + (waiting.count > 5 ? "; …" : "")
+            },
+            judge: { live in
+                let health = HealthCheck.health(of: live)
+                switch health.status {
+                case .healthy, .suspended, .degraded: return .done(health)
+                case .progressing, .missing: return .wait
+                }
+            })
+        if let (name, health) = results.sorted(by: { $0.key < $1.key }).first(where: { $0.value.status == .degraded }) {
+            throw SyncEngineError(.unhealthy, "\(gvk.kind) \(where_)\(name) is Degraded: \(health.message)")
         }
     }
 

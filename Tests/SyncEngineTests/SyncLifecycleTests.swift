@@ -126,4 +126,28 @@ struct SyncLifecycleTests {
         #expect(detail.tasks[1].log?.contains("smoke test failed: 502") == true)
         #expect(try await fixture.live("v1", "ConfigMap", "settings") != nil)
     }
+
+    @Test("many Deployments of one namespace are waited for with one watch, and one that crashes is named")
+    func manyDeploymentsShareAWatch() async throws {
+        let fixture = try await SyncFixture()
+        defer { Task { await fixture.stop() } }
+        var files: [String: String?] = [:]
+        for index in 0..<10 {
+            files["app/web-\(index).yaml"] = YAML.deployment("web-\(index)", script: index == 7 ? "exit 1" : "sleep 3600")
+        }
+        try fixture.push(files)
+        let result = try await fixture.sync { $0.healthTimeout = .seconds(5) }
+        #expect(result.outcome == .failed)
+        #expect(result.message.contains("1 object did not become healthy within 5s"), "\(result.message)")
+        #expect(result.message.contains("Deployment default/web-7"), "\(result.message)")
+
+        // Fixed, every one becomes healthy.
+        try fixture.push(["app/web-7.yaml": YAML.deployment("web-7")])
+        let fixed = try await fixture.sync()
+        #expect(fixed.outcome == .succeeded, "\(fixed.message)")
+        for index in 0..<10 {
+            let web = try #require(try await fixture.live("apps/v1", "Deployment", "web-\(index)"))
+            #expect(HealthCheck.health(of: web).status == .healthy)
+        }
+    }
 }
