@@ -124,9 +124,13 @@ public struct ApplicationSync: Sendable {
     }
 
     /// Syncs `fetched`: records `Unchanged` when nothing under the path changed since the last
-    /// applied revision and the application's last attempt succeeded (unless the configuration asks
-    /// for a full sync, or the trigger is a retry or rollback); otherwise loads and syncs it.
-    public func sync(_ fetched: FetchedRevision, trigger: Trigger) async throws -> SyncResult {
+    /// applied revision and the application's last attempt succeeded; otherwise loads and syncs it.
+    ///
+    /// By default only `poll` and `webhook` triggers may end as `Unchanged` (SYNC-SEMANTICS.md:
+    /// hooks run on a manual sync, a retry and a rollback even when nothing changed); `skipUnchanged`
+    /// overrides that (a replay of every commit skips the ones that do not touch the path). A full
+    /// sync (``SyncConfiguration/full``) never skips.
+    public func sync(_ fetched: FetchedRevision, trigger: Trigger, skipUnchanged: Bool? = nil) async throws -> SyncResult {
         let (base, inventory) = try await lastApplied()
         let author = "\(fetched.commit.author.name) <\(fetched.commit.author.email)>"
         let message = fetched.commit.message.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -134,8 +138,8 @@ public struct ApplicationSync: Sendable {
         if let base, await hasCommit(base) {
             changedFiles = try await source.mirror.changes(from: base, to: fetched.revision, under: source.path).map(\.path)
         }
-        if let changedFiles, changedFiles.isEmpty, !runner.configuration.full, trigger != .retry, trigger != .rollback,
-            try await lastAttemptSucceeded()
+        let maySkip = skipUnchanged ?? (trigger == .poll || trigger == .webhook)
+        if let changedFiles, changedFiles.isEmpty, maySkip, !runner.configuration.full, try await lastAttemptSucceeded()
         {
             let note = base == fetched.revision
                 ? "already applied" : "no change under \(source.path.isEmpty ? "the repository root" : source.path) since \(base ?? "")"

@@ -92,7 +92,7 @@ struct PlanCommand: AsyncParsableCommand {
     static func text(_ report: PlanReport) -> String {
         var lines = ["revision \(report.revision) (base: \(report.baseRevision ?? "none, first sync"))"]
         if report.upToDate {
-            lines.append("up to date: nothing changed since the last applied revision; a sync would record Unchanged and run no hook")
+            lines.append("up to date: nothing changed since the last applied revision; the agent would record Unchanged (sluice sync would still run the hooks)")
             return lines.joined(separator: "\n")
         }
         lines.append("changed files: \(report.changedFiles.count)")

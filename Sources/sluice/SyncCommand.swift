@@ -12,8 +12,9 @@ struct SyncCommand: AsyncParsableCommand {
         commandName: "sync",
         abstract: "Sync the target revision once (PreSync, Sync, prune, health, PostSync; SyncFail on failure), record it, and exit.",
         discussion: """
-            A revision that changes nothing under --path since the last applied one is recorded as Unchanged \
-            and runs no hook; --full re-applies everything and runs the hooks.
+            A manual sync runs the whole lifecycle, hooks included, even when nothing changed; objects unchanged \
+            since the last applied revision are not sent again unless --full. With --every-commit, commits that \
+            do not touch --path are recorded as Unchanged.
             Exit codes: 0 succeeded or nothing to do; 1 the sync ran and failed; 2 usage or configuration error; \
             3 the source could not be fetched or resolved; 4 the cluster could not be reached.
             """)
@@ -88,7 +89,9 @@ struct SyncCommand: AsyncParsableCommand {
         for fetched in revisions {
             let result: SyncResult
             do {
-                result = try await application.sync(fetched, trigger: .manual)
+                // A replay skips the commits that do not touch the path; a single manual sync runs the
+                // whole lifecycle, hooks included, as SYNC-SEMANTICS.md says of manual syncs.
+                result = try await application.sync(fetched, trigger: .manual, skipUnchanged: everyCommit ? true : nil)
             } catch let error as LedgerError {
                 throw CLIExit(code: 1, message: "the sync could not be recorded: \(error.message)")
             } catch let error as SyncEngineError {

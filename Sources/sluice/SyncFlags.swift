@@ -24,6 +24,15 @@ struct SyncFlags: ParsableArguments {
     @Option(help: ArgumentHelp("How long objects may take to become healthy.", valueName: "duration"))
     var healthTimeout = "5m"
 
+    /// Rejects a bad duration while parsing, before any cluster is connected or started.
+    func validate() throws {
+        for (flag, text) in [("--timeout", timeout), ("--hook-timeout", hookTimeout), ("--health-timeout", healthTimeout)] {
+            if let text, parseDuration(text) == nil {
+                throw ValidationError("\(flag): '\(text)' is not a duration (e.g. 30s, 5m, 1h)")
+            }
+        }
+    }
+
     /// The engine's configuration for `app`.
     func configuration(app: String, inventoryNamespace: String) throws -> SyncConfiguration {
         func duration(_ flag: String, _ text: String?) throws -> Duration? {
