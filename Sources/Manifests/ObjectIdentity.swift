@@ -41,10 +41,10 @@ public struct ObjectIdentity: Sendable, Hashable, Comparable, LosslessStringConv
     /// Orders by group, kind, namespace and name, comparing bytes so the order never depends on locale
     /// or Unicode normalisation.
     public static func < (lhs: ObjectIdentity, rhs: ObjectIdentity) -> Bool {
-        for (left, right) in [(lhs.group, rhs.group), (lhs.kind, rhs.kind), (lhs.namespace, rhs.namespace), (lhs.name, rhs.name)]
-        where left != right {
-            return left.utf8.lexicographicallyPrecedes(right.utf8)
-        }
-        return false
+        // Field by field without building anything: sorting an inventory of thousands compares a lot.
+        if lhs.group != rhs.group { return lhs.group.utf8.lexicographicallyPrecedes(rhs.group.utf8) }
+        if lhs.kind != rhs.kind { return lhs.kind.utf8.lexicographicallyPrecedes(rhs.kind.utf8) }
+        if lhs.namespace != rhs.namespace { return lhs.namespace.utf8.lexicographicallyPrecedes(rhs.namespace.utf8) }
+        return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8)
     }
 }

@@ -58,8 +58,7 @@ public struct InventoryStore: Sendable {
         else { return nil }
         let data = live["data"]
         let revision = data?["revision"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
-        let lines = (data?["objects"]?.stringValue ?? "").split(separator: "\n")
-        return Inventory(revision: revision, objects: Set(lines.compactMap { ObjectIdentity(String($0)) }))
+        return Inventory(revision: revision, objects: Self.parseObjects(data?["objects"]?.stringValue ?? ""))
     }
 
     /// Writes the inventory (creating the namespace when missing).
@@ -81,6 +80,37 @@ public struct InventoryStore: Sendable {
             try await client.ensureNamespace(namespace)
             _ = try await client.apply(configMap)
         }
+    }
+
+    /// The `group/kind/namespace/name` lines of the ConfigMap, read byte by byte (an inventory of
+    /// tens of thousands of objects is read on every sync and plan); malformed lines are skipped.
+    static func parseObjects(_ text: String) -> Set<ObjectIdentity> {
+        var result = Set<ObjectIdentity>()
+        var text = text
+        text.withUTF8 { bytes in
+            var lineStart = 0
+            var slashes: [Int] = []
+            slashes.reserveCapacity(4)
+            func field(_ from: Int, _ to: Int) -> String {
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self)
+            }
+            for index in 0...bytes.count {
+                let byte: UInt8 = index < bytes.count ? bytes[index] : UInt8(ascii: "\n")
+                if byte == UInt8(ascii: "/") {
+                    slashes.append(index)
+                } else if byte == UInt8(ascii: "\n") {
+                    if slashes.count == 3, slashes[1] > slashes[0] + 1, index > slashes[2] + 1 {
+                        result.insert(
+                            ObjectIdentity(
+                                group: field(lineStart, slashes[0]), kind: field(slashes[0] + 1, slashes[1]),
+                                namespace: field(slashes[1] + 1, slashes[2]), name: field(slashes[2] + 1, index)))
+                    }
+                    slashes.removeAll(keepingCapacity: true)
+                    lineStart = index + 1
+                }
+            }
+        }
+        return result
     }
 
     /// The application's name as a label value (63 characters of `[A-Za-z0-9._-]`, alphanumeric ends).

@@ -49,67 +49,60 @@ extension TargetOptions {
         options.qps = kubeQPS
         options.burst = kubeBurst
         let home = FileManager.default.homeDirectoryForCurrentUser.path
-        var connection: ClusterConnection?
-        var embedded: LocalCluster?
-        var description = ""
-        var inventoryNamespace = self.inventoryNamespace
+        if let connection = try configured(environment: environment, home: home) {
+            // In a pod, the agent's namespace is its service account's.
+            let inventoryNamespace = self.inventoryNamespace ?? (connection.1 ? connection.0.namespace : "sluice-system")
+            return try await reach(connection.0, options: options, embedded: nil, inventoryNamespace: inventoryNamespace)
+        }
+        let directory = URL(fileURLWithPath: stateDirectory, isDirectory: true).appendingPathComponent("local-cluster", isDirectory: true)
+        let kubeconfigPath = directory.appendingPathComponent("kubeconfig").path
+        let inventoryNamespace = self.inventoryNamespace ?? "sluice-system"
+        // A `sluice local-cluster --data STATE/local-cluster` may be serving already: use it.
+        if FileManager.default.fileExists(atPath: kubeconfigPath),
+            let running = try? KubeConfigLoader.load(explicitPath: kubeconfigPath, context: nil, environment: [:], homeDirectory: home),
+            let connected = try? await reach(running, options: options, embedded: nil, inventoryNamespace: inventoryNamespace)
+        {
+            FileHandle.standardError.write(Data(
+                "sluice: no cluster configured; using the LocalCluster serving \(directory.path) (kubeconfig for kubectl: \(kubeconfigPath))\n".utf8))
+            return connected
+        }
+        let cluster: LocalCluster
+        let connection: ClusterConnection
+        do {
+            cluster = try LocalCluster(options: LocalClusterOptions(host: "127.0.0.1", port: 0, dataDirectory: directory, runPods: runPods))
+            try await cluster.start()
+            connection = try KubeConfigLoader.load(explicitPath: kubeconfigPath, context: nil, environment: [:], homeDirectory: home)
+        } catch {
+            throw CLIExit(code: 4, message: "cannot start the embedded LocalCluster in \(directory.path): \(error)")
+        }
+        FileHandle.standardError.write(Data(
+            ("sluice: no cluster configured; using the embedded LocalCluster in \(directory.path) for the duration of this command "
+                + "(kubeconfig: \(kubeconfigPath); serve it with 'sluice local-cluster --data \(directory.path)' to use kubectl between commands)\n").utf8))
+        return try await reach(connection, options: options, embedded: cluster, inventoryNamespace: inventoryNamespace)
+    }
+
+    /// The configured cluster: `--in-cluster`, else kubeconfig, else in-cluster when in a pod; `nil`
+    /// when nothing is configured. The flag says whether it is the in-cluster configuration.
+    func configured(environment: [String: String], home: String) throws -> (ClusterConnection, Bool)? {
         if inCluster {
             do {
-                connection = try KubeConfigLoader.inCluster(environment: environment)
+                return (try KubeConfigLoader.inCluster(environment: environment), true)
             } catch {
                 throw CLIExit.usage("--in-cluster: \(error.message)")
             }
-            description = "in-cluster"
-        } else {
-            do {
-                connection = try KubeConfigLoader.load(explicitPath: kubeconfig, context: context, environment: environment, homeDirectory: home)
-                description = "kubeconfig"
-            } catch where error.code == .notFound && kubeconfig == nil {
-                if let inCluster = try? KubeConfigLoader.inCluster(environment: environment) {
-                    connection = inCluster
-                    description = "in-cluster"
-                }
-            } catch {
-                throw CLIExit.usage(error.message)
-            }
         }
-        // In a pod, the agent's namespace is its service account's.
-        if description == "in-cluster", inventoryNamespace == nil {
-            inventoryNamespace = connection?.namespace
+        do {
+            return (try KubeConfigLoader.load(explicitPath: kubeconfig, context: context, environment: environment, homeDirectory: home), false)
+        } catch where error.code == .notFound && kubeconfig == nil {
+            return (try? KubeConfigLoader.inCluster(environment: environment)).map { ($0, true) }
+        } catch {
+            throw CLIExit.usage(error.message)
         }
-        if connection == nil {
-            let directory = URL(fileURLWithPath: stateDirectory, isDirectory: true).appendingPathComponent("local-cluster", isDirectory: true)
-            let kubeconfigPath = directory.appendingPathComponent("kubeconfig").path
-            // A `sluice local-cluster --data STATE/local-cluster` may be serving already: use it.
-            if FileManager.default.fileExists(atPath: kubeconfigPath),
-                let running = try? KubeConfigLoader.load(explicitPath: kubeconfigPath, context: nil, environment: [:], homeDirectory: home),
-                (try? await KubeClient(connection: running, options: options).serverVersion()) != nil
-            {
-                connection = running
-                description = "the LocalCluster serving \(directory.path)"
-            } else {
-                do {
-                    let cluster = try LocalCluster(options: LocalClusterOptions(host: "127.0.0.1", port: 0, dataDirectory: directory, runPods: runPods))
-                    try await cluster.start()
-                    embedded = cluster
-                    connection = try KubeConfigLoader.load(explicitPath: kubeconfigPath, context: nil, environment: [:], homeDirectory: home)
-                } catch let error as CLIExit {
-                    throw error
-                } catch {
-                    throw CLIExit(code: 4, message: "cannot start the embedded LocalCluster in \(directory.path): \(error)")
-                }
-            }
-            if embedded != nil {
-                description = "the embedded LocalCluster in \(directory.path), for the duration of this command"
-                FileHandle.standardError.write(Data(
-                    ("sluice: no cluster configured; using \(description) (kubeconfig: \(kubeconfigPath); "
-                        + "serve it with 'sluice local-cluster --data \(directory.path)' to use kubectl between commands)\n").utf8))
-            } else {
-                FileHandle.standardError.write(Data(
-                    "sluice: no cluster configured; using \(description) (kubeconfig for kubectl: \(kubeconfigPath))\n".utf8))
-            }
-        }
-        guard var connection else { throw CLIExit(code: 4, message: "no cluster configuration found") }
+    }
+
+    /// A client for `connection` that has answered once (exit 4 when it does not).
+    func reach(_ connection: ClusterConnection, options: KubeClient.Options, embedded: LocalCluster?, inventoryNamespace: String) async throws -> ConnectedCluster {
+        var connection = connection
         if let namespace { connection.namespace = namespace }
         let client = KubeClient(connection: connection, options: options)
         do {
@@ -118,7 +111,6 @@ extension TargetOptions {
             if let embedded { await embedded.stop() }
             throw CLIExit(code: 4, message: "cannot reach the cluster at \(connection.server): \(error.message)")
         }
-        return ConnectedCluster(
-            client: client, embedded: embedded, description: description, inventoryNamespace: inventoryNamespace ?? "sluice-system")
+        return ConnectedCluster(client: client, embedded: embedded, description: connection.server, inventoryNamespace: inventoryNamespace)
     }
 }
