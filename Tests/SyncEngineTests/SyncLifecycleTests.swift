@@ -150,4 +150,33 @@ struct SyncLifecycleTests {
             #expect(HealthCheck.health(of: web).status == .healthy)
         }
     }
+
+    @Test("a Secret's values reach the cluster but never the ledger's record of the revision")
+    func secretValuesStayOutOfTheLedger() async throws {
+        let fixture = try await SyncFixture()
+        defer { Task { await fixture.stop() } }
+        let revision = try fixture.push([
+            "app/secret.yaml": """
+                apiVersion: v1
+                kind: Secret
+                metadata:
+                  name: db
+                stringData:
+                  password: hunter2-very-secret
+                data:
+                  token: c2VjcmV0LXRva2VuLXZhbHVl
+
+                """,
+        ])
+        let result = try await fixture.sync()
+        #expect(result.outcome == .succeeded, "\(result.message)")
+        let live = try #require(try await fixture.live("v1", "Secret", "db"))
+        #expect(live[path: ["data", "token"]]?.stringValue == "c2VjcmV0LXRva2VuLXZhbHVl")
+        let recorded = String(decoding: try #require(try await fixture.ledger.manifests(app: "shop", revision: revision)), as: UTF8.self)
+        #expect(recorded.contains("kind: Secret"))
+        #expect(recorded.contains("password"))
+        #expect(!recorded.contains("hunter2-very-secret"))
+        #expect(!recorded.contains("c2VjcmV0LXRva2VuLXZhbHVl"))
+        #expect(recorded.contains(Redaction.placeholder))
+    }
 }
