@@ -295,9 +295,17 @@ extension SyncExecution {
 
     nonisolated static func text(_ duration: Duration) -> String {
         let seconds = duration.components.seconds
+        let milliseconds = duration.components.attoseconds / 1_000_000_000_000_000
+        if seconds == 0 { return "\(milliseconds)ms" }
+        // A limit such as `1500ms` must not be shown as `1s` (nor 3600.5 s as `1h`): keep the fraction, as Go does.
+        if milliseconds != 0 {
+            var fraction = String(milliseconds)
+            fraction = String(repeating: "0", count: max(0, 3 - fraction.count)) + fraction
+            while fraction.hasSuffix("0") { fraction.removeLast() }
+            return "\(seconds).\(fraction)s"
+        }
         if seconds >= 3600, seconds % 3600 == 0 { return "\(seconds / 3600)h" }
         if seconds >= 60, seconds % 60 == 0 { return "\(seconds / 60)m" }
-        if seconds == 0 { return "\(duration.components.attoseconds / 1_000_000_000_000_000)ms" }
         return "\(seconds)s"
     }
 }

@@ -194,3 +194,84 @@ enum YAML {
         parts.joined(separator: "---\n")
     }
 }
+
+// MARK: Helpers for the hook, prune and delta tests
+
+extension SyncFixture {
+    /// The names of the live objects of a kind in `namespace` (all namespaces when `nil`), sorted.
+    func names(_ apiVersion: String, _ kind: String, namespace: String? = "default", labelSelector: String? = nil) async throws -> [String] {
+        let parts = apiVersion.split(separator: "/").map(String.init)
+        let gvk = parts.count == 2
+            ? GroupVersionKind(group: parts[0], version: parts[1], kind: kind) : GroupVersionKind(group: "", version: apiVersion, kind: kind)
+        return try await client.list(gvk, namespace: namespace, labelSelector: labelSelector).items.compactMap(\.name).sorted()
+    }
+
+    /// The application's inventory as its ConfigMap holds it.
+    func inventory() async throws -> Inventory? {
+        try await InventoryStore(client: client, app: app, namespace: "sluice-system").read()
+    }
+}
+
+extension YAML {
+    /// A ReplicaSet of one replica whose container is a server (no command: ready at once).
+    static func replicaSet(_ name: String, tier: String? = nil, annotations: [String: String] = [:]) -> String {
+        """
+        apiVersion: apps/v1
+        kind: ReplicaSet
+        metadata:
+          name: \(name)
+        \(annotationBlock(annotations))spec:
+          replicas: 1
+          selector:
+            matchLabels:
+              tier: \(tier ?? name)
+          template:
+            metadata:
+              labels:
+                tier: \(tier ?? name)
+            spec:
+              containers:
+                - name: main
+                  image: nginx:latest
+
+        """
+    }
+
+    /// A ClusterIP Service selecting `tier`.
+    static func service(_ name: String, tier: String? = nil, port: Int = 80, annotations: [String: String] = [:]) -> String {
+        """
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: \(name)
+        \(annotationBlock(annotations))spec:
+          selector:
+            tier: \(tier ?? name)
+          ports:
+            - protocol: TCP
+              port: \(port)
+              targetPort: \(port)
+
+        """
+    }
+}
+
+/// The attempt's first task on the object named `name` with `action`.
+func task(_ detail: AttemptDetail, _ name: String, _ action: TaskAction = .created) -> TaskRecord? {
+    detail.tasks.first { $0.object.name == name && $0.action == action }
+}
+
+extension SyncFixture {
+    /// Runs `body` with a new fixture and stops it before returning, whether `body` throws or not, so
+    /// the cluster's pods and the git daemon never outlive the test.
+    static func with(app: String = "shop", path: String = "app", _ body: (SyncFixture) async throws -> Void) async throws {
+        let fixture = try await SyncFixture(app: app, path: path)
+        do {
+            try await body(fixture)
+        } catch {
+            await fixture.stop()
+            throw error
+        }
+        await fixture.stop()
+    }
+}
