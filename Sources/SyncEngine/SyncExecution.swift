@@ -125,6 +125,10 @@ actor SyncExecution {
         var hooks: [SyncTask] = []
         for run in stage.runs {
             let sent = try await apply(run.tasks)
+            // A custom resource may follow its definition in the same group: it is served only once
+            // the definition is Established, so wait for that before the next run.
+            let definitions = sent.filter { !$0.isHook && $0.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") }
+            if !definitions.isEmpty { try await waitHealthy(definitions, phase: stage.phase.rawValue) }
             toWatch += sent.filter { !$0.isHook }
             hooks += sent.filter(\.isHook)
         }
@@ -141,12 +145,19 @@ actor SyncExecution {
         }
         var failures: [any Error] = []
         var sent: [SyncTask] = []
+        // The ledger lists the run's tasks in plan order, whatever order they finish in.
+        var ledgerTasks: [String: TaskID] = [:]
+        for task in pending {
+            ledgerTasks[Self.hookKey(task)] = try await begin(task.phase, wave: task.wave, task.identity, hook: task.isHook, action: .created)
+        }
         for chunk in stride(from: 0, to: pending.count, by: configuration.concurrency).map({ Array(pending[$0..<min($0 + configuration.concurrency, pending.count)]) }) {
             await withTaskGroup(of: (SyncTask, (any Error)?).self) { group in
                 for task in chunk {
+                    let ledgerTask = ledgerTasks[Self.hookKey(task)]
                     group.addTask {
                         do {
-                            try await self.applyOne(task)
+                            guard let ledgerTask else { throw SyncEngineError(.applyFailed, "no ledger task for \(task)") }
+                            try await self.applyOne(task, ledgerTask: ledgerTask)
                             return (task, nil)
                         } catch {
                             return (task, error)
@@ -163,12 +174,12 @@ actor SyncExecution {
     }
 
     /// Applies one task's object and records it.
-    func applyOne(_ task: SyncTask) async throws {
+    func applyOne(_ task: SyncTask, ledgerTask: TaskID) async throws {
         let identity = task.identity
         guard let gvk = task.manifest.object.groupVersionKind else {
+            try await finish(ledgerTask, .failed, message: "\(task.manifest.file): \(identity) has no apiVersion or kind")
             throw SyncEngineError(.applyFailed, "\(task.manifest.file): \(identity) has no apiVersion or kind")
         }
-        let ledgerTask = try await begin(task.phase, wave: task.wave, identity, hook: task.isHook, action: .created)
         do {
             if task.manifest.settings.options.createNamespace, !task.namespace.isEmpty {
                 try await ensureNamespace(task.namespace)
