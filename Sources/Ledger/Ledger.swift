@@ -28,6 +28,8 @@ public actor Ledger {
     public nonisolated let logLimit: Int
 
     let database: DatabaseQueue
+    /// Set by ``close()``: every later call throws instead of reaching the closed connection.
+    var isClosed = false
     let now: @Sendable () -> Date
     let logger: Logger
 
@@ -129,6 +131,7 @@ public actor Ledger {
 
     /// Closes the connection; later calls throw. Safe to call more than once.
     public func close() throws {
+        isClosed = true
         do {
             try database.close()
         } catch {
@@ -162,6 +165,8 @@ public actor Ledger {
         _ what: String,
         _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
+        // GRDB must not be used after close (it would touch a freed connection).
+        guard !isClosed else { throw LedgerError(.writeFailed, "cannot \(what) in the ledger \(path): the ledger is closed") }
         do {
             // A record must land even when the sync that writes it is being cancelled (a timeout, a
             // newer commit): GRDB gives up on a cancelled task's access, so write from a task of its own.
@@ -179,6 +184,7 @@ public actor Ledger {
         _ what: String,
         _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
+        guard !isClosed else { throw LedgerError(.readFailed, "cannot \(what) from the ledger \(path): the ledger is closed") }
         do {
             return try await database.read(body)
         } catch let error as LedgerError {

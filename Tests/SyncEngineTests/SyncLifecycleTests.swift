@@ -179,4 +179,15 @@ struct SyncLifecycleTests {
             #expect(recorded.contains(Redaction.placeholder))
         }
     }
+
+    @Test("a ledger that cannot be written stops the sync before anything is applied")
+    func unwritableLedgerStopsTheSync() async throws {
+        try await SyncFixture.with { fixture in
+            try fixture.push(["app/config.yaml": YAML.configMap("settings")])
+            try await fixture.ledger.close()
+            await #expect(throws: LedgerError.self) { _ = try await fixture.sync() }
+            #expect(try await fixture.live("v1", "ConfigMap", "settings") == nil)
+            #expect(try await fixture.inventory() == nil)
+        }
+    }
 }
