@@ -42,7 +42,8 @@ struct DeadlineTests {
             let mirror = GitMirror(url: try RepositoryURL(server.url(scheme: scheme)), stateDirectory: state.path)
             let task = Task { try await mirror.fetchAll() }
             let before = try server.acceptedConnections()
-            try await waitUntil(timeout: .seconds(10)) { ((try? server.acceptedConnections()) ?? 0) > before }
+            // Generous: under a loaded parallel run, starting the transport can take a while.
+            try await waitUntil(timeout: .seconds(45)) { ((try? server.acceptedConnections()) ?? 0) > before }
             task.cancel()
             await #expect {
                 try await task.value

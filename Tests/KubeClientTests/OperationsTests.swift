@@ -143,7 +143,18 @@ import TestSupport
         }
         _ = try await client.create(configMap("during"))
         await first.stop()
-        let second = try await ClientFixture(port: port, directory: directory)
+        // The port is free again, but an outgoing connection of another test may hold it as its local
+        // (ephemeral) port for a moment: retry the bind until it succeeds, with a deadline.
+        var restarted: ClientFixture?
+        let deadline = ContinuousClock.now + .seconds(30)
+        while restarted == nil {
+            do {
+                restarted = try await ClientFixture(port: port, directory: directory)
+            } catch where ContinuousClock.now < deadline && "\(error)".contains("Address already in use") {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        let second = try #require(restarted)
         defer { Task { await second.stop() } }
         // The same client, whose watch reconnects to the restarted server and resumes.
         _ = try await client.create(configMap("after"))
