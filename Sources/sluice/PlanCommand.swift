@@ -27,25 +27,8 @@ struct PlanCommand: AsyncParsableCommand {
     var output: OutputFormat = .text
 
     func run() async throws {
-        let url = try source.repositoryURL()
-        let spec = try source.refSpec()
-        let app = source.appName(url)
-        let mirror = GitMirror(url: url, credentials: try source.credentials(), stateDirectory: source.stateDir, options: try source.gitOptions())
-        let cluster = try await target.connect(stateDirectory: source.stateDir, runPods: false)
-        let ledger: Ledger
-        do {
-            // A plan only reads the ledger: read-only, so it never touches an agent's running attempt.
-            ledger = try (try? Ledger.openForReading(stateDirectory: source.stateDir)) ?? Ledger.open(stateDirectory: source.stateDir)
-        } catch let error as LedgerError {
-            await cluster.stop()
-            throw CLIExit.usage(error.message)
-        }
-        let runner = SyncRunner(
-            client: cluster.client, ledger: ledger,
-            configuration: try flags.configuration(app: app, inventoryNamespace: cluster.inventoryNamespace))
-        let application = ApplicationSync(
-            source: ApplicationSource(mirror: mirror, spec: spec, path: source.path, loadOptions: source.loadOptions(defaultNamespace: cluster.client.defaultNamespace)),
-            runner: runner)
+        let session = try await CommandSession.open(source: source, target: target, flags: flags, readOnly: true, runPods: false)
+        let application = session.application
         let outcome: Result<PlanReport, CLIExit>
         do {
             let fetched: FetchedRevision
@@ -62,8 +45,7 @@ struct PlanCommand: AsyncParsableCommand {
         } catch {
             outcome = .failure(CLIExit(code: 1, message: "\(error)"))
         }
-        try? await ledger.close()
-        await cluster.stop()
+        await session.close()
         let report = try outcome.get()
         switch output {
         case .json: LedgerOutput.printJSON(Self.json(report))

@@ -33,34 +33,15 @@ struct SyncCommand: AsyncParsableCommand {
     var output: OutputFormat = .text
 
     func run() async throws {
-        let url = try source.repositoryURL()
-        let spec = try source.refSpec()
-        let app = source.appName(url)
-        let mirror = GitMirror(url: url, credentials: try source.credentials(), stateDirectory: source.stateDir, options: try source.gitOptions())
-        let cluster = try await target.connect(stateDirectory: source.stateDir)
-        let ledger: Ledger
-        do {
-            ledger = try Ledger.open(stateDirectory: source.stateDir)
-        } catch let error as LedgerError {
-            await cluster.stop()
-            throw CLIExit.usage(error.message)
-        }
-        let runner = SyncRunner(
-            client: cluster.client, ledger: ledger,
-            configuration: try flags.configuration(app: app, inventoryNamespace: cluster.inventoryNamespace))
-        let application = ApplicationSync(
-            source: ApplicationSource(mirror: mirror, spec: spec, path: source.path, loadOptions: source.loadOptions(defaultNamespace: cluster.client.defaultNamespace)),
-            runner: runner)
+        let session = try await CommandSession.open(source: source, target: target, flags: flags, readOnly: false, runPods: true)
         let exitCode: Int32
         do {
-            exitCode = try await syncAll(application, ledger: ledger)
+            exitCode = try await syncAll(session.application, ledger: session.ledger)
         } catch {
-            try? await ledger.close()
-            await cluster.stop()
+            await session.close()
             throw error
         }
-        try? await ledger.close()
-        await cluster.stop()
+        await session.close()
         if exitCode != 0 { throw CLIExit(code: exitCode, message: "") }
     }
 

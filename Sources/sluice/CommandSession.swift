@@ -1,0 +1,43 @@
+import Foundation
+import GitSource
+import Ledger
+import SyncEngine
+
+/// What `sync` and `plan` set up alike: the mirror, the cluster, the ledger, and the application's
+/// syncer. ``close()`` releases the ledger and stops an embedded cluster.
+struct CommandSession {
+    var cluster: ConnectedCluster
+    var ledger: Ledger
+    var application: ApplicationSync
+
+    /// Connects and opens everything; `readOnly` opens an existing ledger for reading only (a plan
+    /// must not touch an agent's running attempt).
+    static func open(source: SourceOptions, target: TargetOptions, flags: SyncFlags, readOnly: Bool, runPods: Bool) async throws -> CommandSession {
+        let url = try source.repositoryURL()
+        let spec = try source.refSpec()
+        let app = source.appName(url)
+        let mirror = GitMirror(url: url, credentials: try source.credentials(), stateDirectory: source.stateDir, options: try source.gitOptions())
+        let cluster = try await target.connect(stateDirectory: source.stateDir, runPods: runPods)
+        let ledger: Ledger
+        do {
+            let existing = readOnly ? try? Ledger.openForReading(stateDirectory: source.stateDir) : nil
+            ledger = try existing ?? Ledger.open(stateDirectory: source.stateDir)
+        } catch let error as LedgerError {
+            await cluster.stop()
+            throw CLIExit.usage(error.message)
+        }
+        let runner = SyncRunner(
+            client: cluster.client, ledger: ledger,
+            configuration: try flags.configuration(app: app, inventoryNamespace: cluster.inventoryNamespace))
+        let application = ApplicationSync(
+            source: ApplicationSource(
+                mirror: mirror, spec: spec, path: source.path, loadOptions: source.loadOptions(defaultNamespace: cluster.client.defaultNamespace)),
+            runner: runner)
+        return CommandSession(cluster: cluster, ledger: ledger, application: application)
+    }
+
+    func close() async {
+        try? await ledger.close()
+        await cluster.stop()
+    }
+}
