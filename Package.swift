@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Manifests", targets: ["Manifests"]),
         .library(name: "Ledger", targets: ["Ledger"]),
         .library(name: "SyncEngine", targets: ["SyncEngine"]),
+        .library(name: "Agent", targets: ["Agent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
     targets: [
         .systemLibrary(
@@ -88,6 +90,23 @@ let package = Package(
             swiftSettings: swift6
         ),
         .target(
+            name: "Agent",
+            dependencies: [
+                "SyncEngine",
+                "GitSource",
+                "KubeClient",
+                "KubeModel",
+                "Ledger",
+                "Manifests",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swift6
+        ),
+        .target(
             name: "GitSource",
             dependencies: [
                 "CLibGit2",
@@ -123,6 +142,7 @@ let package = Package(
                 "Manifests",
                 "Ledger",
                 "SyncEngine",
+                "Agent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

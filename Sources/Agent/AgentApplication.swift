@@ -1,0 +1,55 @@
+import GitSource
+import Manifests
+import SyncEngine
+
+/// One application the agent delivers: where its manifests come from and how it is synced.
+public struct AgentApplication: Sendable {
+    /// The repository.
+    public var url: RepositoryURL
+    /// What to follow.
+    public var spec: RefSpec
+    /// The application's directory in the repository.
+    public var path: String
+    /// Credentials for the repository.
+    public var credentials: GitCredentials
+    /// How objects are loaded (the default namespace).
+    public var loadOptions: LoadOptions
+    /// The application's name and sync flags.
+    public var sync: SyncConfiguration
+    /// Replay each first-parent commit since the last applied one instead of jumping to the newest.
+    public var everyCommit: Bool
+
+    /// An application from its parts.
+    public init(
+        url: RepositoryURL, spec: RefSpec, path: String = "", credentials: GitCredentials = GitCredentials(),
+        loadOptions: LoadOptions = LoadOptions(), sync: SyncConfiguration, everyCommit: Bool = false
+    ) {
+        self.url = url
+        self.spec = spec
+        self.path = path
+        self.credentials = credentials
+        self.loadOptions = loadOptions
+        self.sync = sync
+        self.everyCommit = everyCommit
+    }
+
+    /// The application's name.
+    public var name: String { sync.app }
+}
+
+/// How the agent runs: timing and retries shared by every application.
+public struct AgentOptions: Sendable {
+    /// How often each repository is checked (±10% jitter).
+    public var interval: Duration = .seconds(60)
+    /// The first retry delay after a failed sync; doubled for each later one.
+    public var retryDelay: Duration = .seconds(5)
+    /// The longest retry delay.
+    public var retryDelayCap: Duration = .seconds(180)
+    /// Retries of one failed revision before waiting for a new commit.
+    public var retryLimit = 5
+    /// Syncs running at once, over all applications.
+    public var maxConcurrentSyncs = 4
+
+    /// The defaults of SYNC-SEMANTICS.md.
+    public init() {}
+}

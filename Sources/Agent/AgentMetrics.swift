@@ -1,0 +1,67 @@
+import Foundation
+import Ledger
+import NIOConcurrencyHelpers
+import Prometheus
+
+/// The agent's Prometheus metrics (names prefixed `sluice_`), served on `/metrics`.
+public final class AgentMetrics: Sendable {
+    /// The registry behind `/metrics`.
+    public let registry = PrometheusCollectorRegistry()
+    private let lastApplied = NIOLockedValueBox<[String: Gauge]>([:])
+
+    /// A new set of metrics.
+    public init() {}
+
+    /// Counts a finished attempt of `app` with its outcome, and its duration.
+    func recordSync(app: String, outcome: Outcome, duration: Duration) {
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(namespace: "sluice", metricName: "syncs", unitName: "total", helpText: "Sync attempts by application and outcome"),
+            labels: [("app", app), ("outcome", outcome.rawValue)]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(namespace: "sluice", metricName: "sync_duration", unitName: "seconds", helpText: "How long syncs took"),
+            labels: [("app", app)],
+            buckets: [.milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(15), .seconds(60), .seconds(300), .seconds(900)]
+        ).record(duration)
+    }
+
+    /// Sets the last applied revision of `app` (`sluice_last_applied_revision_info{app,revision} 1`,
+    /// the previous revision's series removed) and when it was applied.
+    func recordApplied(app: String, revision: String, at date: Date) {
+        let info = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "sluice", metricName: "last_applied_revision", unitName: "info",
+                helpText: "The last revision applied in full, as a label"),
+            labels: [("app", app), ("revision", revision)])
+        info.set(to: 1.0)
+        let previous = lastApplied.withLockedValue { last -> Gauge? in
+            defer { last[app] = info }
+            return last[app]
+        }
+        if let previous, previous !== info { registry.unregisterGauge(previous) }
+        registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "sluice", metricName: "last_applied_timestamp", unitName: "seconds",
+                helpText: "When the application's last revision was applied in full"),
+            labels: [("app", app)]
+        ).set(date.timeIntervalSince1970)
+    }
+
+    /// Counts one check or fetch of a repository and its duration; errors are counted apart.
+    func recordFetch(app: String, duration: Duration, failed: Bool) {
+        registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(namespace: "sluice", metricName: "fetch_duration", unitName: "seconds", helpText: "How long checks and fetches of the source took"),
+            labels: [("app", app)],
+            buckets: [.milliseconds(10), .milliseconds(50), .milliseconds(250), .seconds(1), .seconds(5), .seconds(30)]
+        ).record(duration)
+        let errors = registry.makeCounter(
+            descriptor: MetricNameDescriptor(namespace: "sluice", metricName: "fetch_errors", unitName: "total", helpText: "Checks and fetches of the source that failed"),
+            labels: [("app", app)])
+        if failed { errors.increment() }
+    }
+
+    /// The text of `/metrics`.
+    public func exposition() -> String {
+        registry.emitToString()
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import GitSource
+import KubeClient
+import Ledger
+import Logging
+import SyncEngine
+
+/// The reconcile loop of one application (DESIGN.md, "The loop, per application").
+///
+/// Each tick (the poll interval with ±10% jitter, or at once when triggered) starts with the cheap
+/// check: one listing of the remote's refs, shared by every application of the repository. When the
+/// resolved commit is the one already handled, the tick ends there: no fetch, no cluster request.
+/// Otherwise the commit is fetched and synced. A failed revision is retried with exponential back-off
+/// up to the retry limit; a newer commit supersedes the retry at once.
+public actor Reconciler {
+    /// The application.
+    public nonisolated let application: AgentApplication
+    let store: GitSourceStore
+    let client: KubeClient
+    let ledger: Ledger
+    let options: AgentOptions
+    let metrics: AgentMetrics
+    let limiter: SyncLimiter
+    let logger: Logger
+
+    /// The last commit handled (synced, or found unchanged); `nil` before the first.
+    public private(set) var lastSeen: String?
+    /// The outcome of the last attempt.
+    public private(set) var lastOutcome: Outcome?
+    /// True once the first check of the source has been tried (for `/readyz`).
+    public private(set) var checkedOnce = false
+    /// Failed syncs of `lastFailed` so far, and the revision.
+    var failures = 0
+    var lastFailed: String?
+    var pendingTrigger: Trigger?
+    var sleeper: Task<Void, Never>?
+
+    init(
+        application: AgentApplication, store: GitSourceStore, client: KubeClient, ledger: Ledger, options: AgentOptions,
+        metrics: AgentMetrics, limiter: SyncLimiter, logger: Logger
+    ) {
+        self.application = application
+        self.store = store
+        self.client = client
+        self.ledger = ledger
+        self.options = options
+        self.metrics = metrics
+        self.limiter = limiter
+        var logger = logger
+        logger[metadataKey: "app"] = "\(application.name)"
+        self.logger = logger
+    }
+
+    /// Reconciles on every tick until the task is cancelled.
+    public func run() async {
+        while !Task.isCancelled {
+            let trigger = pendingTrigger ?? (failures > 0 ? .retry : .poll)
+            pendingTrigger = nil
+            await reconcile(trigger: trigger)
+            await waitForNextTick()
+        }
+    }
+
+    /// Asks for a reconcile now (a webhook, the sync API); triggers arriving meanwhile coalesce into one.
+    public func trigger(_ trigger: Trigger) {
+        pendingTrigger = trigger
+        sleeper?.cancel()
+    }
+
+    /// Sleeps until the next tick: the interval with ±10% jitter, the retry delay after a failure,
+    /// or until ``trigger(_:)``.
+    func waitForNextTick() async {
+        guard pendingTrigger == nil else { return }
+        let delay: Duration
+        if failures > 0, failures <= options.retryLimit {
+            let exponent = min(failures - 1, 20)
+            delay = min(options.retryDelay * (1 << exponent), options.retryDelayCap)
+        } else {
+            let jitter = Double.random(in: -0.1...0.1)
+            delay = options.interval * (1 + jitter)
+        }
+        let sleeper = Task { _ = try? await Task.sleep(for: delay) }
+        self.sleeper = sleeper
+        await withTaskCancellationHandler {
+            await sleeper.value
+        } onCancel: {
+            sleeper.cancel()
+        }
+        self.sleeper = nil
+    }
+
+    /// One reconcile: the cheap check, then (when there is something new to do) fetch and sync.
+    func reconcile(trigger: Trigger) async {
+        let app = application.name
+        let checkStart = ContinuousClock.now
+        let resolved: ResolvedRevision
+        do {
+            resolved = try await store.check(
+                application.url, spec: application.spec, credentials: application.credentials, maxAge: options.interval / 2)
+            metrics.recordFetch(app: app, duration: .now - checkStart, failed: false)
+        } catch {
+            checkedOnce = true
+            metrics.recordFetch(app: app, duration: .now - checkStart, failed: true)
+            logger.warning("cannot check the source", metadata: ["error": "\(error)"])
+            return
+        }
+        checkedOnce = true
+        let revision = resolved.revision
+        switch trigger {
+        case .webhook, .manual, .rollback:
+            break  // asked for: always sync
+        case .retry where revision == lastFailed:
+            guard failures <= options.retryLimit else { return }  // retries used up: wait for a new commit
+        default:
+            // Idle: the commit was handled already (or failed and waits for its retry): no fetch, no cluster request.
+            guard revision != lastSeen, revision != lastFailed else { return }
+        }
+        let effective: Trigger = trigger == .retry && revision != lastFailed ? .poll : trigger
+        await limiter.run { await self.sync(trigger: effective) }
+    }
+
+    /// Fetches the ref spec and syncs its head (or, with every-commit, each commit up to it).
+    func sync(trigger: Trigger) async {
+        let app = application.name
+        let mirror = await store.mirror(for: application.url, credentials: application.credentials)
+        let runner = SyncRunner(client: client, ledger: ledger, configuration: application.sync, logger: logger)
+        let syncer = ApplicationSync(
+            source: ApplicationSource(mirror: mirror, spec: application.spec, path: application.path, loadOptions: application.loadOptions),
+            runner: runner)
+        let fetchStart = ContinuousClock.now
+        let head: FetchedRevision
+        do {
+            head = try await syncer.fetch()
+            metrics.recordFetch(app: app, duration: .now - fetchStart, failed: false)
+        } catch {
+            metrics.recordFetch(app: app, duration: .now - fetchStart, failed: true)
+            logger.warning("cannot fetch the source", metadata: ["error": "\(error)"])
+            return
+        }
+        if let failed = lastFailed, failed != head.revision {
+            logger.info("a newer commit supersedes the retry", metadata: ["revision": "\(failed)", "by": "\(head.revision)"])
+            failures = 0
+            lastFailed = nil
+            _ = try? await runner.record(
+                revision: failed, trigger: .retry, outcome: .superseded, outcomeMessage: "superseded by \(head.revision) before its retry")
+        }
+        var revisions = [head]
+        if application.everyCommit, let base = try? await syncer.baseRevision(), base != head.revision,
+            let commits = try? await mirror.firstParentCommits(from: base, to: head.revision)
+        {
+            var replay: [FetchedRevision] = []
+            for commit in commits where commit != head.revision {
+                if let info = try? await mirror.commit(commit) { replay.append(FetchedRevision(revision: commit, ref: head.ref, commit: info)) }
+            }
+            revisions = replay + [head]
+        }
+        for fetched in revisions {
+            let start = ContinuousClock.now
+            let result: SyncResult
+            do {
+                result = try await syncer.sync(fetched, trigger: trigger, skipUnchanged: application.everyCommit ? true : nil)
+            } catch {
+                // The ledger or the source failed: nothing was recorded; try again on the next tick.
+                logger.error("the sync could not run", metadata: ["revision": "\(fetched.revision)", "error": "\(error)"])
+                return
+            }
+            metrics.recordSync(app: app, outcome: result.outcome, duration: .now - start)
+            lastOutcome = result.outcome
+            logger.info(
+                "sync finished",
+                metadata: ["revision": "\(fetched.revision)", "outcome": "\(result.outcome.rawValue)", "message": "\(result.message)"])
+            if result.outcome == .failed {
+                failures = lastFailed == fetched.revision ? failures + 1 : 1
+                lastFailed = fetched.revision
+                return  // a failure stops a replay there
+            }
+            failures = 0
+            lastFailed = nil
+            lastSeen = fetched.revision
+            if result.outcome == .succeeded { metrics.recordApplied(app: app, revision: fetched.revision, at: Date()) }
+        }
+    }
+}
+
+/// Caps how many syncs run at once over all applications, so that many PreSync Jobs starting
+/// together cannot starve the cluster or the agent.
+actor SyncLimiter {
+    private var available: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { available = max(1, limit) }
+
+    func run(_ body: @Sendable () async -> Void) async {
+        if available > 0 {
+            available -= 1
+        } else {
+            await withCheckedContinuation { waiters.append($0) }
+        }
+        await body()
+        if waiters.isEmpty {
+            available += 1
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+}

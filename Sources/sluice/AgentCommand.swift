@@ -1,0 +1,92 @@
+import Agent
+import ArgumentParser
+import Foundation
+import GitSource
+import Ledger
+import Logging
+import ServiceLifecycle
+import SyncEngine
+
+/// `sluice agent`: continuous delivery of the application until SIGTERM or SIGINT.
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Follow the ref spec and sync every new commit, until SIGTERM or SIGINT.",
+        discussion: """
+            Polls the repository every --interval (±10% jitter) with one listing of its refs; an idle poll \
+            makes no fetch and no cluster request. A failed revision is retried with back-off (5s doubling, \
+            at most 3m, 5 times); a newer commit supersedes the retry. Serves /healthz, /readyz and /metrics \
+            on --listen. With no cluster configured it runs against the embedded LocalCluster in \
+            STATE/local-cluster and says so, with the kubeconfig path for kubectl.
+            """)
+
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var target: TargetOptions
+    @OptionGroup var flags: SyncFlags
+
+    @Option(help: ArgumentHelp("How often the repository is checked, e.g. 30s, 1m.", valueName: "duration"))
+    var interval = "1m"
+
+    @Option(help: ArgumentHelp("Address for /healthz, /readyz and /metrics (port 0 picks a free one).", valueName: "host:port"))
+    var listen = "127.0.0.1:9797"
+
+    @Flag(help: "Replay each first-parent commit since the last applied one, in order; a failure stops there.")
+    var everyCommit = false
+
+    @Option(help: ArgumentHelp("First retry delay after a failed sync, doubled for each retry.", valueName: "duration"))
+    var retryDelay = "5s"
+
+    @Option(help: ArgumentHelp("Retries of one failed revision before waiting for a new commit.", valueName: "n"))
+    var retryLimit = 5
+
+    func validate() throws {
+        guard parseDuration(interval) != nil else { throw ValidationError("--interval: '\(interval)' is not a duration (e.g. 30s, 1m)") }
+        guard parseDuration(retryDelay) != nil else { throw ValidationError("--retry-delay: '\(retryDelay)' is not a duration (e.g. 5s)") }
+        guard retryLimit >= 0 else { throw ValidationError("--retry-limit must be 0 or more") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let url = try source.repositoryURL()
+        let spec = try source.refSpec()
+        let credentials = try source.credentials()
+        let gitOptions = try source.gitOptions()
+        let (host, port) = try LocalClusterCommand.parseListen(listen)
+        var options = AgentOptions()
+        options.interval = parseDuration(interval) ?? .seconds(60)
+        options.retryDelay = parseDuration(retryDelay) ?? .seconds(5)
+        options.retryLimit = retryLimit
+        let cluster = try await target.connect(stateDirectory: source.stateDir, runPods: true)
+        let ledger: Ledger
+        do {
+            ledger = try Ledger.open(stateDirectory: source.stateDir)
+        } catch let error as LedgerError {
+            await cluster.stop()
+            throw CLIExit.usage(error.message)
+        }
+        let application = AgentApplication(
+            url: url, spec: spec, path: source.path, credentials: credentials,
+            loadOptions: source.loadOptions(defaultNamespace: cluster.client.defaultNamespace),
+            sync: try flags.configuration(app: source.appName(url), inventoryNamespace: cluster.inventoryNamespace),
+            everyCommit: everyCommit)
+        let agent = Agent(
+            applications: [application], client: cluster.client, ledger: ledger, stateDirectory: source.stateDir, gitOptions: gitOptions,
+            options: options, listen: (host, port))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "sluice.agent")))
+        do {
+            try await group.run()
+        } catch {
+            try? await ledger.close()
+            await cluster.stop()
+            throw CLIExit(code: 1, message: "\(error)")
+        }
+        try? await ledger.close()
+        await cluster.stop()
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Testing
+import TestSupport
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `sluice agent` as users run it: the real binary following a repository, against the embedded
+/// LocalCluster, observed through its HTTP endpoints and the ledger (`sluice history`).
+@Suite("sluice agent delivers new commits, as a user runs it", .timeLimit(.minutes(3)))
+struct AgentCommandTests {
+    typealias Workspace = SyncCommandTests.Workspace
+
+    /// A running `sluice agent` with its log and HTTP port.
+    final class RunningAgent: Sendable {
+        let process: BackgroundProcess
+        let port: Int
+
+        init(_ workspace: Workspace, _ arguments: [String]) async throws {
+            let log = workspace.directory.appending("agent-\(UUID().uuidString.prefix(8)).log")
+            process = try BackgroundProcess(
+                SluiceCLI.locate().executable.path,
+                ["agent", "--repo", workspace.work.path, "--state-dir", workspace.state, "--listen", "127.0.0.1:0"] + arguments,
+                environment: workspace.environment, logFile: log)
+            let process = self.process
+            try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the agent listens") {
+                process.log().contains("listening") || !process.isRunning
+            }
+            let text = process.log()
+            guard let range = text.range(of: #"address=127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+                let port = Int(text[range].split(separator: ":").last ?? "")
+            else { throw TestSupportError(.invalidArgument, "the agent did not say where it listens: \(text)") }
+            self.port = port
+        }
+
+        deinit { process.stop() }
+
+        func get(_ path: String) async throws -> (Int, String) {
+            let url = try #require(URL(string: "http://127.0.0.1:\(port)\(path)"))
+            let (data, response) = try await URLSession.shared.data(from: url)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        }
+
+        /// The value of one metric line (`name{labels}`), 0 when absent.
+        func metric(_ line: String) async throws -> Double {
+            let (_, text) = try await get("/metrics")
+            for row in text.split(separator: "\n") where row.hasPrefix(line + " ") {
+                return Double(row.dropFirst(line.count + 1)) ?? 0
+            }
+            return 0
+        }
+    }
+
+    /// `sluice history --output json` of the workspace: attempts newest first.
+    static func history(_ workspace: Workspace) async throws -> [[String: Any]] {
+        let result = try await workspace.sluice(["history", "--state-dir", workspace.state, "--output", "json"])
+        guard result.exitCode == 0 else { return [] }
+        return (try? JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]]) ?? []
+    }
+
+    static func attempts(_ history: [[String: Any]], revision: String) -> [[String: Any]] {
+        history.filter { $0["revision"] as? String == revision }
+    }
+
+    @Test("the poller syncs a pushed commit, idle polls sync nothing, and /readyz, /metrics and SIGTERM behave")
+    func pollerDeliversCommits() async throws {
+        let workspace = try Workspace("agent-poll")
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        let first = try workspace.work.commit("first")
+        let agent = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s"])
+
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the first commit is synced") {
+            Self.attempts(try await Self.history(workspace), revision: first).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+        #expect(try await agent.get("/healthz").0 == 200)
+        #expect(try await agent.get("/readyz").0 == 200)
+
+        // Idle: several checks of the source, and still one sync.
+        let checks = try await agent.metric(#"sluice_fetch_duration_seconds_count{app="shop"}"#)
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(100), "three more checks of the source") {
+            try await agent.metric(#"sluice_fetch_duration_seconds_count{app="shop"}"#) >= checks + 3
+        }
+        #expect(try await agent.metric(#"sluice_syncs_total{app="shop",outcome="Succeeded"}"#) == 1)
+        #expect(try await Self.history(workspace).count == 1)
+
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "two"]), to: "app/settings.yaml")
+        let second = try workspace.work.commit("second")
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the pushed commit is synced") {
+            Self.attempts(try await Self.history(workspace), revision: second).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+        let attempt = try #require(Self.attempts(try await Self.history(workspace), revision: second).first)
+        #expect(attempt["trigger"] as? String == "poll")
+        #expect(try await agent.metric(#"sluice_syncs_total{app="shop",outcome="Succeeded"}"#) == 2)
+        #expect(try await agent.metric(#"sluice_last_applied_revision_info{app="shop",revision="\#(second)"}"#) == 1)
+        #expect(try await agent.metric(#"sluice_last_applied_revision_info{app="shop",revision="\#(first)"}"#) == 0)
+
+        kill(agent.process.pid, SIGTERM)
+        #expect(agent.process.waitForExit(within: .seconds(30)))
+    }
+
+    @Test("a failing commit is retried with back-off, then superseded at once by a fixing commit")
+    func retryThenSupersede() async throws {
+        let workspace = try Workspace("agent-retry")
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        let first = try workspace.work.commit("first")
+        let agent = try await RunningAgent(
+            workspace, ["--path", "app", "--app", "shop", "--interval", "1s", "--retry-delay", "1s", "--retry-limit", "10"])
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the first commit is synced") {
+            Self.attempts(try await Self.history(workspace), revision: first).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+
+        try workspace.work.write(
+            SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "echo 'migration failed'; exit 1"), to: "app/migrate.yaml")
+        let failing = try workspace.work.commit("a broken migration")
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the failing commit is retried") {
+            let attempts = Self.attempts(try await Self.history(workspace), revision: failing)
+            return attempts.contains { $0["trigger"] as? String == "retry" && $0["outcome"] as? String == "Failed" }
+        }
+
+        try workspace.work.remove("app/migrate.yaml")
+        let fixed = try workspace.work.commit("revert the migration")
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the fixing commit is synced") {
+            Self.attempts(try await Self.history(workspace), revision: fixed).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+        let history = try await Self.history(workspace)
+        let outcomes = Self.attempts(history, revision: failing).map { $0["outcome"] as? String ?? "" }
+        #expect(outcomes.first == "Superseded", "\(outcomes)")
+        #expect(outcomes.dropFirst().allSatisfy { $0 == "Failed" })
+        #expect(try await agent.metric(#"sluice_syncs_total{app="shop",outcome="Failed"}"#) >= 2)
+        agent.process.stop()
+    }
+}
