@@ -103,6 +103,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swift6
         ),
@@ -204,8 +205,13 @@ let package = Package(
             swiftSettings: swift6
         ),
         .testTarget(
+            name: "AgentTests",
+            dependencies: ["Agent", "GitSource", "KubeModel", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swift6
+        ),
+        .testTarget(
             name: "SluiceCLITests",
-            dependencies: ["sluice", "Ledger", "KubeModel", "TestSupport"],
+            dependencies: ["sluice", "Ledger", "KubeModel", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swift6
         ),
     ]

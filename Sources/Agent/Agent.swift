@@ -20,14 +20,19 @@ public final class Agent: Service, Sendable {
     let ledger: Ledger
     let listen: (host: String, port: Int)?
     let logger: Logger
+    let webhookSecret: [UInt8]?
+    let apiToken: [UInt8]?
     let boundPort = LockedPort()
 
     /// An agent for `applications`, against `client`, recording in `ledger`, with mirrors in `stateDirectory`.
     public init(
         applications: [AgentApplication], client: KubeClient, ledger: Ledger, stateDirectory: String,
         gitOptions: GitSourceOptions = GitSourceOptions(), options: AgentOptions = AgentOptions(),
-        listen: (host: String, port: Int)?, logger: Logger = Logger(label: "sluice.agent")
+        listen: (host: String, port: Int)?, webhookSecret: [UInt8]? = nil, apiToken: [UInt8]? = nil,
+        logger: Logger = Logger(label: "sluice.agent")
     ) {
+        self.webhookSecret = webhookSecret
+        self.apiToken = apiToken
         let store = GitSourceStore(stateDirectory: stateDirectory, options: gitOptions)
         let metrics = AgentMetrics()
         let limiter = SyncLimiter(limit: options.maxConcurrentSyncs)
@@ -67,35 +72,6 @@ public final class Agent: Service, Sendable {
         return true
     }
 
-    func serve(host: String, port: Int) async throws {
-        let router = Router()
-        router.get("healthz") { _, _ in "ok\n" }
-        router.get("readyz") { _, _ -> Response in
-            let ready = await self.isReady()
-            return Response(
-                status: ready ? .ok : .serviceUnavailable,
-                body: ResponseBody(byteBuffer: ByteBuffer(string: ready ? "ready\n" : "not ready: the first check of every application has not run yet\n")))
-        }
-        router.get("metrics") { _, _ -> Response in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: self.metrics.exposition())))
-        }
-        var serverLogger = Logger(label: "sluice.agent.http")
-        serverLogger.logLevel = .critical
-        let ports = boundPort
-        let logger = self.logger
-        let app = Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in
-                let bound = channel.localAddress?.port ?? port
-                ports.set(bound)
-                logger.info("listening", metadata: ["address": "\(host):\(bound)"])
-            },
-            logger: serverLogger)
-        try await app.run()
-    }
 }
 
 /// The HTTP server's port, set once it listens.

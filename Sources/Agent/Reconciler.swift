@@ -96,7 +96,8 @@ public actor Reconciler {
         let resolved: ResolvedRevision
         do {
             resolved = try await store.check(
-                application.url, spec: application.spec, credentials: application.credentials, maxAge: options.interval / 2)
+                application.url, spec: application.spec, credentials: application.credentials,
+                maxAge: trigger == .poll || trigger == .retry ? options.interval / 2 : .zero)  // a push needs a fresh listing
             metrics.recordFetch(app: app, duration: .now - checkStart, failed: false)
         } catch {
             checkedOnce = true

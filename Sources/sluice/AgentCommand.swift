@@ -39,6 +39,21 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Retries of one failed revision before waiting for a new commit.", valueName: "n"))
     var retryLimit = 5
 
+    @Option(help: ArgumentHelp("File holding the secret that push webhooks are signed with (turns /hooks/* on).", valueName: "file"))
+    var webhookSecretFile: String?
+
+    @Option(help: ArgumentHelp("File holding the bearer token of POST /api/v1/apps/{app}/sync (turns it on).", valueName: "file"))
+    var apiTokenFile: String?
+
+    /// A secret file's bytes without the trailing newline editors add; never printed.
+    static func secret(_ path: String?, flag: String) throws -> [UInt8]? {
+        guard let path else { return nil }
+        guard var text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIExit.usage("\(flag): cannot read \(path)") }
+        while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+        guard !text.isEmpty else { throw CLIExit.usage("\(flag): \(path) is empty") }
+        return Array(text.utf8)
+    }
+
     func validate() throws {
         guard parseDuration(interval) != nil else { throw ValidationError("--interval: '\(interval)' is not a duration (e.g. 30s, 1m)") }
         guard parseDuration(retryDelay) != nil else { throw ValidationError("--retry-delay: '\(retryDelay)' is not a duration (e.g. 5s)") }
@@ -56,6 +71,8 @@ struct AgentCommand: AsyncParsableCommand {
         let credentials = try source.credentials()
         let gitOptions = try source.gitOptions()
         let (host, port) = try LocalClusterCommand.parseListen(listen)
+        let webhookSecret = try Self.secret(webhookSecretFile, flag: "--webhook-secret-file")
+        let apiToken = try Self.secret(apiTokenFile, flag: "--api-token-file")
         var options = AgentOptions()
         options.interval = parseDuration(interval) ?? .seconds(60)
         options.retryDelay = parseDuration(retryDelay) ?? .seconds(5)
@@ -75,7 +92,7 @@ struct AgentCommand: AsyncParsableCommand {
             everyCommit: everyCommit)
         let agent = Agent(
             applications: [application], client: cluster.client, ledger: ledger, stateDirectory: source.stateDir, gitOptions: gitOptions,
-            options: options, listen: (host, port))
+            options: options, listen: (host, port), webhookSecret: webhookSecret, apiToken: apiToken)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "sluice.agent")))

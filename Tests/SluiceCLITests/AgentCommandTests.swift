@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 import TestSupport
@@ -39,6 +40,15 @@ struct AgentCommandTests {
         func get(_ path: String) async throws -> (Int, String) {
             let url = try #require(URL(string: "http://127.0.0.1:\(port)\(path)"))
             let (data, response) = try await URLSession.shared.data(from: url)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        }
+
+        func post(_ path: String, body: Data, headers: [String: String]) async throws -> (Int, String) {
+            var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)\(path)")))
+            request.httpMethod = "POST"
+            request.httpBody = body
+            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+            let (data, response) = try await URLSession.shared.data(for: request)
             return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
         }
 
@@ -128,6 +138,76 @@ struct AgentCommandTests {
         #expect(outcomes.first == "Superseded", "\(outcomes)")
         #expect(outcomes.dropFirst().allSatisfy { $0 == "Failed" })
         #expect(try await agent.metric(#"sluice_syncs_total{app="shop",outcome="Failed"}"#) >= 2)
+        agent.process.stop()
+    }
+
+    static func signature(_ body: Data, secret: String) -> String {
+        "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
+            .map { String(format: "%02x", $0) }.joined()
+    }
+
+    @Test("a signed push webhook syncs at once, a bad signature does nothing, and the API reads the ledger and takes sync requests")
+    func webhookAndAPI() async throws {
+        let workspace = try Workspace("agent-webhook")
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        let first = try workspace.work.commit("first")
+        let secretFile = workspace.directory.appending("webhook-secret")
+        try Data("hook-secret\n".utf8).write(to: secretFile)
+        let tokenFile = workspace.directory.appending("api-token")
+        try Data("api-token-123\n".utf8).write(to: tokenFile)
+        // An hour between polls: only the webhook and the API can start a sync during the test.
+        let agent = try await RunningAgent(
+            workspace,
+            ["--path", "app", "--app", "shop", "--interval", "1h", "--webhook-secret-file", secretFile.path, "--api-token-file", tokenFile.path])
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the first commit is synced") {
+            Self.attempts(try await Self.history(workspace), revision: first).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "two"]), to: "app/settings.yaml")
+        let second = try workspace.work.commit("second")
+        let payload = try JSONSerialization.data(withJSONObject: ["ref": "refs/heads/main", "repository": ["clone_url": "file://" + workspace.work.path]])
+
+        // A bad signature is refused and starts nothing; nor does a payload naming another repository.
+        let refused = try await agent.post("/hooks/github", body: payload, headers: ["X-Hub-Signature-256": Self.signature(payload, secret: "wrong")])
+        #expect(refused.0 == 401)
+        let elsewhere = try JSONSerialization.data(withJSONObject: ["repository": ["clone_url": "https://github.com/other/repo.git"]])
+        let other = try await agent.post("/hooks/github", body: elsewhere, headers: ["X-Hub-Signature-256": Self.signature(elsewhere, secret: "hook-secret")])
+        #expect(other.0 == 202)
+        #expect(!other.1.contains("shop"))
+        #expect(Self.attempts(try await Self.history(workspace), revision: second).isEmpty)
+
+        let accepted = try await agent.post("/hooks/github", body: payload, headers: ["X-Hub-Signature-256": Self.signature(payload, secret: "hook-secret")])
+        #expect(accepted.0 == 202)
+        #expect(accepted.1.contains("shop"))
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "the webhook's sync") {
+            Self.attempts(try await Self.history(workspace), revision: second).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+        let synced = try #require(Self.attempts(try await Self.history(workspace), revision: second).first)
+        #expect(synced["trigger"] as? String == "webhook")
+
+        // The read API has the CLI's JSON.
+        let apps = try await agent.get("/api/v1/apps")
+        #expect(apps.0 == 200)
+        #expect(apps.1.contains(#""name" : "shop""#) || apps.1.contains(#""name": "shop""#))
+        let history = try await agent.get("/api/v1/apps/shop/history")
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(history.1.utf8)) as? [[String: Any]])
+        #expect(entries.first?["revision"] as? String == second)
+        let detail = try await agent.get("/api/v1/apps/shop/history/\(second.prefix(10))")
+        #expect(detail.0 == 200)
+        #expect(detail.1.contains("\"tasks\""))
+        #expect(try await agent.get("/api/v1/apps/nobody/history").0 == 404)
+
+        // The sync API wants the token; with it, a manual sync runs.
+        #expect(try await agent.post("/api/v1/apps/shop/sync", body: Data(), headers: [:]).0 == 401)
+        #expect(try await agent.post("/api/v1/apps/shop/sync", body: Data(), headers: ["Authorization": "Bearer wrong"]).0 == 401)
+        let requested = try await agent.post("/api/v1/apps/shop/sync", body: Data(), headers: ["Authorization": "Bearer api-token-123"])
+        #expect(requested.0 == 202)
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "the manual sync") {
+            Self.attempts(try await Self.history(workspace), revision: second).contains { $0["trigger"] as? String == "manual" }
+        }
+        // Nothing the agent logged or answered holds the secrets.
+        let log = agent.process.log()
+        #expect(!log.contains("hook-secret") && !log.contains("api-token-123"))
         agent.process.stop()
     }
 }
