@@ -104,6 +104,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swift6
         ),
@@ -206,7 +207,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "GitSource", "KubeModel", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Agent", "GitSource", "KubeModel", "SyncEngine", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swift6
         ),
         .testTarget(

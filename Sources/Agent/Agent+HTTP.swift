@@ -29,13 +29,13 @@ extension Agent {
         }
         router.get("api/v1/apps/:app/history") { _, context -> Response in
             let app = context.parameters.get("app") ?? ""
-            guard self.reconciler(named: app) != nil else { return Self.text(.notFound, "no application \(app)\n") }
+            guard await self.reconciler(named: app) != nil else { return Self.text(.notFound, "no application \(app)\n") }
             return Self.json(.ok, Attempt.historyJSON(try await self.ledger.history(app: app, limit: 100)))
         }
         router.get("api/v1/apps/:app/history/:revision") { _, context -> Response in
             let app = context.parameters.get("app") ?? ""
             let revision = context.parameters.get("revision") ?? ""
-            guard self.reconciler(named: app) != nil else { return Self.text(.notFound, "no application \(app)\n") }
+            guard await self.reconciler(named: app) != nil else { return Self.text(.notFound, "no application \(app)\n") }
             do {
                 return Self.json(.ok, try await self.ledger.detail(app: app, revision: revision).json)
             } catch let error as LedgerError {
@@ -47,7 +47,7 @@ extension Agent {
             let given = request.headers[.authorization].map { Array($0.utf8) } ?? []
             guard Webhook.constantTimeEqual(given, Array("Bearer ".utf8) + token) else { return Self.text(.unauthorized, "a valid bearer token is required\n") }
             let app = context.parameters.get("app") ?? ""
-            guard let reconciler = self.reconciler(named: app) else { return Self.text(.notFound, "no application \(app)\n") }
+            guard let reconciler = await self.reconciler(named: app) else { return Self.text(.notFound, "no application \(app)\n") }
             await reconciler.trigger(.manual)
             return Self.text(.accepted, "sync of \(app) requested\n")
         }
@@ -88,7 +88,7 @@ extension Agent {
         guard let payload = try? JSONValue.parse(body) else { return Self.text(.badRequest, "the body is not JSON\n") }
         let keys = Set(forge.repositoryURLs(in: payload).compactMap { try? RepositoryURL($0) }.map(Webhook.repositoryKey))
         var triggered: [String] = []
-        for reconciler in reconcilers where keys.contains(Webhook.repositoryKey(reconciler.application.url)) {
+        for reconciler in await reconcilers where keys.contains(Webhook.repositoryKey(reconciler.application.url)) {
             await reconciler.trigger(.webhook)
             triggered.append(reconciler.application.name)
         }
@@ -99,7 +99,7 @@ extension Agent {
     /// `GET /api/v1/apps`: each application's source and where it stands.
     func appsJSON() async throws -> JSONValue {
         var apps: [JSONValue] = []
-        for reconciler in reconcilers {
+        for reconciler in await reconcilers {
             let application = reconciler.application
             let last = try await ledger.history(app: application.name, limit: 1).first
             apps.append([
@@ -114,8 +114,8 @@ extension Agent {
         return .array(apps)
     }
 
-    func reconciler(named name: String) -> Reconciler? {
-        reconcilers.first { $0.application.name == name }
+    func reconciler(named name: String) async -> Reconciler? {
+        await reconcilers.first { $0.application.name == name }
     }
 
     static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {

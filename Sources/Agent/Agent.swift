@@ -13,11 +13,17 @@ import SyncEngine
 /// (a sync in progress is cancelled, its running hooks stopped and SyncFail run), and the HTTP
 /// server stops.
 public final class Agent: Service, Sendable {
-    /// The reconcilers, one per application.
-    public let reconcilers: [Reconciler]
     /// The metrics served on `/metrics`.
     public let metrics: AgentMetrics
+    let registry = ReconcilerRegistry()
+    let initialApplications: [AgentApplication]
+    let reload: (@Sendable () throws -> [AgentApplication])?
+    let reloadEvery: Duration
+    let store: GitSourceStore
+    let client: KubeClient
     let ledger: Ledger
+    let options: AgentOptions
+    let limiter: SyncLimiter
     let listen: (host: String, port: Int)?
     let logger: Logger
     let webhookSecret: [UInt8]?
@@ -25,24 +31,30 @@ public final class Agent: Service, Sendable {
     let boundPort = LockedPort()
 
     /// An agent for `applications`, against `client`, recording in `ledger`, with mirrors in `stateDirectory`.
+    ///
+    /// - Parameters:
+    ///   - reload: reads the applications again (a configuration file); called every `reloadEvery`,
+    ///     and when it gives a different set, new applications start, removed ones stop (their objects
+    ///     stay in place and their ledger is kept) and changed ones restart. When it throws, the
+    ///     running applications go on and the error is logged.
     public init(
         applications: [AgentApplication], client: KubeClient, ledger: Ledger, stateDirectory: String,
         gitOptions: GitSourceOptions = GitSourceOptions(), options: AgentOptions = AgentOptions(),
         listen: (host: String, port: Int)?, webhookSecret: [UInt8]? = nil, apiToken: [UInt8]? = nil,
+        reload: (@Sendable () throws -> [AgentApplication])? = nil, reloadEvery: Duration = .seconds(2),
         logger: Logger = Logger(label: "sluice.agent")
     ) {
         self.webhookSecret = webhookSecret
         self.apiToken = apiToken
-        let store = GitSourceStore(stateDirectory: stateDirectory, options: gitOptions)
-        let metrics = AgentMetrics()
-        let limiter = SyncLimiter(limit: options.maxConcurrentSyncs)
-        self.metrics = metrics
-        self.reconcilers = applications.map {
-            Reconciler(
-                application: $0, store: store, client: client, ledger: ledger, options: options, metrics: metrics, limiter: limiter,
-                logger: logger)
-        }
+        self.store = GitSourceStore(stateDirectory: stateDirectory, options: gitOptions)
+        self.metrics = AgentMetrics()
+        self.limiter = SyncLimiter(limit: options.maxConcurrentSyncs)
+        self.initialApplications = applications
+        self.reload = reload
+        self.reloadEvery = reloadEvery
+        self.client = client
         self.ledger = ledger
+        self.options = options
         self.listen = listen
         self.logger = logger
     }
@@ -50,28 +62,91 @@ public final class Agent: Service, Sendable {
     /// The port the HTTP server listens on, once it does (for `--listen 127.0.0.1:0`).
     public var port: Int? { boundPort.get() }
 
-    /// Runs the reconcilers and the HTTP server until cancelled.
+    /// The reconcilers running now, by application name.
+    public var reconcilers: [Reconciler] {
+        get async { await registry.reconcilers }
+    }
+
+    /// Runs the reconcilers and the HTTP server until cancelled (SIGTERM: graceful shutdown), then
+    /// stops every reconciler at its next safe point.
     public func run() async throws {
-        // SIGTERM (graceful shutdown) cancels the work: reconcilers stop at their next safe point.
-        try await cancelWhenGracefulShutdown {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for reconciler in self.reconcilers {
-                    group.addTask { await reconciler.run() }
+        await registry.apply(initialApplications, make: makeReconciler, logger: logger)
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    if let listen = self.listen {
+                        group.addTask { try await self.serve(host: listen.host, port: listen.port) }
+                    }
+                    group.addTask { await self.reloadLoop() }
+                    try await group.waitForAll()
                 }
-                if let listen = self.listen {
-                    group.addTask { try await self.serve(host: listen.host, port: listen.port) }
-                }
-                try await group.waitForAll()
+            }
+        } catch {
+            await registry.stopAll()
+            throw error
+        }
+        await registry.stopAll()
+    }
+
+    /// Re-reads the configuration every `reloadEvery` until cancelled; without one, waits to be cancelled.
+    func reloadLoop() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: reloadEvery)
+            } catch {
+                return
+            }
+            guard let reload else { continue }
+            do {
+                let applications = try reload()
+                await registry.apply(applications, make: makeReconciler, logger: logger)
+            } catch {
+                logger.error("the configuration was refused; the running applications go on", metadata: ["error": "\(error)"])
             }
         }
     }
 
-    /// True when the ledger is open and every application's source has been checked once.
-    public func isReady() async -> Bool {
-        for reconciler in reconcilers where await !reconciler.checkedOnce { return false }
-        return true
+    @Sendable func makeReconciler(_ application: AgentApplication) -> Reconciler {
+        Reconciler(
+            application: application, store: store, client: client, ledger: ledger, options: options, metrics: metrics, limiter: limiter,
+            logger: logger)
     }
 
+    /// True when the ledger is open and every application's source has been checked once.
+    public func isReady() async -> Bool {
+        for reconciler in await reconcilers where await !reconciler.checkedOnce { return false }
+        return true
+    }
+}
+
+/// The running reconcilers, started and stopped as the configuration changes.
+actor ReconcilerRegistry {
+    private var running: [String: (reconciler: Reconciler, fingerprint: String?, task: Task<Void, Never>)] = [:]
+
+    var reconcilers: [Reconciler] { running.keys.sorted().compactMap { running[$0]?.reconciler } }
+
+    /// Starts the applications that are new, stops the ones gone, and restarts the changed ones.
+    func apply(_ applications: [AgentApplication], make: @Sendable (AgentApplication) -> Reconciler, logger: Logger) async {
+        let wanted = Dictionary(applications.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for (name, entry) in running where wanted[name] == nil || wanted[name]?.fingerprint != entry.fingerprint {
+            entry.task.cancel()
+            await entry.task.value
+            running[name] = nil
+            logger.info(wanted[name] == nil ? "application removed: stopped (its objects and ledger stay)" : "application changed: restarting", metadata: ["app": "\(name)"])
+        }
+        for application in applications where running[application.name] == nil {
+            let reconciler = make(application)
+            running[application.name] = (reconciler, application.fingerprint, Task { await reconciler.run() })
+            logger.info("application started", metadata: ["app": "\(application.name)", "repo": "\(application.url.description)"])
+        }
+    }
+
+    /// Stops every reconciler and waits until each has.
+    func stopAll() async {
+        for entry in running.values { entry.task.cancel() }
+        for entry in running.values { await entry.task.value }
+        running.removeAll()
+    }
 }
 
 /// The HTTP server's port, set once it listens.

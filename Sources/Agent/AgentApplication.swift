@@ -18,6 +18,9 @@ public struct AgentApplication: Sendable {
     public var sync: SyncConfiguration
     /// Replay each first-parent commit since the last applied one instead of jumping to the newest.
     public var everyCommit: Bool
+    /// What the application's configuration said, to tell a changed entry on reload; `nil` for one
+    /// given by flags.
+    public var fingerprint: String?
 
     /// An application from its parts.
     public init(

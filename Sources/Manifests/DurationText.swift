@@ -1,8 +1,8 @@
 /// Durations as annotations write them: Go's `time.ParseDuration` form (`90s`, `5m`, `1h30m`,
 /// `1.5h`, `500ms`), or a bare number of seconds.
-enum DurationText {
+public enum DurationText {
     /// The duration a text names; `nil` when it is not one.
-    static func parse(_ text: String) -> Duration? {
+    public static func parse(_ text: String) -> Duration? {
         var rest = Substring(text)
         var negative = false
         if let sign = rest.first, sign == "-" || sign == "+" {

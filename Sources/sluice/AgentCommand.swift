@@ -39,6 +39,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Retries of one failed revision before waiting for a new commit.", valueName: "n"))
     var retryLimit = 5
 
+    @Option(help: ArgumentHelp("YAML file of applications (see Docs/agent.md); re-read while the agent runs.", valueName: "file"))
+    var config: String?
+
     @Option(help: ArgumentHelp("File holding the secret that push webhooks are signed with (turns /hooks/* on).", valueName: "file"))
     var webhookSecretFile: String?
 
@@ -66,9 +69,9 @@ struct AgentCommand: AsyncParsableCommand {
             handler.logLevel = .info
             return handler
         }
-        let url = try source.repositoryURL()
-        let spec = try source.refSpec()
-        let credentials = try source.credentials()
+        if config != nil, source.repo != nil {
+            throw CLIExit.usage("give either --config or --repo, not both")
+        }
         let gitOptions = try source.gitOptions()
         let (host, port) = try LocalClusterCommand.parseListen(listen)
         let webhookSecret = try Self.secret(webhookSecretFile, flag: "--webhook-secret-file")
@@ -77,6 +80,16 @@ struct AgentCommand: AsyncParsableCommand {
         options.interval = parseDuration(interval) ?? .seconds(60)
         options.retryDelay = parseDuration(retryDelay) ?? .seconds(5)
         options.retryLimit = retryLimit
+        // Check the configuration before anything starts: a broken file is refused with file and field.
+        let defaults = try flags.configuration(app: "", inventoryNamespace: "")
+        if let config {
+            do {
+                _ = try AgentConfigFile.load(path: config, defaults: defaults, inventoryNamespace: "sluice-system", defaultNamespace: "default")
+            } catch let error as AgentConfigFile.Invalid {
+                throw CLIExit.usage(error.description)
+            }
+        }
+        let url = config == nil ? try source.repositoryURL() : nil
         let cluster = try await target.connect(stateDirectory: source.stateDir, runPods: true)
         let ledger: Ledger
         do {
@@ -85,14 +98,30 @@ struct AgentCommand: AsyncParsableCommand {
             await cluster.stop()
             throw CLIExit.usage(error.message)
         }
-        let application = AgentApplication(
-            url: url, spec: spec, path: source.path, credentials: credentials,
-            loadOptions: source.loadOptions(defaultNamespace: cluster.client.defaultNamespace),
-            sync: try flags.configuration(app: source.appName(url), inventoryNamespace: cluster.inventoryNamespace),
-            everyCommit: everyCommit)
+        let inventoryNamespace = cluster.inventoryNamespace
+        let defaultNamespace = cluster.client.defaultNamespace
+        var applications: [AgentApplication] = []
+        var reload: (@Sendable () throws -> [AgentApplication])?
+        if let config {
+            let load: @Sendable () throws -> AgentConfigFile = {
+                try AgentConfigFile.load(path: config, defaults: defaults, inventoryNamespace: inventoryNamespace, defaultNamespace: defaultNamespace)
+            }
+            let file = try load()
+            applications = file.applications
+            if let fileInterval = file.interval { options.interval = fileInterval }
+            reload = { try load().applications }
+        } else if let url {
+            applications = [
+                AgentApplication(
+                    url: url, spec: try source.refSpec(), path: source.path, credentials: try source.credentials(),
+                    loadOptions: source.loadOptions(defaultNamespace: defaultNamespace),
+                    sync: try flags.configuration(app: source.appName(url), inventoryNamespace: inventoryNamespace),
+                    everyCommit: everyCommit)
+            ]
+        }
         let agent = Agent(
-            applications: [application], client: cluster.client, ledger: ledger, stateDirectory: source.stateDir, gitOptions: gitOptions,
-            options: options, listen: (host, port), webhookSecret: webhookSecret, apiToken: apiToken)
+            applications: applications, client: cluster.client, ledger: ledger, stateDirectory: source.stateDir, gitOptions: gitOptions,
+            options: options, listen: (host, port), webhookSecret: webhookSecret, apiToken: apiToken, reload: reload)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "sluice.agent")))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GitSource
+import Manifests
 
 /// SOURCE in DESIGN.md: the repository, the ref spec, the path, and credentials.
 /// Secrets come from files or the environment, never from the command line.
@@ -122,26 +123,9 @@ struct SourceOptions: ParsableArguments {
     }
 }
 
-/// Parses `500ms`, `30s`, `5m`, `1h`, `1m30s`, or a bare number of seconds.
+/// Parses `500ms`, `30s`, `5m`, `1h`, `1m30s`, or a bare number of seconds (Go's form, as
+/// annotations write durations); only positive durations are accepted.
 func parseDuration(_ text: String) -> Duration? {
-    if let seconds = Double(text) { return seconds > 0 ? .milliseconds(Int64(seconds * 1000)) : nil }
-    var total = 0.0
-    var number = ""
-    var rest = Substring(text)
-    guard !rest.isEmpty else { return nil }
-    while !rest.isEmpty {
-        let c = rest.removeFirst()
-        if c.isNumber || c == "." { number.append(c); continue }
-        guard let value = Double(number) else { return nil }
-        number = ""
-        if c == "m" && rest.first == "s" {
-            rest.removeFirst()
-            total += value / 1000
-        } else if c == "s" { total += value }
-        else if c == "m" { total += value * 60 }
-        else if c == "h" { total += value * 3600 }
-        else { return nil }
-    }
-    guard number.isEmpty, total > 0 else { return nil }
-    return .milliseconds(Int64(total * 1000))
+    guard let duration = DurationText.parse(text), duration > .zero else { return nil }
+    return duration
 }

@@ -20,9 +20,10 @@ struct AgentCommandTests {
 
         init(_ workspace: Workspace, _ arguments: [String]) async throws {
             let log = workspace.directory.appending("agent-\(UUID().uuidString.prefix(8)).log")
+            let source = arguments.contains("--config") ? [] : ["--repo", workspace.work.path]
             process = try BackgroundProcess(
                 SluiceCLI.locate().executable.path,
-                ["agent", "--repo", workspace.work.path, "--state-dir", workspace.state, "--listen", "127.0.0.1:0"] + arguments,
+                ["agent"] + source + ["--state-dir", workspace.state, "--listen", "127.0.0.1:0"] + arguments,
                 environment: workspace.environment, logFile: log)
             let process = self.process
             try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the agent listens") {
@@ -209,5 +210,66 @@ struct AgentCommandTests {
         let log = agent.process.log()
         #expect(!log.contains("hook-secret") && !log.contains("api-token-123"))
         agent.process.stop()
+    }
+
+    static func appHistory(_ workspace: Workspace, _ app: String) async throws -> [[String: Any]] {
+        try await Self.history(workspace).filter { $0["app"] as? String == app }
+    }
+
+    @Test("a configuration file runs many applications, and edits to it start and stop them without a restart")
+    func configurationFile() async throws {
+        let workspace = try Workspace("agent-config")
+        for name in ["a", "b", "c"] {
+            try workspace.work.write(SyncCommandTests.configMap("config-\(name)", ["v": "1"]), to: "apps/\(name)/config.yaml")
+        }
+        try workspace.work.commit("three apps")
+        let config = workspace.directory.appending("agent.yaml")
+        func writeConfig(_ apps: [String]) throws {
+            let entries = apps.map { "  - name: \($0)\n    repo: \(workspace.work.path)\n    path: apps/\($0)\n" }.joined()
+            // Written whole and renamed into place, as editors and ConfigMap mounts do.
+            let temporary = workspace.directory.appending("agent.yaml.tmp")
+            try Data(("apps:\n" + entries).utf8).write(to: temporary)
+            guard rename(temporary.path, config.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        }
+        try writeConfig(["a", "b"])
+        let agent = try await RunningAgent(workspace, ["--config", config.path, "--interval", "1s"])
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "a and b are synced") {
+            let history = try await Self.history(workspace)
+            return ["a", "b"].allSatisfy { app in history.contains { $0["app"] as? String == app && $0["outcome"] as? String == "Succeeded" } }
+        }
+
+        // b leaves, c arrives: c is synced without a restart; b is not followed any more.
+        try writeConfig(["a", "c"])
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "c is synced") {
+            try await Self.appHistory(workspace, "c").contains { $0["outcome"] as? String == "Succeeded" }
+        }
+        try workspace.work.write(SyncCommandTests.configMap("config-a", ["v": "2"]), to: "apps/a/config.yaml")
+        try workspace.work.write(SyncCommandTests.configMap("config-b", ["v": "2"]), to: "apps/b/config.yaml")
+        let second = try workspace.work.commit("change a and b")
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "a follows the new commit") {
+            try await Self.appHistory(workspace, "a").contains { $0["revision"] as? String == second }
+        }
+        #expect(try await Self.appHistory(workspace, "b").allSatisfy { $0["revision"] as? String != second })
+
+        // A broken edit is refused; the running applications go on.
+        try Data("apps:\n  - name: a\n    path: apps/a\n".utf8).write(to: config)
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "the broken edit is refused") {
+            agent.process.log().contains("apps[0].repo: required")
+        }
+        #expect(agent.process.isRunning)
+        #expect(try await agent.get("/healthz").0 == 200)
+        agent.process.stop()
+    }
+
+    @Test("an invalid configuration file is refused at start, naming the file and the field")
+    func invalidConfigurationAtStart() async throws {
+        let workspace = try Workspace("agent-config-invalid")
+        let config = workspace.directory.appending("broken.yaml")
+        try Data("apps:\n  - name: shop\n    branch: main\n    timeout: soon\n".utf8).write(to: config)
+        let result = try await workspace.sluice(["agent", "--config", config.path, "--state-dir", workspace.state])
+        #expect(result.exitCode == 2)
+        #expect(result.errorOutput.contains("broken.yaml: apps[0].repo: required"), "\(result.errorOutput)")
+        #expect(result.errorOutput.contains("broken.yaml: apps[0].timeout: 'soon' is not a duration"), "\(result.errorOutput)")
+        #expect(!FileManager.default.fileExists(atPath: workspace.state + "/local-cluster"))
     }
 }

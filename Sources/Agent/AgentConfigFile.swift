@@ -1,0 +1,210 @@
+import Foundation
+import GitSource
+import Manifests
+import SyncEngine
+import Yams
+
+/// `sluice agent --config FILE`: many applications in one YAML file (Docs/agent.md has a full example).
+///
+/// ```yaml
+/// interval: 1m                      # optional; --interval otherwise
+/// apps:
+///   - name: shop
+///     repo: https://git.example.com/shop/app.git
+///     branch: main                  # or tag, semver, commit; default: the remote's default branch
+///     path: deploy
+///     namespace: shop               # default namespace of objects that name none
+///     prune: true
+///     everyCommit: false
+///     timeout: 10m
+///     hookTimeout: 5m
+///     healthTimeout: 5m
+///     allowEmpty: false
+///     credentials: {username: deploy, passwordFile: /etc/sluice/git-password}
+/// ```
+///
+/// Every problem is reported with the file and the field (`agent.yaml: apps[1].repo: required`),
+/// all of them at once.
+public struct AgentConfigFile: Sendable {
+    /// The applications, in file order.
+    public var applications: [AgentApplication]
+    /// `interval`, when the file sets it.
+    public var interval: Duration?
+
+    /// Why a configuration file was refused: every problem, each naming the file and field.
+    public struct Invalid: Error, CustomStringConvertible, Sendable {
+        public var problems: [String]
+        public var description: String { problems.joined(separator: "\n") }
+    }
+
+    /// Reads and checks `path`.
+    ///
+    /// - Parameters:
+    ///   - defaults: the sync settings applications start from (the command line's flags).
+    ///   - inventoryNamespace: the agent's namespace, where inventories live.
+    public static func load(path: String, defaults: SyncConfiguration, inventoryNamespace: String, defaultNamespace: String) throws -> AgentConfigFile {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw Invalid(problems: ["\(path): cannot read the file"])
+        }
+        return try parse(text, file: (path as NSString).lastPathComponent, defaults: defaults, inventoryNamespace: inventoryNamespace, defaultNamespace: defaultNamespace)
+    }
+
+    /// Parses configuration text; `file` names it in messages.
+    public static func parse(_ text: String, file: String, defaults: SyncConfiguration, inventoryNamespace: String, defaultNamespace: String) throws -> AgentConfigFile {
+        var problems: [String] = []
+        func problem(_ field: String, _ message: String) { problems.append("\(file): \(field): \(message)") }
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else { throw Invalid(problems: ["\(file): the file is empty; it needs an apps list"]) }
+            root = node
+        } catch let error as Invalid {
+            throw error
+        } catch {
+            throw Invalid(problems: ["\(file): not valid YAML: \(error)"])
+        }
+        guard let top = root.mapping else { throw Invalid(problems: ["\(file): the top level must be a mapping with an apps list"]) }
+        var interval: Duration?
+        for (key, value) in top {
+            switch key.string {
+            case "interval":
+                interval = value.string.flatMap(DurationText.parse)
+                if interval == nil { problem("interval", "'\(value.string ?? "")' is not a duration (e.g. 30s, 1m)") }
+            case "apps": break
+            default: problem(key.string ?? "?", "unknown field (known: interval, apps)")
+            }
+        }
+        guard let apps = top["apps"]?.sequence else {
+            problem("apps", "required: a list of applications")
+            throw Invalid(problems: problems)
+        }
+        var applications: [AgentApplication] = []
+        var names = Set<String>()
+        for (index, node) in apps.enumerated() {
+            let prefix = "apps[\(index)]"
+            guard let entry = node.mapping else {
+                problem(prefix, "must be a mapping")
+                continue
+            }
+            var fields: [String: String] = [:]
+            var credentials = GitCredentials()
+            let known: Set<String> = [
+                "name", "repo", "branch", "tag", "semver", "commit", "path", "namespace", "prune", "everyCommit", "timeout",
+                "hookTimeout", "healthTimeout", "allowEmpty", "full", "credentials",
+            ]
+            for (key, value) in entry {
+                let name = key.string ?? "?"
+                guard known.contains(name) else {
+                    problem("\(prefix).\(name)", "unknown field")
+                    continue
+                }
+                if name == "credentials" {
+                    credentials = readCredentials(value, field: "\(prefix).credentials", problem: problem)
+                } else if let scalar = value.scalar?.string {
+                    fields[name] = scalar
+                } else {
+                    problem("\(prefix).\(name)", "must be a single value")
+                }
+            }
+            // Without a usable repo the entry is still checked, so every problem is reported at once.
+            var url: RepositoryURL?
+            if let repo = fields["repo"], !repo.isEmpty {
+                do { url = try RepositoryURL(repo) } catch { problem("\(prefix).repo", "\(error)") }
+            } else {
+                problem("\(prefix).repo", "required")
+            }
+            let pins = ["branch", "tag", "semver", "commit"].filter { fields[$0] != nil }
+            if pins.count > 1 { problem(prefix, "give at most one of branch, tag, semver and commit (got \(pins.joined(separator: ", ")))") }
+            var spec = RefSpec.defaultBranch
+            if let branch = fields["branch"] { spec = .branch(branch) }
+            if let tag = fields["tag"] { spec = .tag(tag) }
+            if let commit = fields["commit"] { spec = .commit(commit) }
+            if let semver = fields["semver"] {
+                do { spec = .semver(try SemanticVersionRange(semver)) } catch { problem("\(prefix).semver", "\(error)") }
+            }
+            let path = fields["path"] ?? ""
+            let name = fields["name"] ?? url.map { Self.derivedName($0, path: path) } ?? "apps[\(index)]"
+            if !names.insert(name).inserted { problem("\(prefix).name", "'\(name)' is used by an earlier application") }
+            var sync = defaults
+            sync.app = name
+            sync.inventoryNamespace = inventoryNamespace
+            func flag(_ key: String) -> Bool? {
+                guard let text = fields[key] else { return nil }
+                switch text.lowercased() {
+                case "true", "yes", "on": return true
+                case "false", "no", "off": return false
+                default:
+                    problem("\(prefix).\(key)", "'\(text)' is not true or false")
+                    return nil
+                }
+            }
+            func duration(_ key: String) -> Duration? {
+                guard let text = fields[key] else { return nil }
+                guard let value = DurationText.parse(text) else {
+                    problem("\(prefix).\(key)", "'\(text)' is not a duration (e.g. 30s, 5m)")
+                    return nil
+                }
+                return value
+            }
+            if let prune = flag("prune") { sync.prune = prune }
+            if let allowEmpty = flag("allowEmpty") { sync.allowEmpty = allowEmpty }
+            if let full = flag("full") { sync.full = full }
+            if let timeout = duration("timeout") { sync.timeout = timeout }
+            if let hookTimeout = duration("hookTimeout") { sync.hookTimeout = hookTimeout }
+            if let healthTimeout = duration("healthTimeout") { sync.healthTimeout = healthTimeout }
+            var loadOptions = LoadOptions()
+            loadOptions.defaultNamespace = fields["namespace"] ?? defaultNamespace
+            guard let url else { continue }
+            var application = AgentApplication(
+                url: url, spec: spec, path: path, credentials: credentials, loadOptions: loadOptions, sync: sync,
+                everyCommit: flag("everyCommit") ?? false)
+            application.fingerprint = (try? Yams.serialize(node: node)) ?? "\(index)"
+            applications.append(application)
+        }
+        if apps.isEmpty { problem("apps", "the list is empty") }
+        guard problems.isEmpty else { throw Invalid(problems: problems) }
+        return AgentConfigFile(applications: applications, interval: interval)
+    }
+
+    static func readCredentials(_ node: Node, field: String, problem: (String, String) -> Void) -> GitCredentials {
+        var credentials = GitCredentials()
+        guard let mapping = node.mapping else {
+            problem(field, "must be a mapping")
+            return credentials
+        }
+        for (key, value) in mapping {
+            let name = key.string ?? "?"
+            guard let text = value.string else {
+                problem("\(field).\(name)", "must be a single value")
+                continue
+            }
+            do {
+                switch name {
+                case "username": credentials.username = text
+                case "passwordFile": credentials.password = try Secret.file(text)
+                case "tokenFile": credentials.bearerToken = try Secret.file(text)
+                case "sshKey": credentials.sshPrivateKey = text
+                case "knownHosts": credentials.knownHosts = text
+                case "caFile": credentials.caBundle = text
+                default: problem("\(field).\(name)", "unknown field (known: username, passwordFile, tokenFile, sshKey, knownHosts, caFile)")
+                }
+            } catch {
+                problem("\(field).\(name)", "\(error)")
+            }
+        }
+        if credentials.username != nil, let token = credentials.bearerToken, credentials.password == nil {
+            credentials.password = token
+            credentials.bearerToken = nil
+        }
+        return credentials
+    }
+
+    /// `--app`'s default: the repository's last path element and the path, `app-deploy`.
+    public static func derivedName(_ url: RepositoryURL, path: String) -> String {
+        let last = url.description.split(whereSeparator: { $0 == "/" || $0 == ":" }).last.map(String.init) ?? "app"
+        var base = last.hasSuffix(".git") ? String(last.dropLast(4)) : last
+        if !path.isEmpty { base += "-" + path.split(separator: "/").joined(separator: "-") }
+        let cleaned = base.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "-" }
+        let name = String(cleaned).split(separator: "-").joined(separator: "-")
+        return name.isEmpty ? "app" : name
+    }
+}

@@ -1,0 +1,95 @@
+import Agent
+import Foundation
+import GitSource
+import SyncEngine
+import Testing
+
+@Suite("The agent's configuration file")
+struct AgentConfigFileTests {
+    static let defaults = SyncConfiguration(app: "", healthTimeout: .seconds(300))
+
+    static func parse(_ text: String) throws -> AgentConfigFile {
+        try AgentConfigFile.parse(text, file: "agent.yaml", defaults: defaults, inventoryNamespace: "sluice", defaultNamespace: "default")
+    }
+
+    @Test("applications are read with their source, options and defaults")
+    func validFile() throws {
+        let file = try Self.parse(
+            """
+            interval: 30s
+            apps:
+              - name: shop
+                repo: https://git.example.com/shop/app.git
+                branch: main
+                path: deploy/prod
+                namespace: shop
+                prune: false
+                everyCommit: true
+                hookTimeout: 90s
+                healthTimeout: 2m
+              - repo: git@git.example.com:team/api.git
+                semver: ">=1.2.0 <2.0.0"
+                path: k8s
+            """)
+        #expect(file.interval == .seconds(30))
+        #expect(file.applications.map(\.name) == ["shop", "api-k8s"])
+        let shop = file.applications[0]
+        #expect(shop.spec == .branch("main"))
+        #expect(shop.path == "deploy/prod")
+        #expect(shop.loadOptions.defaultNamespace == "shop")
+        #expect(shop.sync.prune == false)
+        #expect(shop.everyCommit)
+        #expect(shop.sync.hookTimeout == .seconds(90))
+        #expect(shop.sync.healthTimeout == .seconds(120))
+        #expect(shop.sync.inventoryNamespace == "sluice")
+        let api = file.applications[1]
+        #expect(api.loadOptions.defaultNamespace == "default")
+        #expect(api.sync.prune)
+        #expect(api.sync.healthTimeout == .seconds(300))
+        if case .semver = api.spec {} else { Issue.record("expected a semver spec, got \(api.spec)") }
+    }
+
+    @Test("every problem is reported at once, each with the file and the field")
+    func invalidFile() {
+        #expect {
+            try Self.parse(
+                """
+                interval: soon
+                apps:
+                  - name: shop
+                    branch: main
+                  - name: web
+                    repo: https://git.example.com/web.git
+                    branch: main
+                    tag: v1
+                    timeout: forever
+                    colour: blue
+                  - name: web
+                    repo: https://git.example.com/web2.git
+                    prune: maybe
+                """)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("agent.yaml: interval: 'soon' is not a duration")
+                && text.contains("agent.yaml: apps[0].repo: required")
+                && text.contains("agent.yaml: apps[1]: give at most one of branch, tag, semver and commit")
+                && text.contains("agent.yaml: apps[1].timeout: 'forever' is not a duration")
+                && text.contains("agent.yaml: apps[1].colour: unknown field")
+                && text.contains("agent.yaml: apps[2].name: 'web' is used by an earlier application")
+                && text.contains("agent.yaml: apps[2].prune: 'maybe' is not true or false")
+        }
+    }
+
+    @Test("an empty file, a file without apps, and broken YAML are refused", arguments: ["", "interval: 1m\n", "apps: [\n", "apps: []\n"])
+    func unusableFiles(_ text: String) {
+        #expect(throws: AgentConfigFile.Invalid.self) { try Self.parse(text) }
+    }
+
+    @Test("a changed entry gets a new fingerprint, an unchanged one keeps it")
+    func fingerprints() throws {
+        let one = try Self.parse("apps:\n  - {name: a, repo: /srv/a}\n  - {name: b, repo: /srv/b}\n")
+        let two = try Self.parse("apps:\n  - {name: a, repo: /srv/a}\n  - {name: b, repo: /srv/b, path: x}\n")
+        #expect(one.applications[0].fingerprint == two.applications[0].fingerprint)
+        #expect(one.applications[1].fingerprint != two.applications[1].fingerprint)
+    }
+}
