@@ -42,10 +42,19 @@ extension Agent {
                 return Self.text(.notFound, error.message + "\n")
             }
         }
+        for (action, suspend) in [("suspend", true), ("resume", false)] {
+            router.post("api/v1/apps/:app/\(action)") { request, context -> Response in
+                if let refusal = self.refuseWithoutToken(request) { return refusal }
+                let app = context.parameters.get("app") ?? ""
+                guard let reconciler = await self.reconciler(named: app) else { return Self.text(.notFound, "no application \(app)\n") }
+                let reason = request.uri.queryParameters.get("reason") ?? ""
+                try await self.ledger.setSuspended(suspend, app: app, reason: reason)
+                if !suspend { await reconciler.trigger(.poll) }
+                return Self.text(.ok, "\(app) \(suspend ? "suspended" : "resumed")\n")
+            }
+        }
         router.post("api/v1/apps/:app/sync") { request, context -> Response in
-            guard let token = self.apiToken else { return Self.text(.forbidden, "the sync API is off: start the agent with --api-token-file\n") }
-            let given = request.headers[.authorization].map { Array($0.utf8) } ?? []
-            guard Webhook.constantTimeEqual(given, Array("Bearer ".utf8) + token) else { return Self.text(.unauthorized, "a valid bearer token is required\n") }
+            if let refusal = self.refuseWithoutToken(request) { return refusal }
             let app = context.parameters.get("app") ?? ""
             guard let reconciler = await self.reconciler(named: app) else { return Self.text(.notFound, "no application \(app)\n") }
             await reconciler.trigger(.manual)
@@ -112,6 +121,14 @@ extension Agent {
             ])
         }
         return .array(apps)
+    }
+
+    /// `nil` when the request carries the API's bearer token; otherwise the refusal to send.
+    func refuseWithoutToken(_ request: Request) -> Response? {
+        guard let token = apiToken else { return Self.text(.forbidden, "the API's write calls are off: start the agent with --api-token-file\n") }
+        let given = request.headers[.authorization].map { Array($0.utf8) } ?? []
+        guard Webhook.constantTimeEqual(given, Array("Bearer ".utf8) + token) else { return Self.text(.unauthorized, "a valid bearer token is required\n") }
+        return nil
     }
 
     func reconciler(named name: String) async -> Reconciler? {

@@ -33,6 +33,8 @@ public actor Reconciler {
     var failures = 0
     var lastFailed: String?
     var pendingTrigger: Trigger?
+    /// The commit the last check saw.
+    var lastChecked: String?
     var sleeper: Task<Void, Never>?
 
     init(
@@ -53,6 +55,8 @@ public actor Reconciler {
 
     /// Reconciles on every tick until the task is cancelled.
     public func run() async {
+        try? await ledger.recordSource(
+            app: application.name, repo: application.url.description, spec: application.spec.description, path: application.path)
         while !Task.isCancelled {
             let trigger = pendingTrigger ?? (failures > 0 ? .retry : .poll)
             pendingTrigger = nil
@@ -79,6 +83,8 @@ public actor Reconciler {
             let jitter = Double.random(in: -0.1...0.1)
             delay = options.interval * (1 + jitter)
         }
+        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+        try? await ledger.recordCheck(app: application.name, seen: lastChecked, next: Date().addingTimeInterval(seconds))
         let sleeper = Task { _ = try? await Task.sleep(for: delay) }
         self.sleeper = sleeper
         await withTaskCancellationHandler {
@@ -92,6 +98,10 @@ public actor Reconciler {
     /// One reconcile: the cheap check, then (when there is something new to do) fetch and sync.
     func reconcile(trigger: Trigger) async {
         let app = application.name
+        if let record = try? await ledger.application(app), record.suspended {
+            checkedOnce = true
+            return  // suspended: no check, no sync, until resumed
+        }
         let checkStart = ContinuousClock.now
         let resolved: ResolvedRevision
         do {
@@ -106,6 +116,7 @@ public actor Reconciler {
             return
         }
         checkedOnce = true
+        lastChecked = resolved.revision
         let revision = resolved.revision
         switch trigger {
         case .webhook, .manual, .rollback:

@@ -40,7 +40,8 @@ public actor Ledger {
         stateDirectory: String,
         now: @escaping @Sendable () -> Date = { Date() },
         logLimit: Int = Ledger.defaultLogLimit,
-        logger: Logger = Logger(label: "sluice.ledger")
+        logger: Logger = Logger(label: "sluice.ledger"),
+        markInterrupted: Bool = true
     ) throws -> Ledger {
         do {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
@@ -51,7 +52,7 @@ public actor Ledger {
             )
         }
         let path = (stateDirectory as NSString).appendingPathComponent(fileName)
-        return try Ledger(path: path, now: now, logLimit: logLimit, logger: logger)
+        return try Ledger(path: path, now: now, logLimit: logLimit, logger: logger, markInterrupted: markInterrupted)
     }
 
     /// Opens (creating if needed) the ledger file at `path`, applies pending migrations, and marks
@@ -67,7 +68,8 @@ public actor Ledger {
         path: String,
         now: @escaping @Sendable () -> Date = { Date() },
         logLimit: Int = Ledger.defaultLogLimit,
-        logger: Logger = Logger(label: "sluice.ledger")
+        logger: Logger = Logger(label: "sluice.ledger"),
+        markInterrupted: Bool = true
     ) throws {
         var configuration = Configuration()
         configuration.journalMode = .wal
@@ -97,7 +99,9 @@ public actor Ledger {
         let stamp = Ledger.milliseconds(now())
         let interrupted: Int
         do {
-            interrupted = try queue.write { db in try Ledger.markInterrupted(db, at: stamp) }
+            // A command that only changes an application's settings (`sluice suspend`) beside a running
+            // agent must not touch the agent's running attempt.
+            interrupted = markInterrupted ? try queue.write { db in try Ledger.markInterrupted(db, at: stamp) } : 0
         } catch {
             throw LedgerError(
                 .writeFailed,

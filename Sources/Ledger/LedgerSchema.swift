@@ -86,6 +86,26 @@ enum LedgerSchema {
                     """
             )
         }
+        migrator.registerMigration("v3") { db in
+            // Per application: where it comes from, whether it is suspended and why, and the
+            // agent's last check, for `sluice status` and `sluice suspend|resume`.
+            try db.execute(
+                sql: """
+                    CREATE TABLE application (
+                        app TEXT PRIMARY KEY NOT NULL,
+                        repo TEXT NOT NULL DEFAULT '',
+                        spec TEXT NOT NULL DEFAULT '',
+                        path TEXT NOT NULL DEFAULT '',
+                        suspended INTEGER NOT NULL DEFAULT 0,
+                        reason TEXT NOT NULL DEFAULT '',
+                        suspendedAt INTEGER,
+                        lastCheckAt INTEGER,
+                        lastSeenRevision TEXT,
+                        nextCheckAt INTEGER
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }

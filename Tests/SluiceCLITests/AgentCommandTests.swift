@@ -272,4 +272,53 @@ struct AgentCommandTests {
         #expect(result.errorOutput.contains("broken.yaml: apps[0].timeout: 'soon' is not a duration"), "\(result.errorOutput)")
         #expect(!FileManager.default.fileExists(atPath: workspace.state + "/local-cluster"))
     }
+
+    @Test("a suspended application syncs nothing until resumed, with the reason in status")
+    func suspendAndResume() async throws {
+        let workspace = try Workspace("agent-suspend")
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        let first = try workspace.work.commit("first")
+        let agent = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s"])
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the first commit is synced") {
+            Self.attempts(try await Self.history(workspace), revision: first).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+
+        let suspend = try await workspace.sluice(["suspend", "--app", "shop", "--reason", "change freeze", "--state-dir", workspace.state])
+        #expect(suspend.exitCode == 0, "\(suspend.errorOutput)")
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "two"]), to: "app/settings.yaml")
+        let second = try workspace.work.commit("second")
+        // A tick passes while suspended (the agent records each tick's next check time): nothing is synced.
+        let status = { () async throws -> [String: Any] in
+            let result = try await workspace.sluice(["status", "--app", "shop", "--state-dir", workspace.state, "--output", "json"])
+            return try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]]).first ?? [:]
+        }
+        let before = try await status()["nextCheckAt"] as? String
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "two more ticks") {
+            let now = try await status()["nextCheckAt"] as? String
+            return now != nil && now != before
+        }
+        let later = try await status()["nextCheckAt"] as? String
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "one more tick") {
+            try await status()["nextCheckAt"] as? String != later
+        }
+        #expect(Self.attempts(try await Self.history(workspace), revision: second).isEmpty)
+        let suspended = try await status()
+        #expect(suspended["suspended"] as? Bool == true)
+        #expect(suspended["reason"] as? String == "change freeze")
+        #expect(suspended["lastAppliedRevision"] as? String == first)
+        #expect(suspended["repo"] as? String == workspace.work.path)
+        let text = try await workspace.sluice(["status", "--state-dir", workspace.state])
+        #expect(text.output.contains("suspended: change freeze"), "\(text.output)")
+
+        let resume = try await workspace.sluice(["resume", "--app", "shop", "--state-dir", workspace.state])
+        #expect(resume.exitCode == 0)
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the held commit is synced after resuming") {
+            Self.attempts(try await Self.history(workspace), revision: second).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+        let resumed = try await status()
+        #expect(resumed["suspended"] as? Bool == false)
+        #expect(resumed["lastAppliedRevision"] as? String == second)
+        #expect(resumed["lastOutcome"] as? String == "Succeeded")
+        agent.process.stop()
+    }
 }

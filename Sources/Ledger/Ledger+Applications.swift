@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+
+/// What the ledger keeps about one application besides its attempts: its source, whether it is
+/// suspended and why, and the agent's last check.
+public struct ApplicationRecord: Sendable, Hashable {
+    /// The application's name.
+    public var app: String
+    /// The repository (credentials removed), ref spec and path the agent follows.
+    public var repo: String
+    public var spec: String
+    public var path: String
+    /// True while suspended: the agent checks nothing and syncs nothing for it.
+    public var suspended: Bool
+    /// Why it was suspended (or resumed).
+    public var reason: String
+    /// When it was last suspended or resumed.
+    public var suspendedAt: Date?
+    /// The agent's last check of the source, the commit it saw, and when it checks next.
+    public var lastCheckAt: Date?
+    public var lastSeenRevision: String?
+    public var nextCheckAt: Date?
+}
+
+extension Ledger {
+    /// Records where an application comes from (the agent does at start); keeps its suspension.
+    public func recordSource(app: String, repo: String, spec: String, path: String) async throws {
+        try await writing("record the source of \(app)") { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO application (app, repo, spec, path) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(app) DO UPDATE SET repo = excluded.repo, spec = excluded.spec, path = excluded.path
+                    """,
+                arguments: [app, repo, spec, path])
+        }
+    }
+
+    /// Suspends or resumes an application, with the reason.
+    public func setSuspended(_ suspended: Bool, app: String, reason: String) async throws {
+        let stamp = Ledger.milliseconds(now())
+        try await writing("\(suspended ? "suspend" : "resume") \(app)") { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO application (app, suspended, reason, suspendedAt) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(app) DO UPDATE SET suspended = excluded.suspended, reason = excluded.reason,
+                                                   suspendedAt = excluded.suspendedAt
+                    """,
+                arguments: [app, suspended, reason, stamp])
+        }
+    }
+
+    /// Records an agent's check of an application's source.
+    public func recordCheck(app: String, seen revision: String?, next: Date?) async throws {
+        let stamp = Ledger.milliseconds(now())
+        try await writing("record a check of \(app)") { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO application (app, lastCheckAt, lastSeenRevision, nextCheckAt) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(app) DO UPDATE SET lastCheckAt = excluded.lastCheckAt,
+                        lastSeenRevision = COALESCE(excluded.lastSeenRevision, lastSeenRevision), nextCheckAt = excluded.nextCheckAt
+                    """,
+                arguments: [app, stamp, revision, next.map(Ledger.milliseconds)])
+        }
+    }
+
+    /// One application's record, or `nil` when the ledger has none.
+    public func application(_ app: String) async throws -> ApplicationRecord? {
+        try await reading("read the record of \(app)") { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM application WHERE app = ?", arguments: [app]).map(ApplicationRecord.init(row:))
+        }
+    }
+
+    /// Every application's record, by name.
+    public func applicationRecords() async throws -> [ApplicationRecord] {
+        try await reading("read the applications") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM application ORDER BY app").map(ApplicationRecord.init(row:))
+        }
+    }
+}
+
+extension ApplicationRecord {
+    init(row: Row) {
+        func date(_ column: String) -> Date? { (row[column] as Int64?).map { Ledger.date(milliseconds: $0) } }
+        self.init(
+            app: row["app"], repo: row["repo"], spec: row["spec"], path: row["path"], suspended: row["suspended"],
+            reason: row["reason"], suspendedAt: date("suspendedAt"), lastCheckAt: date("lastCheckAt"),
+            lastSeenRevision: row["lastSeenRevision"], nextCheckAt: date("nextCheckAt"))
+    }
+}
