@@ -98,7 +98,8 @@ public actor Reconciler {
     /// One reconcile: the cheap check, then (when there is something new to do) fetch and sync.
     func reconcile(trigger: Trigger) async {
         let app = application.name
-        if let record = try? await ledger.application(app), record.suspended {
+        let record = try? await ledger.application(app)
+        if let record, record.suspended {
             checkedOnce = true
             return  // suspended: no check, no sync, until resumed
         }
@@ -118,6 +119,11 @@ public actor Reconciler {
         checkedOnce = true
         lastChecked = resolved.revision
         let revision = resolved.revision
+        if let quarantined = record?.quarantined, !quarantined.isEmpty {
+            // A rollback quarantined the head: leave it until a newer commit arrives, then follow the ref again.
+            if quarantined.contains(revision) && trigger != .manual { return }
+            if !quarantined.contains(revision) { try? await ledger.setQuarantined([], app: app) }
+        }
         switch trigger {
         case .webhook, .manual, .rollback:
             break  // asked for: always sync

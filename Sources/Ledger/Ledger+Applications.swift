@@ -20,6 +20,8 @@ public struct ApplicationRecord: Sendable, Hashable {
     public var lastCheckAt: Date?
     public var lastSeenRevision: String?
     public var nextCheckAt: Date?
+    /// Revisions a rollback quarantined: the agent does not apply them again.
+    public var quarantined: Set<String> = []
 }
 
 extension Ledger {
@@ -63,6 +65,19 @@ extension Ledger {
         }
     }
 
+    /// Sets the revisions the agent must not apply again (a rollback's quarantine); empty clears it.
+    public func setQuarantined(_ revisions: Set<String>, app: String) async throws {
+        let text = revisions.sorted().joined(separator: "\n")
+        try await writing("record the quarantine of \(app)") { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO application (app, quarantined) VALUES (?, ?)
+                    ON CONFLICT(app) DO UPDATE SET quarantined = excluded.quarantined
+                    """,
+                arguments: [app, text])
+        }
+    }
+
     /// One application's record, or `nil` when the ledger has none.
     public func application(_ app: String) async throws -> ApplicationRecord? {
         try await reading("read the record of \(app)") { db in
@@ -84,6 +99,7 @@ extension ApplicationRecord {
         self.init(
             app: row["app"], repo: row["repo"], spec: row["spec"], path: row["path"], suspended: row["suspended"],
             reason: row["reason"], suspendedAt: date("suspendedAt"), lastCheckAt: date("lastCheckAt"),
-            lastSeenRevision: row["lastSeenRevision"], nextCheckAt: date("nextCheckAt"))
+            lastSeenRevision: row["lastSeenRevision"], nextCheckAt: date("nextCheckAt"),
+            quarantined: Set((row["quarantined"] as String? ?? "").split(separator: "\n").map(String.init)))
     }
 }

@@ -101,7 +101,8 @@ enum LedgerSchema {
                         suspendedAt INTEGER,
                         lastCheckAt INTEGER,
                         lastSeenRevision TEXT,
-                        nextCheckAt INTEGER
+                        nextCheckAt INTEGER,
+                        quarantined TEXT NOT NULL DEFAULT ''
                     );
                     """
             )

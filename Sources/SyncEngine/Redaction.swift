@@ -21,6 +21,14 @@ public enum Redaction {
         return object
     }
 
+    /// True for a Secret whose values were redacted (read back from the ledger).
+    public static func isRedacted(_ object: JSONValue) -> Bool {
+        guard object.kind == "Secret", object.apiVersion == "v1" else { return false }
+        return ["data", "stringData"].contains { field in
+            object[field]?.objectValue?.values.contains { $0.stringValue == placeholder } ?? false
+        }
+    }
+
     /// The canonical YAML of a revision's manifests as the ledger stores it, Secrets redacted.
     public static func ledgerText(_ manifests: ManifestSet) -> String {
         var copy = manifests

@@ -229,7 +229,10 @@ public struct SyncRunner: Sendable {
     }
 
     static func skipReason(_ task: SyncTask) -> String {
-        task.manifest.settings.skip ? "the hook annotation says Skip" : "its hook phase is not one Sluice runs"
+        if Redaction.isRedacted(task.manifest.object) {
+            return "the ledger keeps no Secret values, so the live Secret stays as it is"
+        }
+        return task.manifest.settings.skip ? "the hook annotation says Skip" : "its hook phase is not one Sluice runs"
     }
 
     static func sorted(_ changes: ChangeSet) -> ChangeSet {

@@ -12,7 +12,9 @@ struct CommandSession {
 
     /// Connects and opens everything; `readOnly` opens an existing ledger for reading only (a plan
     /// must not touch an agent's running attempt).
-    static func open(source: SourceOptions, target: TargetOptions, flags: SyncFlags, readOnly: Bool, runPods: Bool) async throws -> CommandSession {
+    static func open(
+        source: SourceOptions, target: TargetOptions, flags: SyncFlags, readOnly: Bool, runPods: Bool, markInterrupted: Bool = true
+    ) async throws -> CommandSession {
         let url = try source.repositoryURL()
         let spec = try source.refSpec()
         let app = source.appName(url)
@@ -21,7 +23,7 @@ struct CommandSession {
         let ledger: Ledger
         do {
             let existing = readOnly ? try? Ledger.openForReading(stateDirectory: source.stateDir) : nil
-            ledger = try existing ?? Ledger.open(stateDirectory: source.stateDir)
+            ledger = try existing ?? Ledger.open(stateDirectory: source.stateDir, markInterrupted: markInterrupted)
         } catch let error as LedgerError {
             await cluster.stop()
             throw CLIExit.usage(error.message)

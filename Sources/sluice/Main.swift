@@ -35,7 +35,7 @@ struct Sluice: AsyncParsableCommand {
         commandName: "sluice",
         abstract: "A GitOps agent: delivers every new commit of a Git repository to Kubernetes, with PreSync, Sync, PostSync and SyncFail hooks, and a per-commit ledger.",
         version: SluiceVersion.current,
-        subcommands: [AgentCommand.self, SyncCommand.self, PlanCommand.self, DiffCommand.self, ResolveCommand.self, LocalClusterCommand.self, VersionCommand.self, HistoryCommand.self, ShowCommand.self, StatusCommand.self, SuspendCommand.self, ResumeCommand.self]
+        subcommands: [AgentCommand.self, SyncCommand.self, PlanCommand.self, DiffCommand.self, ResolveCommand.self, LocalClusterCommand.self, VersionCommand.self, HistoryCommand.self, ShowCommand.self, StatusCommand.self, SuspendCommand.self, ResumeCommand.self, RollbackCommand.self]
     )
 }
 

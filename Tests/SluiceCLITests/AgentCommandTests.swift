@@ -20,7 +20,7 @@ struct AgentCommandTests {
 
         init(_ workspace: Workspace, _ arguments: [String]) async throws {
             let log = workspace.directory.appending("agent-\(UUID().uuidString.prefix(8)).log")
-            let source = arguments.contains("--config") ? [] : ["--repo", workspace.work.path]
+            let source = arguments.contains("--config") || arguments.contains("--repo") ? [] : ["--repo", workspace.work.path]
             process = try BackgroundProcess(
                 SluiceCLI.locate().executable.path,
                 ["agent"] + source + ["--state-dir", workspace.state, "--listen", "127.0.0.1:0"] + arguments,
@@ -320,5 +320,85 @@ struct AgentCommandTests {
         #expect(resumed["lastAppliedRevision"] as? String == second)
         #expect(resumed["lastOutcome"] as? String == "Succeeded")
         agent.process.stop()
+    }
+
+    /// The value of `data.KEY` of a ConfigMap in the cluster the agent serves from STATE/local-cluster.
+    static func configValue(_ workspace: Workspace, _ name: String, _ key: String) async throws -> String {
+        let result = try await ProcessRunner.runAsync(
+            "kubectl", ["--kubeconfig", workspace.kubeconfig.path, "get", "configmap", name, "-o", "jsonpath={.data.\(key)}"],
+            environment: ["KUBECONFIG": "", "HOME": workspace.home], timeout: .seconds(60))
+        return result.trimmedOutput
+    }
+
+    @Test("rollback re-applies an earlier revision, the agent leaves the quarantined head alone, and follows the next commit")
+    func rollbackAndQuarantine() async throws {
+        let workspace = try Workspace("agent-rollback")
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        let first = try workspace.work.commit("first")
+        let agent = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s"])
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "two"]), to: "app/settings.yaml")
+        let second = try workspace.work.commit("second")
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the second commit is synced") {
+            Self.attempts(try await Self.history(workspace), revision: second).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+        #expect(try await Self.configValue(workspace, "settings", "mode") == "two")
+
+        let rollback = try await workspace.sluice(
+            ["rollback", String(first.prefix(8)), "--repo", workspace.work.path, "--path", "app", "--app", "shop", "--state-dir", workspace.state, "--output", "json"])
+        #expect(rollback.exitCode == 0, "\(rollback.errorOutput)")
+        let record = try #require(try JSONSerialization.jsonObject(with: rollback.stdout) as? [String: Any])
+        #expect(record["trigger"] as? String == "rollback")
+        #expect(record["outcome"] as? String == "Succeeded")
+        #expect(try await Self.configValue(workspace, "settings", "mode") == "one")
+
+        // Several ticks later, the quarantined head has not been applied again.
+        let status = { () async throws -> [String: Any] in
+            let result = try await workspace.sluice(["status", "--app", "shop", "--state-dir", workspace.state, "--output", "json"])
+            return try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]]).first ?? [:]
+        }
+        var ticks = Set<String>()
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "three ticks") {
+            if let next = try await status()["nextCheckAt"] as? String { ticks.insert(next) }
+            return ticks.count >= 3
+        }
+        #expect(try await Self.configValue(workspace, "settings", "mode") == "one")
+        #expect(Self.attempts(try await Self.history(workspace), revision: second).count == 1)
+
+        // A newer commit: the agent follows the ref again.
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "three"]), to: "app/settings.yaml")
+        let third = try workspace.work.commit("third")
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the third commit is synced") {
+            Self.attempts(try await Self.history(workspace), revision: third).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+        #expect(try await Self.configValue(workspace, "settings", "mode") == "three")
+        agent.process.stop()
+    }
+
+    @Test("rollback works with the Git server down, from what the mirror and ledger hold")
+    func rollbackWithGitDown() async throws {
+        let workspace = try Workspace("rollback-git-down")
+        let daemon = try await GitDaemonServer.start()
+        defer { daemon.stop() }
+        let bare = try daemon.createRepository(named: "deploy")
+        let url = daemon.url(for: "deploy")
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        let first = try workspace.work.commit("first")
+        try workspace.work.push(to: bare)
+        let source = ["--repo", url, "--path", "app", "--app", "shop", "--state-dir", workspace.state]
+        #expect(try await workspace.sluice(["sync"] + source).exitCode == 0)
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "two"]), to: "app/settings.yaml")
+        try workspace.work.commit("second")
+        try workspace.work.push(to: bare)
+        #expect(try await workspace.sluice(["sync"] + source).exitCode == 0)
+
+        daemon.stop()
+        let rollback = try await workspace.sluice(["rollback", first] + source + ["--output", "json"])
+        #expect(rollback.exitCode == 0, "\(rollback.errorOutput)")
+        let record = try #require(try JSONSerialization.jsonObject(with: rollback.stdout) as? [String: Any])
+        #expect(record["revision"] as? String == first)
+        #expect(record["trigger"] as? String == "rollback")
+        #expect(record["outcome"] as? String == "Succeeded")
+        let changes = try #require(record["changes"] as? [String: Any])
+        #expect((changes["configured"] as? [String]) == ["/ConfigMap/default/settings"])
     }
 }
