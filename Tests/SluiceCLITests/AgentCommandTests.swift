@@ -401,4 +401,32 @@ struct AgentCommandTests {
         let changes = try #require(record["changes"] as? [String: Any])
         #expect((changes["configured"] as? [String]) == ["/ConfigMap/default/settings"])
     }
+
+    @Test("an agent killed mid-sync is restarted: the attempt becomes Interrupted and the revision is synced again")
+    func killedMidSync() async throws {
+        let workspace = try Workspace("agent-kill")
+        let marker = workspace.directory.appending("migration-started").path
+        // The migration hangs the first time (until the agent is killed) and passes the second.
+        try workspace.work.write(
+            SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "if [ -f \(marker) ]; then echo resumed; else touch \(marker); sleep 20; fi"),
+            to: "app/migrate.yaml")
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        let revision = try workspace.work.commit("with a migration")
+        let first = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s"])
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(100), "the migration runs") {
+            guard FileManager.default.fileExists(atPath: marker) else { return false }
+            return Self.attempts(try await Self.history(workspace), revision: revision).contains { $0["outcome"] as? String == "Running" }
+        }
+        kill(first.process.pid, SIGKILL)
+        #expect(first.process.waitForExit(within: .seconds(30)))
+
+        let second = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s"])
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the revision is synced again") {
+            Self.attempts(try await Self.history(workspace), revision: revision).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+        let outcomes = Self.attempts(try await Self.history(workspace), revision: revision).map { $0["outcome"] as? String ?? "" }
+        #expect(outcomes == ["Succeeded", "Interrupted"])
+        #expect(try await Self.configValue(workspace, "settings", "mode") == "one")
+        second.process.stop()
+    }
 }

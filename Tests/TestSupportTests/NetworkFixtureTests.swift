@@ -7,9 +7,10 @@ struct NetworkFixtureTests {
     @Test("a client of the hanging server waits until its own deadline while the connection stays open", arguments: ["git", "http"])
     func hangingServerHoldsConnections(scheme: String) async throws {
         let server = try await HangingServer.start()
+        // The client's deadline leaves room for a loaded machine to start git and connect.
         async let listing = GitCLI.runAsync(
-            ["ls-remote", server.url(scheme: scheme)], timeout: .seconds(5), check: false)
-        try await server.waitForConnections(1)
+            ["ls-remote", server.url(scheme: scheme)], timeout: .seconds(20), check: false)
+        try await server.waitForConnections(1, timeout: .seconds(20))
         #expect(try server.openConnections() == 1)
         let result = try await listing
         #expect(result.timedOut)
