@@ -28,7 +28,9 @@ public final class GitDaemonServer: @unchecked Sendable {
 
     /// Starts a daemon serving `root` (by default a new temporary directory, removed on deinit)
     /// and returns once it accepts connections.
-    public static func start(root: URL? = nil, enableReceivePack: Bool = false) async throws
+    ///
+    /// With `port`, the daemon listens there (a server restarted where its clients expect it).
+    public static func start(root: URL? = nil, enableReceivePack: Bool = false, port fixedPort: UInt16? = nil) async throws
         -> GitDaemonServer
     {
         let workDirectory = try TemporaryDirectory(label: "git-daemon")
@@ -37,7 +39,7 @@ public final class GitDaemonServer: @unchecked Sendable {
             throw TestSupportError(.invalidArgument, "no root directory")
         }
         let git = try ProcessRunner.resolveExecutable("git")
-        let (process, port) = try await ServerStartup.launchOnFreePort(name: "git daemon") { port in
+        let (process, port) = try await ServerStartup.launchOnFreePort(name: "git daemon", attempts: fixedPort == nil ? 5 : 50, port: fixedPort) { port in
             var arguments = [
                 "daemon", "--export-all", "--base-path=\(base.path)", "--reuseaddr",
                 "--listen=\(Loopback.host)", "--port=\(port)", "--informative-errors", "--verbose",

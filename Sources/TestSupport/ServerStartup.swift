@@ -8,12 +8,15 @@ enum ServerStartup {
         name: String,
         attempts: Int = 5,
         timeout: Duration = .seconds(20),
+        port fixed: UInt16? = nil,
         launch: (UInt16) throws -> BackgroundProcess,
         isReady: @Sendable @escaping (UInt16) -> Bool
     ) async throws -> (process: BackgroundProcess, port: UInt16) {
         var lastLog = ""
         for _ in 0..<attempts {
-            let port = try Loopback.freePort()
+            // A fixed port (a server restarted where clients expect it) is tried again after a pause.
+            if fixed != nil, !lastLog.isEmpty { try await Task.sleep(for: .milliseconds(200)) }
+            let port = try fixed ?? Loopback.freePort()
             let process = try launch(port)
             let ready = try await waitForReady(process, timeout: timeout) { isReady(port) }
             if ready { return (process, port) }

@@ -39,6 +39,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Retries of one failed revision before waiting for a new commit.", valueName: "n"))
     var retryLimit = 5
 
+    @Option(help: "Log format: text or json (one JSON object per line, with app, revision and phase as fields).")
+    var logFormat: OutputFormat = .text
+
     @Option(help: ArgumentHelp("YAML file of applications (see Docs/agent.md); re-read while the agent runs.", valueName: "file"))
     var config: String?
 
@@ -64,7 +67,9 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let json = logFormat == .json
         LoggingSystem.bootstrap { label in
+            if json { return JSONLogHandler(label: label) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
             return handler

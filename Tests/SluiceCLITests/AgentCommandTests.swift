@@ -30,7 +30,8 @@ struct AgentCommandTests {
                 process.log().contains("listening") || !process.isRunning
             }
             let text = process.log()
-            guard let range = text.range(of: #"address=127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+            // `address=127.0.0.1:PORT` in text logs, `"address":"127.0.0.1:PORT"` in JSON ones.
+            guard let range = text.range(of: #"address["=:]+127\.0\.0\.1:\d+"#, options: .regularExpression),
                 let port = Int(text[range].split(separator: ":").last ?? "")
             else { throw TestSupportError(.invalidArgument, "the agent did not say where it listens: \(text)") }
             self.port = port
@@ -428,5 +429,62 @@ struct AgentCommandTests {
         #expect(outcomes == ["Succeeded", "Interrupted"])
         #expect(try await Self.configValue(workspace, "settings", "mode") == "one")
         second.process.stop()
+    }
+
+    @Test("with the Git server down for a while the agent keeps running and counts the errors, then recovers when it is back")
+    func gitServerDownAndBack() async throws {
+        let workspace = try Workspace("agent-git-down")
+        let daemon = try await GitDaemonServer.start()
+        let bare = try daemon.createRepository(named: "deploy")
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        let first = try workspace.work.commit("first")
+        try workspace.work.push(to: bare)
+        let agent = try await RunningAgent(
+            workspace, ["--repo", daemon.url(for: "deploy"), "--path", "app", "--app", "shop", "--interval", "1s", "--git-timeout", "5s"])
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the first commit is synced") {
+            Self.attempts(try await Self.history(workspace), revision: first).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+
+        daemon.stop()
+        let errors = #"sluice_fetch_errors_total{app="shop"}"#
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "failed checks are counted") {
+            try await agent.metric(errors) >= 2
+        }
+        #expect(agent.process.isRunning)
+        #expect(try await agent.get("/healthz").0 == 200)
+
+        // Back, with a new commit: the agent picks it up.
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "two"]), to: "app/settings.yaml")
+        let second = try workspace.work.commit("second")
+        try workspace.work.push(to: bare)
+        let restarted = try await GitDaemonServer.start(root: daemon.root, port: daemon.port)
+        defer { restarted.stop() }
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the commit pushed while the server was down is synced") {
+            Self.attempts(try await Self.history(workspace), revision: second).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+        #expect(try await Self.configValue(workspace, "settings", "mode") == "two")
+        agent.process.stop()
+    }
+
+    @Test("--log-format json writes each log line as one JSON object with the app and revision")
+    func jsonLogs() async throws {
+        let workspace = try Workspace("agent-json-logs")
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        let first = try workspace.work.commit("first")
+        let agent = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s", "--log-format", "json"])
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the first commit is synced") {
+            agent.process.log().contains("sync finished")
+        }
+        let lines = agent.process.log().split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(!lines.isEmpty)
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+            #expect(object["level"] != nil && object["message"] != nil && object["time"] != nil)
+        }
+        let finished = try #require(lines.first { $0.contains("sync finished") })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(finished.utf8)) as? [String: Any])
+        #expect(object["app"] as? String == "shop")
+        #expect(object["revision"] as? String == first)
+        agent.process.stop()
     }
 }
