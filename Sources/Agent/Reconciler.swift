@@ -183,6 +183,9 @@ public actor Reconciler {
                 return
             }
             metrics.recordSync(app: app, outcome: result.outcome, duration: .now - start)
+            if let error = await SyncEvents(client: client).record(result, revision: fetched.revision, configuration: application.sync) {
+                logger.warning("cannot record the sync's Event", metadata: ["error": "\(error.message)"])
+            }
             lastOutcome = result.outcome
             logger.info(
                 "sync finished",

@@ -140,6 +140,10 @@ struct AgentCommandTests {
         #expect(outcomes.first == "Superseded", "\(outcomes)")
         #expect(outcomes.dropFirst().allSatisfy { $0 == "Failed" })
         #expect(try await agent.metric(#"sluice_syncs_total{app="shop",outcome="Failed"}"#) >= 2)
+        // Each outcome is an Event on the inventory ConfigMap, for kubectl describe and get events.
+        let events = try await Self.events(workspace, app: "shop")
+        #expect(events.contains { $0.reason == "SyncFailed" && $0.type == "Warning" && $0.message.contains("migrate") })
+        #expect(events.contains { $0.reason == "SyncSucceeded" && $0.type == "Normal" && $0.message.contains(String(fixed.prefix(12))) })
         agent.process.stop()
     }
 
@@ -329,6 +333,19 @@ struct AgentCommandTests {
             "kubectl", ["--kubeconfig", workspace.kubeconfig.path, "get", "configmap", name, "-o", "jsonpath={.data.\(key)}"],
             environment: ["KUBECONFIG": "", "HOME": workspace.home], timeout: .seconds(60))
         return result.trimmedOutput
+    }
+
+    /// The reasons and types of the Events on the application's inventory ConfigMap.
+    static func events(_ workspace: Workspace, app: String) async throws -> [(reason: String, type: String, message: String)] {
+        let result = try await ProcessRunner.runAsync(
+            "kubectl", ["--kubeconfig", workspace.kubeconfig.path, "get", "events", "-n", "sluice-system", "-o", "json"],
+            environment: ["KUBECONFIG": "", "HOME": workspace.home], timeout: .seconds(60))
+        let list = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any], "\(result.errorOutput)")
+        let items = list["items"] as? [[String: Any]] ?? []
+        return items.compactMap { item in
+            guard (item["involvedObject"] as? [String: Any])?["name"] as? String == "sluice-inventory-\(app)" else { return nil }
+            return (item["reason"] as? String ?? "", item["type"] as? String ?? "", item["message"] as? String ?? "")
+        }
     }
 
     @Test("rollback re-applies an earlier revision, the agent leaves the quarantined head alone, and follows the next commit")
