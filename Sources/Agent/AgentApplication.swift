@@ -52,6 +52,10 @@ public struct AgentOptions: Sendable {
     public var retryLimit = 5
     /// Syncs running at once, over all applications.
     public var maxConcurrentSyncs = 4
+    /// How often each application's objects are compared with its last applied revision; `nil` never.
+    public var driftInterval: Duration? = .seconds(600)
+    /// Re-apply drifted objects (without hooks) instead of only reporting them.
+    public var selfHeal = false
 
     /// The defaults of SYNC-SEMANTICS.md.
     public init() {}

@@ -47,6 +47,20 @@ public final class AgentMetrics: Sendable {
         ).set(date.timeIntervalSince1970)
     }
 
+    /// Sets how many objects differ from the last applied revision, and counts the check.
+    func recordDrift(app: String, objects: Int) {
+        registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "sluice", metricName: "drifted_objects", unitName: "count",
+                helpText: "Objects that differed from the last applied revision at the last drift check"),
+            labels: [("app", app)]
+        ).set(to: Double(objects))
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(namespace: "sluice", metricName: "drift_checks", unitName: "total", helpText: "Drift checks run"),
+            labels: [("app", app)]
+        ).increment()
+    }
+
     /// Counts one check or fetch of a repository and its duration; errors are counted apart.
     func recordFetch(app: String, duration: Duration, failed: Bool) {
         registry.makeDurationHistogram(

@@ -33,6 +33,7 @@ public actor Reconciler {
     var failures = 0
     var lastFailed: String?
     var pendingTrigger: Trigger?
+    var lastDriftCheck: ContinuousClock.Instant?
     /// The commit the last check saw.
     var lastChecked: String?
     var sleeper: Task<Void, Never>?
@@ -61,6 +62,7 @@ public actor Reconciler {
             let trigger = pendingTrigger ?? (failures > 0 ? .retry : .poll)
             pendingTrigger = nil
             await reconcile(trigger: trigger)
+            await checkDriftIfDue()
             await waitForNextTick()
         }
     }
@@ -137,14 +139,54 @@ public actor Reconciler {
         await limiter.run { await self.sync(trigger: effective) }
     }
 
+    /// Compares the cluster with the last applied revision every drift interval; reports drift
+    /// (log, metrics, ledger, Event) and, with self-heal, re-applies the drifted objects.
+    func checkDriftIfDue() async {
+        guard let interval = options.driftInterval, lastSeen != nil, failures == 0 else { return }
+        if let last = lastDriftCheck, ContinuousClock.now - last < interval { return }
+        if let record = try? await ledger.application(application.name), record.suspended { return }
+        lastDriftCheck = .now
+        let app = application.name
+        let syncer = await makeSyncer()
+        let report: DriftReport
+        do {
+            guard let found = try await syncer.checkDrift() else { return }
+            report = found
+        } catch {
+            logger.warning("the drift check failed", metadata: ["error": "\(error)"])
+            return
+        }
+        let objects = report.drifted.map(\.description)
+        metrics.recordDrift(app: app, objects: objects.count)
+        try? await ledger.recordDrift(objects, app: app)
+        guard !objects.isEmpty else { return }
+        logger.warning(
+            "drift: objects differ from the last applied revision",
+            metadata: ["revision": "\(report.revision)", "objects": "\(objects.joined(separator: ", "))"])
+        _ = await SyncEvents(client: client).recordDrift(objects, revision: report.revision, configuration: application.sync, healing: options.selfHeal)
+        guard options.selfHeal else { return }
+        await limiter.run {
+            let start = ContinuousClock.now
+            guard let result = try? await syncer.heal(report) else { return }
+            self.metrics.recordSync(app: app, outcome: result.outcome, duration: .now - start)
+            _ = await SyncEvents(client: self.client).record(result, revision: report.revision, configuration: self.application.sync)
+        }
+    }
+
+    func makeSyncer() async -> ApplicationSync {
+        let runner = SyncRunner(client: client, ledger: ledger, configuration: application.sync, logger: logger)
+        return ApplicationSync(
+            source: ApplicationSource(
+                mirror: await store.mirror(for: application.url, credentials: application.credentials), spec: application.spec,
+                path: application.path, loadOptions: application.loadOptions),
+            runner: runner)
+    }
+
     /// Fetches the ref spec and syncs its head (or, with every-commit, each commit up to it).
     func sync(trigger: Trigger) async {
         let app = application.name
-        let mirror = await store.mirror(for: application.url, credentials: application.credentials)
-        let runner = SyncRunner(client: client, ledger: ledger, configuration: application.sync, logger: logger)
-        let syncer = ApplicationSync(
-            source: ApplicationSource(mirror: mirror, spec: application.spec, path: application.path, loadOptions: application.loadOptions),
-            runner: runner)
+        let syncer = await makeSyncer()
+        let mirror = syncer.source.mirror
         let fetchStart = ContinuousClock.now
         let head: FetchedRevision
         do {
@@ -159,7 +201,7 @@ public actor Reconciler {
             logger.info("a newer commit supersedes the retry", metadata: ["revision": "\(failed)", "by": "\(head.revision)"])
             failures = 0
             lastFailed = nil
-            _ = try? await runner.record(
+            _ = try? await syncer.runner.record(
                 revision: failed, trigger: .retry, outcome: .superseded, outcomeMessage: "superseded by \(head.revision) before its retry")
         }
         var revisions = [head]

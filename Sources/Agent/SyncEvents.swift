@@ -11,7 +11,6 @@ struct SyncEvents: Sendable {
 
     /// Records an Event for `result`; failures to record are returned, never thrown (the sync happened).
     func record(_ result: SyncResult, revision: String, configuration: SyncConfiguration) async -> KubeClientError? {
-        let store = InventoryStore(client: client, app: configuration.app, namespace: configuration.inventoryNamespace)
         let (reason, type): (String, String)
         switch result.outcome {
         case .succeeded: (reason, type) = ("SyncSucceeded", "Normal")
@@ -24,6 +23,13 @@ struct SyncEvents: Sendable {
         let short = String(revision.prefix(12))
         var message = "\(configuration.app) \(short): \(result.outcome.rawValue)"
         if !result.message.isEmpty { message += ": \(result.message)" }
+        return await create(reason: reason, type: type, message: message, configuration: configuration)
+    }
+
+    /// Creates one Event on the inventory ConfigMap.
+    func create(reason: String, type: String, message: String, configuration: SyncConfiguration) async -> KubeClientError? {
+        let store = InventoryStore(client: client, app: configuration.app, namespace: configuration.inventoryNamespace)
+        var message = message
         if message.utf8.count > 1024 { message = String(message.prefix(1000)) + "…" }
         let now = RFC3339Time.now()
         let event: JSONValue = [
@@ -33,7 +39,8 @@ struct SyncEvents: Sendable {
                 "apiVersion": "v1", "kind": "ConfigMap", "name": .string(store.name), "namespace": .string(configuration.inventoryNamespace),
             ],
             "reason": .string(reason), "type": .string(type), "message": .string(message),
-            "source": ["component": "sluice"], "reportingComponent": "sluice", "reportingInstance": .string(ProcessInfo.processInfo.environment["HOSTNAME"] ?? "sluice"),
+            "source": ["component": "sluice"], "reportingComponent": "sluice",
+            "reportingInstance": .string(ProcessInfo.processInfo.environment["HOSTNAME"] ?? "sluice"),
             "firstTimestamp": .string(now), "lastTimestamp": .string(now), "count": 1,
         ]
         do {
@@ -42,6 +49,15 @@ struct SyncEvents: Sendable {
         } catch {
             return error
         }
+    }
+}
+
+extension SyncEvents {
+    /// Records a `DriftDetected` Warning naming the drifted objects.
+    func recordDrift(_ objects: [String], revision: String, configuration: SyncConfiguration, healing: Bool) async -> KubeClientError? {
+        let listed = objects.prefix(10).joined(separator: ", ") + (objects.count > 10 ? ", …" : "")
+        let message = "\(objects.count) object\(objects.count == 1 ? "" : "s") differ from \(revision.prefix(12))\(healing ? ", re-applying" : ""): \(listed)"
+        return await create(reason: "DriftDetected", type: "Warning", message: message, configuration: configuration)
     }
 }
 

@@ -27,6 +27,8 @@ public enum Trigger: String, Sendable, Hashable, CaseIterable {
     case rollback
     /// A retry of a failed revision after backoff.
     case retry
+    /// The drift check found objects that differ from the last applied revision and `--self-heal` re-applied them.
+    case selfHeal = "self-heal"
 }
 
 /// How an attempt ended, or `Running` while it runs.

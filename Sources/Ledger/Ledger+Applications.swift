@@ -22,6 +22,10 @@ public struct ApplicationRecord: Sendable, Hashable {
     public var nextCheckAt: Date?
     /// Revisions a rollback quarantined: the agent does not apply them again.
     public var quarantined: Set<String> = []
+    /// The objects (`group/kind/namespace/name`) that differed from the last applied revision at the
+    /// last drift check, and when it ran.
+    public var drift: [String] = []
+    public var driftCheckedAt: Date?
 }
 
 extension Ledger {
@@ -78,6 +82,20 @@ extension Ledger {
         }
     }
 
+    /// Records a drift check: the objects that differ from the last applied revision (empty: none).
+    public func recordDrift(_ objects: [String], app: String) async throws {
+        let stamp = Ledger.milliseconds(now())
+        let text = objects.sorted().joined(separator: "\n")
+        try await writing("record the drift of \(app)") { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO application (app, drift, driftCheckedAt) VALUES (?, ?, ?)
+                    ON CONFLICT(app) DO UPDATE SET drift = excluded.drift, driftCheckedAt = excluded.driftCheckedAt
+                    """,
+                arguments: [app, text, stamp])
+        }
+    }
+
     /// One application's record, or `nil` when the ledger has none.
     public func application(_ app: String) async throws -> ApplicationRecord? {
         try await reading("read the record of \(app)") { db in
@@ -100,6 +118,7 @@ extension ApplicationRecord {
             app: row["app"], repo: row["repo"], spec: row["spec"], path: row["path"], suspended: row["suspended"],
             reason: row["reason"], suspendedAt: date("suspendedAt"), lastCheckAt: date("lastCheckAt"),
             lastSeenRevision: row["lastSeenRevision"], nextCheckAt: date("nextCheckAt"),
-            quarantined: Set((row["quarantined"] as String? ?? "").split(separator: "\n").map(String.init)))
+            quarantined: Set((row["quarantined"] as String? ?? "").split(separator: "\n").map(String.init)),
+            drift: (row["drift"] as String? ?? "").split(separator: "\n").map(String.init), driftCheckedAt: date("driftCheckedAt"))
     }
 }

@@ -102,7 +102,9 @@ enum LedgerSchema {
                         lastCheckAt INTEGER,
                         lastSeenRevision TEXT,
                         nextCheckAt INTEGER,
-                        quarantined TEXT NOT NULL DEFAULT ''
+                        quarantined TEXT NOT NULL DEFAULT '',
+                        drift TEXT NOT NULL DEFAULT '',
+                        driftCheckedAt INTEGER
                     );
                     """
             )

@@ -70,6 +70,8 @@ public struct SyncRequest: Sendable {
     /// changed files (and of files with hooks), and these are the objects the change removed.
     /// `nil` when `manifests` is the whole revision.
     public var removedByChange: Set<ObjectIdentity>?
+    /// False to apply the objects only, without running any hook (a drift correction).
+    public var runHooks = true
     /// The application's inventory when the caller has just read it (saves reading it again);
     /// `nil` reads it.
     public var inventory: Inventory?

@@ -41,7 +41,11 @@ struct SyncPreparation: Sendable {
                 throw SyncEngineError(.cluster, "cannot read the inventory of \(configuration.app): \(error.message)")
             }
         }
-        let plan = TaskPlanner.plan(request.manifests, revision: request.revision, attemptStart: attemptStart)
+        var plan = TaskPlanner.plan(request.manifests, revision: request.revision, attemptStart: attemptStart)
+        if !request.runHooks {
+            plan.tasks = plan.tasks.filter { !$0.isHook }
+            plan.syncFailTasks = []
+        }
 
         var changed = Set<ObjectIdentity>()
         let base = configuration.full ? nil : request.baseManifests?.byIdentity

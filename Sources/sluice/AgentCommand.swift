@@ -39,6 +39,12 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Retries of one failed revision before waiting for a new commit.", valueName: "n"))
     var retryLimit = 5
 
+    @Option(help: ArgumentHelp("How often managed objects are compared with the last applied revision (server-side dry runs); 0 turns it off.", valueName: "duration"))
+    var driftInterval = "10m"
+
+    @Flag(help: "Re-apply objects that drifted from the last applied revision (without hooks) instead of only reporting them.")
+    var selfHeal = false
+
     @Option(help: "Log format: text or json (one JSON object per line, with app, revision and phase as fields).")
     var logFormat: OutputFormat = .text
 
@@ -64,6 +70,9 @@ struct AgentCommand: AsyncParsableCommand {
         guard parseDuration(interval) != nil else { throw ValidationError("--interval: '\(interval)' is not a duration (e.g. 30s, 1m)") }
         guard parseDuration(retryDelay) != nil else { throw ValidationError("--retry-delay: '\(retryDelay)' is not a duration (e.g. 5s)") }
         guard retryLimit >= 0 else { throw ValidationError("--retry-limit must be 0 or more") }
+        guard driftInterval == "0" || parseDuration(driftInterval) != nil else {
+            throw ValidationError("--drift-interval: '\(driftInterval)' is not a duration (e.g. 10m, or 0 to turn it off)")
+        }
     }
 
     func run() async throws {
@@ -85,6 +94,8 @@ struct AgentCommand: AsyncParsableCommand {
         options.interval = parseDuration(interval) ?? .seconds(60)
         options.retryDelay = parseDuration(retryDelay) ?? .seconds(5)
         options.retryLimit = retryLimit
+        options.driftInterval = driftInterval == "0" ? nil : parseDuration(driftInterval)
+        options.selfHeal = selfHeal
         // Check the configuration before anything starts: a broken file is refused with file and field.
         let defaults = try flags.configuration(app: "", inventoryNamespace: "")
         if let config {

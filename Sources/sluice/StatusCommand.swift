@@ -51,6 +51,8 @@ struct StatusCommand: AsyncParsableCommand {
                     "lastOutcomeAt": time(last?.finishedAt ?? last?.startedAt),
                     "lastRevision": last.map { .string($0.revision) } ?? .null,
                     "message": .string(last?.outcomeMessage ?? ""),
+                    "drift": .array((record?.drift ?? []).map(JSONValue.string)),
+                    "driftCheckedAt": time(record?.driftCheckedAt),
                 ])
             }
             return entries
@@ -70,9 +72,11 @@ struct StatusCommand: AsyncParsableCommand {
                 let suspended = entry["suspended"]?.boolValue == true ? "True" : "False"
                 var message = LedgerOutput.summary(text("message"), limit: 60)
                 if entry["suspended"]?.boolValue == true, let reason = entry["reason"]?.stringValue, !reason.isEmpty { message = "suspended: \(reason)" }
-                return [text("app"), applied, seen, suspended, text("lastOutcome"), text("lastOutcomeAt"), text("nextCheckAt"), message]
+                let driftCount = entry["drift"]?.arrayValue?.count ?? 0
+                let drift = entry["driftCheckedAt"]?.isNull == false ? (driftCount == 0 ? "None" : "\(driftCount) objects") : "-"
+                return [text("app"), applied, seen, suspended, text("lastOutcome"), text("lastOutcomeAt"), drift, text("nextCheckAt"), message]
             }
-            print(LedgerOutput.table(["NAME", "APPLIED", "SEEN", "SUSPENDED", "LAST", "AT", "NEXT CHECK", "MESSAGE"], rows))
+            print(LedgerOutput.table(["NAME", "APPLIED", "SEEN", "SUSPENDED", "LAST", "AT", "DRIFT", "NEXT CHECK", "MESSAGE"], rows))
         }
     }
 }

@@ -504,4 +504,58 @@ struct AgentCommandTests {
         #expect(object["revision"] as? String == first)
         agent.process.stop()
     }
+
+    /// Changes a ConfigMap's data behind Sluice's back, as a person with kubectl would.
+    static func editOutOfBand(_ workspace: Workspace, _ name: String, _ patch: String) async throws {
+        let result = try await ProcessRunner.runAsync(
+            "kubectl", ["--kubeconfig", workspace.kubeconfig.path, "patch", "configmap", name, "--type", "merge", "-p", patch],
+            environment: ["KUBECONFIG": "", "HOME": workspace.home], timeout: .seconds(60))
+        #expect(result.exitCode == 0, "\(result.errorOutput)")
+    }
+
+    @Test("drift is reported in status, metrics and an Event, and with --self-heal corrected without hooks")
+    func driftReportedThenHealed() async throws {
+        let workspace = try Workspace("agent-drift")
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        try workspace.work.write(SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "echo migrated"), to: "app/migrate.yaml")
+        let first = try workspace.work.commit("first")
+        let reporter = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s", "--drift-interval", "1s"])
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the first commit is synced") {
+            Self.attempts(try await Self.history(workspace), revision: first).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+        let status = { () async throws -> [String: Any] in
+            let result = try await workspace.sluice(["status", "--app", "shop", "--state-dir", workspace.state, "--output", "json"])
+            return try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]]).first ?? [:]
+        }
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "a drift check finds nothing") {
+            try await status()["driftCheckedAt"] as? String != nil
+        }
+        #expect((try await status()["drift"] as? [String]) == [])
+
+        try await Self.editOutOfBand(workspace, "settings", #"{"data":{"mode":"changed-by-hand"}}"#)
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "the drift is reported") {
+            (try await status()["drift"] as? [String]) == ["/ConfigMap/default/settings"]
+        }
+        #expect(try await reporter.metric(#"sluice_drifted_objects_count{app="shop"}"#) == 1)
+        #expect(try await Self.events(workspace, app: "shop").contains { $0.reason == "DriftDetected" && $0.message.contains("/ConfigMap/default/settings") })
+        // Reported only: the hand edit stays.
+        #expect(try await Self.configValue(workspace, "settings", "mode") == "changed-by-hand")
+        kill(reporter.process.pid, SIGTERM)
+        #expect(reporter.process.waitForExit(within: .seconds(30)))
+
+        let healer = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s", "--drift-interval", "1s", "--self-heal"])
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the drift is corrected") {
+            try await Self.configValue(workspace, "settings", "mode") == "one"
+        }
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "the self-heal is recorded") {
+            Self.attempts(try await Self.history(workspace), revision: first).contains { $0["trigger"] as? String == "self-heal" && $0["outcome"] as? String == "Succeeded" }
+        }
+        // No hook ran for the correction.
+        let heal = try #require(Self.attempts(try await Self.history(workspace), revision: first).first { $0["trigger"] as? String == "self-heal" })
+        let number = try #require(heal["attempt"] as? Int)
+        let shown = try await workspace.sluice(["show", first, "--app", "shop", "--attempt", "\(number)", "--state-dir", workspace.state, "--output", "json"])
+        let tasks = try #require(try JSONSerialization.jsonObject(with: shown.stdout) as? [String: Any])["tasks"] as? [[String: Any]] ?? []
+        #expect(tasks.map { $0["name"] as? String ?? "" } == ["settings"])
+        healer.process.stop()
+    }
 }

@@ -1,0 +1,60 @@
+import Foundation
+import KubeModel
+import Ledger
+import Manifests
+
+/// What a drift check found: the objects whose live state differs from the last applied revision.
+public struct DriftReport: Sendable {
+    /// The revision compared with.
+    public var revision: String
+    /// Objects that are missing or differ from what the revision applies (a server-side dry run of
+    /// the manifest against the live object), in order.
+    public var drifted: [ObjectIdentity]
+}
+
+extension ApplicationSync {
+    /// Compares the cluster with the last applied revision by server-side dry runs; changes nothing.
+    /// `nil` when nothing has been applied yet.
+    public func checkDrift() async throws -> DriftReport? {
+        guard let (revision, manifests, inventory) = try await lastAppliedManifests() else { return nil }
+        var configuration = runner.configuration
+        configuration.full = true
+        let checker = SyncRunner(client: runner.client, ledger: runner.ledger, configuration: configuration)
+        var request = SyncRequest(revision: revision, trigger: .poll, manifests: manifests, baseRevision: revision)
+        request.runHooks = false
+        request.inventory = inventory
+        let report = try await checker.plan(request, changedFiles: [])
+        let drifted = report.tasks.filter { !$0.hook && ($0.action == "created" || $0.action == "configured") }
+            .map { ObjectIdentity(group: $0.group, kind: $0.kind, namespace: $0.namespace, name: $0.name) }
+        return DriftReport(revision: revision, drifted: drifted)
+    }
+
+    /// Re-applies the drifted objects of the last applied revision, without hooks, recorded with
+    /// trigger `self-heal`.
+    public func heal(_ report: DriftReport) async throws -> SyncResult? {
+        guard let (revision, manifests, inventory) = try await lastAppliedManifests(), revision == report.revision else { return nil }
+        let drifted = Set(report.drifted)
+        var base = manifests
+        base.manifests = manifests.manifests.filter { !drifted.contains($0.identity) }
+        var request = SyncRequest(
+            revision: revision, ref: "self-heal", trigger: .selfHeal, manifests: manifests, baseManifests: base, baseRevision: revision)
+        request.runHooks = false
+        request.inventory = inventory
+        return try await runner.sync(request)
+    }
+
+    /// The last applied revision's manifests (from Git, else the ledger, whose Secrets are skipped).
+    func lastAppliedManifests() async throws -> (String, ManifestSet, Inventory)? {
+        let (base, inventory) = try await lastApplied()
+        guard let base else { return nil }
+        if await hasCommit(base), let loaded = try? await load(at: base) { return (base, loaded, inventory) }
+        guard var stored = try await baseManifests(base) else { return nil }
+        stored.manifests = stored.manifests.map { manifest in
+            guard Redaction.isRedacted(manifest.object) else { return manifest }
+            var kept = manifest
+            kept.settings.skip = true
+            return kept
+        }
+        return (base, stored, inventory)
+    }
+}
