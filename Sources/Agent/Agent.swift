@@ -28,6 +28,7 @@ public final class Agent: Service, Sendable {
     let logger: Logger
     let webhookSecret: [UInt8]?
     let apiToken: [UInt8]?
+    let election: LeaderElection?
     let boundPort = LockedPort()
 
     /// An agent for `applications`, against `client`, recording in `ledger`, with mirrors in `stateDirectory`.
@@ -42,8 +43,9 @@ public final class Agent: Service, Sendable {
         gitOptions: GitSourceOptions = GitSourceOptions(), options: AgentOptions = AgentOptions(),
         listen: (host: String, port: Int)?, webhookSecret: [UInt8]? = nil, apiToken: [UInt8]? = nil,
         reload: (@Sendable () throws -> [AgentApplication])? = nil, reloadEvery: Duration = .seconds(2),
-        logger: Logger = Logger(label: "sluice.agent")
+        election: LeaderElection? = nil, logger: Logger = Logger(label: "sluice.agent")
     ) {
+        self.election = election
         self.webhookSecret = webhookSecret
         self.apiToken = apiToken
         self.store = GitSourceStore(stateDirectory: stateDirectory, options: gitOptions)
@@ -70,15 +72,37 @@ public final class Agent: Service, Sendable {
     /// Runs the reconcilers and the HTTP server until cancelled (SIGTERM: graceful shutdown), then
     /// stops every reconciler at its next safe point.
     public func run() async throws {
-        await registry.apply(initialApplications, make: makeReconciler, logger: logger)
         do {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     if let listen = self.listen {
                         group.addTask { try await self.serve(host: listen.host, port: listen.port) }
                     }
-                    group.addTask { await self.reloadLoop() }
-                    try await group.waitForAll()
+                    group.addTask {
+                        // With leader election, only the Lease holder syncs; the others wait to take over.
+                        if let election = self.election {
+                            self.metrics.recordLeader(false)
+                            try await election.acquire(client: self.client, logger: self.logger)
+                            self.metrics.recordLeader(true)
+                        }
+                        await self.registry.apply(self.initialApplications, make: self.makeReconciler, logger: self.logger)
+                        try await withThrowingTaskGroup(of: Void.self) { inner in
+                            inner.addTask { await self.reloadLoop() }
+                            if let election = self.election {
+                                inner.addTask {
+                                    try await election.keepRenewing(client: self.client, logger: self.logger)
+                                    // Leadership lost: stop syncing at once and end, as client-go's elector does.
+                                    await self.registry.stopAll()
+                                    self.metrics.recordLeader(false)
+                                    throw AgentError.lostLeadership
+                                }
+                            }
+                            try await inner.next()
+                            inner.cancelAll()
+                        }
+                    }
+                    try await group.next()
+                    group.cancelAll()
                 }
             }
         } catch {
@@ -116,6 +140,18 @@ public final class Agent: Service, Sendable {
     public func isReady() async -> Bool {
         for reconciler in await reconcilers where await !reconciler.checkedOnce { return false }
         return true
+    }
+}
+
+/// Why the agent stopped on its own.
+public enum AgentError: Error, CustomStringConvertible {
+    /// Another replica took the Lease over: this one stops syncing and exits, to be restarted as a follower.
+    case lostLeadership
+
+    public var description: String {
+        switch self {
+        case .lostLeadership: return "lost the leader election Lease to another replica; exiting so that only one replica syncs"
+        }
     }
 }
 

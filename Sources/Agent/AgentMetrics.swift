@@ -61,6 +61,14 @@ public final class AgentMetrics: Sendable {
         ).increment()
     }
 
+    /// 1 while this replica holds the leader election Lease (or runs without election), 0 otherwise.
+    func recordLeader(_ leading: Bool) {
+        registry.makeGauge(
+            descriptor: MetricNameDescriptor(namespace: "sluice", metricName: "leader", unitName: "info", helpText: "1 while this replica leads"),
+            labels: []
+        ).set(to: leading ? 1 : 0)
+    }
+
     /// Counts one check or fetch of a repository and its duration; errors are counted apart.
     func recordFetch(app: String, duration: Duration, failed: Bool) {
         registry.makeDurationHistogram(

@@ -45,6 +45,15 @@ struct AgentCommand: AsyncParsableCommand {
     @Flag(help: "Re-apply objects that drifted from the last applied revision (without hooks) instead of only reporting them.")
     var selfHeal = false
 
+    @Flag(inversion: .prefixedNo, help: "Elect a leader with a coordination.k8s.io Lease, so that of several replicas one syncs (default: on in a cluster).")
+    var leaderElect: Bool?
+
+    @Option(help: ArgumentHelp("The leader election Lease's name (in the inventory namespace).", valueName: "name"))
+    var leaderElectionID = "sluice-agent"
+
+    @Option(help: ArgumentHelp("How long a leader's Lease lasts without renewal; another replica takes over after it.", valueName: "duration"))
+    var leaseDuration = "15s"
+
     @Option(help: "Log format: text or json (one JSON object per line, with app, revision and phase as fields).")
     var logFormat: OutputFormat = .text
 
@@ -70,6 +79,7 @@ struct AgentCommand: AsyncParsableCommand {
         guard parseDuration(interval) != nil else { throw ValidationError("--interval: '\(interval)' is not a duration (e.g. 30s, 1m)") }
         guard parseDuration(retryDelay) != nil else { throw ValidationError("--retry-delay: '\(retryDelay)' is not a duration (e.g. 5s)") }
         guard retryLimit >= 0 else { throw ValidationError("--retry-limit must be 0 or more") }
+        guard parseDuration(leaseDuration) != nil else { throw ValidationError("--lease-duration: '\(leaseDuration)' is not a duration (e.g. 15s)") }
         guard driftInterval == "0" || parseDuration(driftInterval) != nil else {
             throw ValidationError("--drift-interval: '\(driftInterval)' is not a duration (e.g. 10m, or 0 to turn it off)")
         }
@@ -135,9 +145,16 @@ struct AgentCommand: AsyncParsableCommand {
                     everyCommit: everyCommit)
             ]
         }
+        var election: LeaderElection?
+        if leaderElect ?? cluster.inCluster {
+            let duration = parseDuration(leaseDuration) ?? .seconds(15)
+            election = LeaderElection(
+                namespace: inventoryNamespace, name: leaderElectionID, identity: LeaderElection.defaultIdentity(),
+                leaseDuration: duration, retryPeriod: max(duration / 5, .milliseconds(200)))
+        }
         let agent = Agent(
             applications: applications, client: cluster.client, ledger: ledger, stateDirectory: source.stateDir, gitOptions: gitOptions,
-            options: options, listen: (host, port), webhookSecret: webhookSecret, apiToken: apiToken, reload: reload)
+            options: options, listen: (host, port), webhookSecret: webhookSecret, apiToken: apiToken, reload: reload, election: election)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "sluice.agent")))

@@ -33,6 +33,8 @@ struct ConnectedCluster {
     var embedded: LocalCluster?
     var description: String
     var inventoryNamespace: String
+    /// True for the pod's service account (the agent then elects a leader by default).
+    var inCluster = false
 
     func stop() async {
         if let embedded { await embedded.stop() }
@@ -52,7 +54,9 @@ extension TargetOptions {
         if let connection = try configured(environment: environment, home: home) {
             // In a pod, the agent's namespace is its service account's.
             let inventoryNamespace = self.inventoryNamespace ?? (connection.1 ? connection.0.namespace : "sluice-system")
-            return try await reach(connection.0, options: options, embedded: nil, inventoryNamespace: inventoryNamespace)
+            var connected = try await reach(connection.0, options: options, embedded: nil, inventoryNamespace: inventoryNamespace)
+            connected.inCluster = connection.1
+            return connected
         }
         let directory = URL(fileURLWithPath: stateDirectory, isDirectory: true).appendingPathComponent("local-cluster", isDirectory: true)
         let kubeconfigPath = directory.appendingPathComponent("kubeconfig").path

@@ -18,12 +18,12 @@ struct AgentCommandTests {
         let process: BackgroundProcess
         let port: Int
 
-        init(_ workspace: Workspace, _ arguments: [String]) async throws {
+        init(_ workspace: Workspace, _ arguments: [String], stateDir: String? = nil) async throws {
             let log = workspace.directory.appending("agent-\(UUID().uuidString.prefix(8)).log")
             let source = arguments.contains("--config") || arguments.contains("--repo") ? [] : ["--repo", workspace.work.path]
             process = try BackgroundProcess(
                 SluiceCLI.locate().executable.path,
-                ["agent"] + source + ["--state-dir", workspace.state, "--listen", "127.0.0.1:0"] + arguments,
+                ["agent"] + source + ["--state-dir", stateDir ?? workspace.state, "--listen", "127.0.0.1:0"] + arguments,
                 environment: workspace.environment, logFile: log)
             let process = self.process
             try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the agent listens") {
@@ -557,5 +557,51 @@ struct AgentCommandTests {
         let tasks = try #require(try JSONSerialization.jsonObject(with: shown.stdout) as? [String: Any])["tasks"] as? [[String: Any]] ?? []
         #expect(tasks.map { $0["name"] as? String ?? "" } == ["settings"])
         healer.process.stop()
+    }
+
+    @Test("of two agents electing a leader with a Lease one syncs; when it is killed the other takes over within the lease")
+    func leaderElection() async throws {
+        let workspace = try Workspace("agent-leader")
+        let cluster = try await SyncCommandTests.RunningCluster(workspace)
+        defer { cluster.stop() }
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        let first = try workspace.work.commit("first")
+        let states = [workspace.directory.appending("replica-a").path, workspace.directory.appending("replica-b").path]
+        let arguments = ["--path", "app", "--app", "shop", "--interval", "1s", "--kubeconfig", workspace.kubeconfig.path, "--leader-elect", "--lease-duration", "3s"]
+        let replicas = [
+            try await RunningAgent(workspace, arguments, stateDir: states[0]),
+            try await RunningAgent(workspace, arguments, stateDir: states[1]),
+        ]
+        func holder() async throws -> String {
+            try await cluster.kubectl(["get", "lease", "sluice-agent", "-n", "sluice-system", "-o", "jsonpath={.spec.holderIdentity}"]).trimmedOutput
+        }
+        func history(_ state: String) async throws -> [[String: Any]] {
+            let result = try await workspace.sluice(["history", "--state-dir", state, "--output", "json"])
+            return (try? JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]]) ?? []
+        }
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "one replica leads and syncs") {
+            let holder = try await holder()
+            guard !holder.isEmpty else { return false }
+            let both = try await history(states[0]) + (try await history(states[1]))
+            return both.contains { $0["revision"] as? String == first && $0["outcome"] as? String == "Succeeded" }
+        }
+        let leaderIdentity = try await holder()
+        let leaderIndex = try #require(replicas.firstIndex { leaderIdentity.hasSuffix("_\($0.process.pid)") }, "\(leaderIdentity)")
+        let followerIndex = 1 - leaderIndex
+        #expect(try await replicas[leaderIndex].metric("sluice_leader_info") == 1)
+        #expect(try await replicas[followerIndex].metric("sluice_leader_info") == 0)
+        #expect(try await history(states[followerIndex]).isEmpty)
+
+        kill(replicas[leaderIndex].process.pid, SIGKILL)
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "two"]), to: "app/settings.yaml")
+        let second = try workspace.work.commit("second")
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the other replica takes over and syncs the new commit") {
+            try await history(states[followerIndex]).contains { $0["revision"] as? String == second && $0["outcome"] as? String == "Succeeded" }
+        }
+        #expect(try await holder().hasSuffix("_\(replicas[followerIndex].process.pid)"))
+        #expect(try await replicas[followerIndex].metric("sluice_leader_info") == 1)
+        let value = try await cluster.kubectl(["get", "configmap", "settings", "-o", "jsonpath={.data.mode}"])
+        #expect(value.trimmedOutput == "two")
+        replicas[followerIndex].process.stop()
     }
 }
