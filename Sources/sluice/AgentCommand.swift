@@ -60,6 +60,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("YAML file of applications (see Docs/agent.md); re-read while the agent runs.", valueName: "file"))
     var config: String?
 
+    @Flag(help: "Check the --config file, print its applications, and exit (0 when valid, 2 with every problem otherwise).")
+    var checkConfig = false
+
     @Option(help: ArgumentHelp("File holding the secret that push webhooks are signed with (turns /hooks/* on).", valueName: "file"))
     var webhookSecretFile: String?
 
@@ -114,6 +117,15 @@ struct AgentCommand: AsyncParsableCommand {
             } catch let error as AgentConfigFile.Invalid {
                 throw CLIExit.usage(error.description)
             }
+        }
+        if checkConfig {
+            guard let config else { throw CLIExit.usage("--check-config needs --config FILE") }
+            let file = try AgentConfigFile.load(path: config, defaults: defaults, inventoryNamespace: "sluice-system", defaultNamespace: "default")
+            for application in file.applications {
+                print("\(application.name): \(application.url.description) \(application.spec) \(application.path.isEmpty ? "/" : application.path)")
+            }
+            print("\(config): \(file.applications.count) application\(file.applications.count == 1 ? "" : "s"), valid")
+            return
         }
         let url = config == nil ? try source.repositoryURL() : nil
         let cluster = try await target.connect(stateDirectory: source.stateDir, runPods: true)
