@@ -604,4 +604,40 @@ struct AgentCommandTests {
         #expect(value.trimmedOutput == "two")
         replicas[followerIndex].process.stop()
     }
+
+    @Test("many applications with PreSync Jobs all sync, never more at once than --max-concurrent-syncs")
+    func concurrentSyncsAreCapped() async throws {
+        let workspace = try Workspace("agent-cap")
+        let names = (0..<6).map { "app\($0)" }
+        for name in names {
+            try workspace.work.write(SyncCommandTests.hookJob("migrate-\(name)", hook: "PreSync", script: "sleep 0.5; echo \(name) migrated"), to: "apps/\(name)/migrate.yaml")
+            try workspace.work.write(SyncCommandTests.configMap("config-\(name)", ["v": "1"]), to: "apps/\(name)/config.yaml")
+        }
+        try workspace.work.commit("six apps")
+        let config = workspace.directory.appending("agent.yaml")
+        let entries = names.map { "  - name: \($0)\n    repo: \(workspace.work.path)\n    path: apps/\($0)\n" }.joined()
+        try Data(("apps:\n" + entries).utf8).write(to: config)
+        let agent = try await RunningAgent(workspace, ["--config", config.path, "--interval", "1s", "--max-concurrent-syncs", "2"])
+        try await waitUntil(timeout: .seconds(90), poll: .milliseconds(250), "every application is synced") {
+            let history = try await Self.history(workspace)
+            return names.allSatisfy { name in history.contains { $0["app"] as? String == name && $0["outcome"] as? String == "Succeeded" } }
+        }
+        // From the ledger's times: at no moment were more than two attempts running.
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        func date(_ text: Any?) -> Date? {
+            guard let text = text as? String else { return nil }
+            return formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+        }
+        let spans = try await Self.history(workspace).compactMap { entry -> (Date, Date)? in
+            guard let start = date(entry["startedAt"]), let end = date(entry["finishedAt"]) else { return nil }
+            return (start, end)
+        }
+        #expect(spans.count >= names.count)
+        for (start, _) in spans {
+            let running = spans.filter { $0.0 <= start && start < $0.1 }.count
+            #expect(running <= 2, "\(running) attempts were running at \(start)")
+        }
+        agent.process.stop()
+    }
 }
