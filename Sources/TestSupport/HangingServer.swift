@@ -53,7 +53,7 @@ public final class HangingServer: @unchecked Sendable {
     }
 
     /// Waits until at least `count` connections have been accepted.
-    public func waitForConnections(_ count: Int = 1, timeout: Duration = .seconds(10)) async throws {
+    public func waitForConnections(_ count: Int = 1, timeout: Duration = .seconds(30)) async throws {
         try await waitUntil(timeout: timeout, "\(count) connection(s) to the hanging server") {
             try self.acceptedConnections() >= count
         }

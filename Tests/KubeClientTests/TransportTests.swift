@@ -80,7 +80,7 @@ import TestSupport
         } catch let error as KubeClientError {
             #expect(error.code == .cancelled)
         }
-        try await waitUntil(timeout: .seconds(10), "the connection is closed") { try server.closedConnections() >= 1 }
+        try await waitUntil(timeout: .seconds(30), "the connection is closed") { try server.closedConnections() >= 1 }
     }
 
     @Test func theRateLimiterAllowsABurstThenPacesRequests() {

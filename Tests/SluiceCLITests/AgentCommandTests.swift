@@ -26,7 +26,7 @@ struct AgentCommandTests {
                 ["agent"] + source + ["--state-dir", stateDir ?? workspace.state, "--listen", "127.0.0.1:0"] + arguments,
                 environment: workspace.environment, logFile: log)
             let process = self.process
-            try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the agent listens") {
+            try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the agent listens") {
                 process.log().contains("listening") || !process.isRunning
             }
             let text = process.log()
@@ -82,7 +82,7 @@ struct AgentCommandTests {
         let first = try workspace.work.commit("first")
         let agent = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s"])
 
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the first commit is synced") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the first commit is synced") {
             Self.attempts(try await Self.history(workspace), revision: first).contains { $0["outcome"] as? String == "Succeeded" }
         }
         #expect(try await agent.get("/healthz").0 == 200)
@@ -98,7 +98,7 @@ struct AgentCommandTests {
 
         try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "two"]), to: "app/settings.yaml")
         let second = try workspace.work.commit("second")
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the pushed commit is synced") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the pushed commit is synced") {
             Self.attempts(try await Self.history(workspace), revision: second).contains { $0["outcome"] as? String == "Succeeded" }
         }
         let attempt = try #require(Self.attempts(try await Self.history(workspace), revision: second).first)
@@ -118,21 +118,21 @@ struct AgentCommandTests {
         let first = try workspace.work.commit("first")
         let agent = try await RunningAgent(
             workspace, ["--path", "app", "--app", "shop", "--interval", "1s", "--retry-delay", "1s", "--retry-limit", "10"])
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the first commit is synced") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the first commit is synced") {
             Self.attempts(try await Self.history(workspace), revision: first).contains { $0["outcome"] as? String == "Succeeded" }
         }
 
         try workspace.work.write(
             SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "echo 'migration failed'; exit 1"), to: "app/migrate.yaml")
         let failing = try workspace.work.commit("a broken migration")
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the failing commit is retried") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the failing commit is retried") {
             let attempts = Self.attempts(try await Self.history(workspace), revision: failing)
             return attempts.contains { $0["trigger"] as? String == "retry" && $0["outcome"] as? String == "Failed" }
         }
 
         try workspace.work.remove("app/migrate.yaml")
         let fixed = try workspace.work.commit("revert the migration")
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the fixing commit is synced") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the fixing commit is synced") {
             Self.attempts(try await Self.history(workspace), revision: fixed).contains { $0["outcome"] as? String == "Succeeded" }
         }
         let history = try await Self.history(workspace)
@@ -165,7 +165,7 @@ struct AgentCommandTests {
         let agent = try await RunningAgent(
             workspace,
             ["--path", "app", "--app", "shop", "--interval", "1h", "--webhook-secret-file", secretFile.path, "--api-token-file", tokenFile.path])
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the first commit is synced") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the first commit is synced") {
             Self.attempts(try await Self.history(workspace), revision: first).contains { $0["outcome"] as? String == "Succeeded" }
         }
 
@@ -185,7 +185,7 @@ struct AgentCommandTests {
         let accepted = try await agent.post("/hooks/github", body: payload, headers: ["X-Hub-Signature-256": Self.signature(payload, secret: "hook-secret")])
         #expect(accepted.0 == 202)
         #expect(accepted.1.contains("shop"))
-        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "the webhook's sync") {
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(500), "the webhook's sync") {
             Self.attempts(try await Self.history(workspace), revision: second).contains { $0["outcome"] as? String == "Succeeded" }
         }
         let synced = try #require(Self.attempts(try await Self.history(workspace), revision: second).first)
@@ -208,7 +208,7 @@ struct AgentCommandTests {
         #expect(try await agent.post("/api/v1/apps/shop/sync", body: Data(), headers: ["Authorization": "Bearer wrong"]).0 == 401)
         let requested = try await agent.post("/api/v1/apps/shop/sync", body: Data(), headers: ["Authorization": "Bearer api-token-123"])
         #expect(requested.0 == 202)
-        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "the manual sync") {
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(500), "the manual sync") {
             Self.attempts(try await Self.history(workspace), revision: second).contains { $0["trigger"] as? String == "manual" }
         }
         // Nothing the agent logged or answered holds the secrets.
@@ -238,27 +238,27 @@ struct AgentCommandTests {
         }
         try writeConfig(["a", "b"])
         let agent = try await RunningAgent(workspace, ["--config", config.path, "--interval", "1s"])
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "a and b are synced") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "a and b are synced") {
             let history = try await Self.history(workspace)
             return ["a", "b"].allSatisfy { app in history.contains { $0["app"] as? String == app && $0["outcome"] as? String == "Succeeded" } }
         }
 
         // b leaves, c arrives: c is synced without a restart; b is not followed any more.
         try writeConfig(["a", "c"])
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "c is synced") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "c is synced") {
             try await Self.appHistory(workspace, "c").contains { $0["outcome"] as? String == "Succeeded" }
         }
         try workspace.work.write(SyncCommandTests.configMap("config-a", ["v": "2"]), to: "apps/a/config.yaml")
         try workspace.work.write(SyncCommandTests.configMap("config-b", ["v": "2"]), to: "apps/b/config.yaml")
         let second = try workspace.work.commit("change a and b")
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "a follows the new commit") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "a follows the new commit") {
             try await Self.appHistory(workspace, "a").contains { $0["revision"] as? String == second }
         }
         #expect(try await Self.appHistory(workspace, "b").allSatisfy { $0["revision"] as? String != second })
 
         // A broken edit is refused; the running applications go on.
         try Data("apps:\n  - name: a\n    path: apps/a\n".utf8).write(to: config)
-        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "the broken edit is refused") {
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(500), "the broken edit is refused") {
             agent.process.log().contains("apps[0].repo: required")
         }
         #expect(agent.process.isRunning)
@@ -284,7 +284,7 @@ struct AgentCommandTests {
         try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
         let first = try workspace.work.commit("first")
         let agent = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s"])
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the first commit is synced") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the first commit is synced") {
             Self.attempts(try await Self.history(workspace), revision: first).contains { $0["outcome"] as? String == "Succeeded" }
         }
 
@@ -298,12 +298,12 @@ struct AgentCommandTests {
             return try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]]).first ?? [:]
         }
         let before = try await status()["nextCheckAt"] as? String
-        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "two more ticks") {
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(500), "two more ticks") {
             let now = try await status()["nextCheckAt"] as? String
             return now != nil && now != before
         }
         let later = try await status()["nextCheckAt"] as? String
-        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "one more tick") {
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(500), "one more tick") {
             try await status()["nextCheckAt"] as? String != later
         }
         #expect(Self.attempts(try await Self.history(workspace), revision: second).isEmpty)
@@ -317,7 +317,7 @@ struct AgentCommandTests {
 
         let resume = try await workspace.sluice(["resume", "--app", "shop", "--state-dir", workspace.state])
         #expect(resume.exitCode == 0)
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the held commit is synced after resuming") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the held commit is synced after resuming") {
             Self.attempts(try await Self.history(workspace), revision: second).contains { $0["outcome"] as? String == "Succeeded" }
         }
         let resumed = try await status()
@@ -356,7 +356,7 @@ struct AgentCommandTests {
         let agent = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s"])
         try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "two"]), to: "app/settings.yaml")
         let second = try workspace.work.commit("second")
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the second commit is synced") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the second commit is synced") {
             Self.attempts(try await Self.history(workspace), revision: second).contains { $0["outcome"] as? String == "Succeeded" }
         }
         #expect(try await Self.configValue(workspace, "settings", "mode") == "two")
@@ -375,7 +375,7 @@ struct AgentCommandTests {
             return try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]]).first ?? [:]
         }
         var ticks = Set<String>()
-        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "three ticks") {
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(500), "three ticks") {
             if let next = try await status()["nextCheckAt"] as? String { ticks.insert(next) }
             return ticks.count >= 3
         }
@@ -385,7 +385,7 @@ struct AgentCommandTests {
         // A newer commit: the agent follows the ref again.
         try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "three"]), to: "app/settings.yaml")
         let third = try workspace.work.commit("third")
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the third commit is synced") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the third commit is synced") {
             Self.attempts(try await Self.history(workspace), revision: third).contains { $0["outcome"] as? String == "Succeeded" }
         }
         #expect(try await Self.configValue(workspace, "settings", "mode") == "three")
@@ -439,7 +439,7 @@ struct AgentCommandTests {
         #expect(first.process.waitForExit(within: .seconds(30)))
 
         let second = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s"])
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the revision is synced again") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the revision is synced again") {
             Self.attempts(try await Self.history(workspace), revision: revision).contains { $0["outcome"] as? String == "Succeeded" }
         }
         let outcomes = Self.attempts(try await Self.history(workspace), revision: revision).map { $0["outcome"] as? String ?? "" }
@@ -458,13 +458,13 @@ struct AgentCommandTests {
         try workspace.work.push(to: bare)
         let agent = try await RunningAgent(
             workspace, ["--repo", daemon.url(for: "deploy"), "--path", "app", "--app", "shop", "--interval", "1s", "--git-timeout", "5s"])
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the first commit is synced") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the first commit is synced") {
             Self.attempts(try await Self.history(workspace), revision: first).contains { $0["outcome"] as? String == "Succeeded" }
         }
 
         daemon.stop()
         let errors = #"sluice_fetch_errors_total{app="shop"}"#
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "failed checks are counted") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "failed checks are counted") {
             try await agent.metric(errors) >= 2
         }
         #expect(agent.process.isRunning)
@@ -476,7 +476,7 @@ struct AgentCommandTests {
         try workspace.work.push(to: bare)
         let restarted = try await GitDaemonServer.start(root: daemon.root, port: daemon.port)
         defer { restarted.stop() }
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the commit pushed while the server was down is synced") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the commit pushed while the server was down is synced") {
             Self.attempts(try await Self.history(workspace), revision: second).contains { $0["outcome"] as? String == "Succeeded" }
         }
         #expect(try await Self.configValue(workspace, "settings", "mode") == "two")
@@ -489,7 +489,7 @@ struct AgentCommandTests {
         try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
         let first = try workspace.work.commit("first")
         let agent = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s", "--log-format", "json"])
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the first commit is synced") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the first commit is synced") {
             agent.process.log().contains("sync finished")
         }
         let lines = agent.process.log().split(separator: "\n").filter { $0.hasPrefix("{") }
@@ -520,20 +520,20 @@ struct AgentCommandTests {
         try workspace.work.write(SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "echo migrated"), to: "app/migrate.yaml")
         let first = try workspace.work.commit("first")
         let reporter = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s", "--drift-interval", "1s"])
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the first commit is synced") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the first commit is synced") {
             Self.attempts(try await Self.history(workspace), revision: first).contains { $0["outcome"] as? String == "Succeeded" }
         }
         let status = { () async throws -> [String: Any] in
             let result = try await workspace.sluice(["status", "--app", "shop", "--state-dir", workspace.state, "--output", "json"])
             return try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]]).first ?? [:]
         }
-        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "a drift check finds nothing") {
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(500), "a drift check finds nothing") {
             try await status()["driftCheckedAt"] as? String != nil
         }
         #expect((try await status()["drift"] as? [String]) == [])
 
         try await Self.editOutOfBand(workspace, "settings", #"{"data":{"mode":"changed-by-hand"}}"#)
-        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "the drift is reported") {
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(500), "the drift is reported") {
             (try await status()["drift"] as? [String]) == ["/ConfigMap/default/settings"]
         }
         #expect(try await reporter.metric(#"sluice_drifted_objects_count{app="shop"}"#) == 1)
@@ -544,10 +544,10 @@ struct AgentCommandTests {
         #expect(reporter.process.waitForExit(within: .seconds(30)))
 
         let healer = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s", "--drift-interval", "1s", "--self-heal"])
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the drift is corrected") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the drift is corrected") {
             try await Self.configValue(workspace, "settings", "mode") == "one"
         }
-        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(250), "the self-heal is recorded") {
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(500), "the self-heal is recorded") {
             Self.attempts(try await Self.history(workspace), revision: first).contains { $0["trigger"] as? String == "self-heal" && $0["outcome"] as? String == "Succeeded" }
         }
         // No hook ran for the correction.
@@ -579,7 +579,7 @@ struct AgentCommandTests {
             let result = try await workspace.sluice(["history", "--state-dir", state, "--output", "json"])
             return (try? JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]]) ?? []
         }
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "one replica leads and syncs") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "one replica leads and syncs") {
             let holder = try await holder()
             guard !holder.isEmpty else { return false }
             let both = try await history(states[0]) + (try await history(states[1]))
@@ -595,7 +595,7 @@ struct AgentCommandTests {
         kill(replicas[leaderIndex].process.pid, SIGKILL)
         try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "two"]), to: "app/settings.yaml")
         let second = try workspace.work.commit("second")
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(250), "the other replica takes over and syncs the new commit") {
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the other replica takes over and syncs the new commit") {
             try await history(states[followerIndex]).contains { $0["revision"] as? String == second && $0["outcome"] as? String == "Succeeded" }
         }
         #expect(try await holder().hasSuffix("_\(replicas[followerIndex].process.pid)"))
@@ -618,7 +618,7 @@ struct AgentCommandTests {
         let entries = names.map { "  - name: \($0)\n    repo: \(workspace.work.path)\n    path: apps/\($0)\n" }.joined()
         try Data(("apps:\n" + entries).utf8).write(to: config)
         let agent = try await RunningAgent(workspace, ["--config", config.path, "--interval", "1s", "--max-concurrent-syncs", "2"])
-        try await waitUntil(timeout: .seconds(90), poll: .milliseconds(250), "every application is synced") {
+        try await waitUntil(timeout: .seconds(90), poll: .milliseconds(500), "every application is synced") {
             let history = try await Self.history(workspace)
             return names.allSatisfy { name in history.contains { $0["app"] as? String == name && $0["outcome"] as? String == "Succeeded" } }
         }
