@@ -186,7 +186,6 @@ public actor Reconciler {
     func sync(trigger: Trigger) async {
         let app = application.name
         let syncer = await makeSyncer()
-        let mirror = syncer.source.mirror
         let fetchStart = ContinuousClock.now
         let head: FetchedRevision
         do {
@@ -204,16 +203,7 @@ public actor Reconciler {
             _ = try? await syncer.runner.record(
                 revision: failed, trigger: .retry, outcome: .superseded, outcomeMessage: "superseded by \(head.revision) before its retry")
         }
-        var revisions = [head]
-        if application.everyCommit, let base = try? await syncer.baseRevision(), base != head.revision,
-            let commits = try? await mirror.firstParentCommits(from: base, to: head.revision)
-        {
-            var replay: [FetchedRevision] = []
-            for commit in commits where commit != head.revision {
-                if let info = try? await mirror.commit(commit) { replay.append(FetchedRevision(revision: commit, ref: head.ref, commit: info)) }
-            }
-            revisions = replay + [head]
-        }
+        let revisions = application.everyCommit ? (try? await syncer.replayRevisions(to: head)) ?? [head] : [head]
         for fetched in revisions {
             let start = ContinuousClock.now
             let result: SyncResult

@@ -46,15 +46,7 @@ extension ApplicationSync {
     /// The last applied revision's manifests (from Git, else the ledger, whose Secrets are skipped).
     func lastAppliedManifests() async throws -> (String, ManifestSet, Inventory)? {
         let (base, inventory) = try await lastApplied()
-        guard let base else { return nil }
-        if await hasCommit(base), let loaded = try? await load(at: base) { return (base, loaded, inventory) }
-        guard var stored = try await baseManifests(base) else { return nil }
-        stored.manifests = stored.manifests.map { manifest in
-            guard Redaction.isRedacted(manifest.object) else { return manifest }
-            var kept = manifest
-            kept.settings.skip = true
-            return kept
-        }
-        return (base, stored, inventory)
+        guard let base, let manifests = try await baseManifests(base) else { return nil }
+        return (base, manifests, inventory)
     }
 }

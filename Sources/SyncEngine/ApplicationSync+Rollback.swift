@@ -23,18 +23,8 @@ extension ApplicationSync {
             message = commit.message.trimmingCharacters(in: .whitespacesAndNewlines)
             manifests = try? await load(at: commit.id)
         }
-        if manifests == nil, let stored = try await runner.ledger.manifests(app: app, revision: revision) {
-            let options = source.loadOptions
-            var set = try await Self.offPool { () throws(ManifestError) -> ManifestSet in
-                try ManifestLoader.load(files: [ManifestFile(path: "ledger.yaml", bytes: stored)], options: options)
-            }
-            set.manifests = set.manifests.map { manifest in
-                guard Redaction.isRedacted(manifest.object) else { return manifest }
-                var kept = manifest
-                kept.settings.skip = true
-                return kept
-            }
-            manifests = set
+        if manifests == nil, let recorded = try await recordedManifests(revision) {
+            manifests = recorded
             if let attempt = try? await runner.ledger.attempt(app: app, revision: revision) {
                 author = attempt.author
                 message = attempt.message

@@ -250,15 +250,37 @@ public struct ApplicationSync: Sendable {
     func baseManifests(_ base: String?) async throws -> ManifestSet? {
         guard let base else { return nil }
         if await hasCommit(base), let loaded = try? await load(at: base) { return loaded }
-        if let stored = try await runner.ledger.manifests(app: app, revision: base) {
-            let options = source.loadOptions
-            if let set = try? await Self.offPool({ () throws(ManifestError) -> ManifestSet in
-                try ManifestLoader.load(files: [ManifestFile(path: "ledger.yaml", bytes: stored)], options: options)
-            }) {
-                return set
-            }
+        return try? await recordedManifests(base)
+    }
+
+    /// The manifests the ledger recorded for `revision`, `nil` when it has none. The ledger keeps no
+    /// Secret values, so its Secrets are marked not to be applied: the live ones stay as they are
+    /// (and, being in the revision, are not pruned).
+    func recordedManifests(_ revision: String) async throws -> ManifestSet? {
+        guard let stored = try await runner.ledger.manifests(app: app, revision: revision) else { return nil }
+        let options = source.loadOptions
+        var set = try await Self.offPool { () throws(ManifestError) -> ManifestSet in
+            try ManifestLoader.load(files: [ManifestFile(path: "ledger.yaml", bytes: stored)], options: options)
         }
-        return nil
+        set.manifests = set.manifests.map { manifest in
+            guard Redaction.isRedacted(manifest.object) else { return manifest }
+            var kept = manifest
+            kept.settings.skip = true
+            return kept
+        }
+        return set
+    }
+
+    /// The revisions an every-commit replay syncs up to `head`: each first-parent commit since the
+    /// last applied revision, oldest first, then the head.
+    public func replayRevisions(to head: FetchedRevision) async throws -> [FetchedRevision] {
+        guard let base = try await baseRevision(), base != head.revision else { return [head] }
+        let mirror = source.mirror
+        var revisions: [FetchedRevision] = []
+        for commit in try await mirror.firstParentCommits(from: base, to: head.revision) where commit != head.revision {
+            revisions.append(FetchedRevision(revision: commit, ref: head.ref, commit: try await mirror.commit(commit)))
+        }
+        return revisions + [head]
     }
 
     func hasCommit(_ revision: String) async -> Bool {

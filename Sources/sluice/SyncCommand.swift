@@ -54,14 +54,11 @@ struct SyncCommand: AsyncParsableCommand {
             throw sourceExit(error)
         }
         var revisions = [head]
-        if everyCommit, let base = try await application.baseRevision(), base != head.revision {
+        if everyCommit {
             do {
-                let commits = try await application.source.mirror.firstParentCommits(from: base, to: head.revision)
-                var fetched: [FetchedRevision] = []
-                for commit in commits where commit != head.revision {
-                    fetched.append(FetchedRevision(revision: commit, ref: head.ref, commit: try await application.source.mirror.commit(commit)))
-                }
-                revisions = fetched + [head]
+                revisions = try await application.replayRevisions(to: head)
+            } catch let error as SyncEngineError {
+                throw error  // the inventory could not be read: reported as for any sync
             } catch {
                 throw sourceExit(error)
             }

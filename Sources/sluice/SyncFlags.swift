@@ -1,3 +1,4 @@
+import Agent
 import ArgumentParser
 import Foundation
 import GitSource
@@ -51,12 +52,7 @@ extension SourceOptions {
     /// `--app`, or a name derived from the repository and path: `guestbook`, `apps-helm-guestbook`.
     func appName(_ url: RepositoryURL) -> String {
         if let app, !app.isEmpty { return app }
-        let last = url.description.split(whereSeparator: { $0 == "/" || $0 == ":" }).last.map(String.init) ?? "app"
-        var base = last.hasSuffix(".git") ? String(last.dropLast(4)) : last
-        if !path.isEmpty { base += "-" + path.split(separator: "/").joined(separator: "-") }
-        let cleaned = base.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "-" }
-        let name = String(cleaned).split(separator: "-").joined(separator: "-")
-        return name.isEmpty ? "app" : name
+        return AgentConfigFile.derivedName(url, path: path)
     }
 
     /// How manifests are loaded, with the target's default namespace.
