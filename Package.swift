@@ -153,7 +153,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "SluiceBench",
-            dependencies: ["GitSource", "LocalCluster", "KubeModel", "KubeClient", "Manifests", "TestSupport"],
+            dependencies: [
+                "GitSource", "LocalCluster", "KubeModel", "KubeClient", "Manifests", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swift6
         ),
         .target(
@@ -167,7 +170,10 @@ let package = Package(
         ),
         .testTarget(
             name: "GitSourceTests",
-            dependencies: ["GitSource", "LocalCluster", "KubeModel", "KubeClient", "Manifests", "TestSupport"],
+            dependencies: [
+                "GitSource", "LocalCluster", "KubeModel", "KubeClient", "Manifests", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swift6
         ),
         .testTarget(

@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import GitSource
 import Manifests
 import SyncEngine
@@ -38,6 +40,14 @@ public struct AgentApplication: Sendable {
 
     /// The application's name.
     public var name: String { sync.app }
+
+    /// A digest of everything that decides what a sync of a revision does (source, path, load and
+    /// sync settings; not the credentials), kept in the ledger: a restarted agent resumes from the
+    /// ledger only for an application whose digest is unchanged.
+    var settingsDigest: String {
+        let text = "\(url.description)\n\(spec.description)\n\(path)\n\(everyCommit)\n\(loadOptions)\n\(sync)"
+        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
 }
 
 /// How the agent runs: timing and retries shared by every application.

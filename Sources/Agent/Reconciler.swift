@@ -56,8 +56,7 @@ public actor Reconciler {
 
     /// Reconciles on every tick until the task is cancelled.
     public func run() async {
-        try? await ledger.recordSource(
-            app: application.name, repo: application.url.description, spec: application.spec.description, path: application.path)
+        await resumeFromLedger()
         while !Task.isCancelled {
             let trigger = pendingTrigger ?? (failures > 0 ? .retry : .poll)
             pendingTrigger = nil
@@ -65,6 +64,29 @@ public actor Reconciler {
             await checkDriftIfDue()
             await waitForNextTick()
         }
+    }
+
+    /// Picks up where the ledger says: when the application ran with the same settings before and
+    /// its latest attempt left a revision applied (`Succeeded` or `Unchanged`), that revision counts
+    /// as handled, so a restarted agent (or a new leader) makes no fetch and no cluster request
+    /// until a new commit arrives. Its first drift check falls at a random point of the first drift
+    /// interval, so that many applications do not all check at start. Records the source and settings.
+    func resumeFromLedger() async {
+        let app = application.name
+        let settings = application.settingsDigest
+        let previous = try? await ledger.application(app)
+        try? await ledger.recordSource(
+            app: app, repo: application.url.description, spec: application.spec.description, path: application.path, settings: settings)
+        guard let previous, previous.settings == settings,
+            let latest = try? await ledger.history(app: app, limit: 1).first,
+            latest.outcome == .succeeded || latest.outcome == .unchanged
+        else { return }
+        lastSeen = latest.revision
+        lastOutcome = latest.outcome
+        if let interval = options.driftInterval {
+            lastDriftCheck = .now - interval * Double.random(in: 0...1)
+        }
+        logger.info("resuming from the ledger", metadata: ["revision": "\(latest.revision)"])
     }
 
     /// Asks for a reconcile now (a webhook, the sync API); triggers arriving meanwhile coalesce into one.

@@ -26,18 +26,22 @@ public struct ApplicationRecord: Sendable, Hashable {
     /// last drift check, and when it ran.
     public var drift: [String] = []
     public var driftCheckedAt: Date?
+    /// A digest of the settings the agent last ran the application with (`""` when unknown).
+    public var settings: String = ""
 }
 
 extension Ledger {
-    /// Records where an application comes from (the agent does at start); keeps its suspension.
-    public func recordSource(app: String, repo: String, spec: String, path: String) async throws {
+    /// Records where an application comes from and a digest of its settings (the agent does at
+    /// start); keeps its suspension.
+    public func recordSource(app: String, repo: String, spec: String, path: String, settings: String = "") async throws {
         try await writing("record the source of \(app)") { db in
             try db.execute(
                 sql: """
-                    INSERT INTO application (app, repo, spec, path) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(app) DO UPDATE SET repo = excluded.repo, spec = excluded.spec, path = excluded.path
+                    INSERT INTO application (app, repo, spec, path, settings) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(app) DO UPDATE SET repo = excluded.repo, spec = excluded.spec, path = excluded.path,
+                        settings = excluded.settings
                     """,
-                arguments: [app, repo, spec, path])
+                arguments: [app, repo, spec, path, settings])
         }
     }
 
@@ -119,6 +123,7 @@ extension ApplicationRecord {
             reason: row["reason"], suspendedAt: date("suspendedAt"), lastCheckAt: date("lastCheckAt"),
             lastSeenRevision: row["lastSeenRevision"], nextCheckAt: date("nextCheckAt"),
             quarantined: Set((row["quarantined"] as String? ?? "").split(separator: "\n").map(String.init)),
-            drift: (row["drift"] as String? ?? "").split(separator: "\n").map(String.init), driftCheckedAt: date("driftCheckedAt"))
+            drift: (row["drift"] as String? ?? "").split(separator: "\n").map(String.init), driftCheckedAt: date("driftCheckedAt"),
+            settings: row["settings"] as String? ?? "")
     }
 }

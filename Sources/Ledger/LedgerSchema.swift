@@ -109,6 +109,11 @@ enum LedgerSchema {
                     """
             )
         }
+        migrator.registerMigration("v4") { db in
+            // A digest of the settings the agent last ran an application with: a restarted agent
+            // resumes from the ledger only when they are the same.
+            try db.execute(sql: "ALTER TABLE application ADD COLUMN settings TEXT NOT NULL DEFAULT ''")
+        }
         return migrator
     }
 }

@@ -19,9 +19,12 @@ public enum Tracking {
         "\(app):\(identity.group)/\(identity.kind):\(identity.namespace)/\(identity.name)"
     }
 
-    /// The object as sent: with the tracking annotation and managed-by label, and for a hook the finalizer.
+    /// The object as sent: in the namespace its identity names (the application's default namespace
+    /// when the manifest names none, which may differ from the client's), with the tracking
+    /// annotation and managed-by label, and for a hook the finalizer.
     static func marked(_ object: JSONValue, app: String, identity: ObjectIdentity, hook: Bool) -> JSONValue {
         var object = object
+        if !identity.namespace.isEmpty, (object.namespace ?? "").isEmpty { object.namespace = identity.namespace }
         var labels = object.labels
         labels[managedByLabel] = managedByValue
         object.labels = labels

@@ -45,6 +45,25 @@ struct HookPolicyTests {
         }
     }
 
+    @Test("objects and hooks that name no namespace go to the application's default namespace, not the client's")
+    func applicationNamespace() async throws {
+        try await SyncFixture.with { fixture in
+            _ = try await fixture.client.create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "shop-ns"]])
+            try fixture.push([
+                "app/migrate.yaml": YAML.job("db-migrate-", script: "echo migrating", annotations: [Self.hook: "PreSync"], generateName: true),
+                "app/config.yaml": YAML.configMap("settings"),
+            ])
+            let result = try await fixture.sync(namespace: "shop-ns")
+            #expect(result.outcome == .succeeded, "\(result.message)")
+            let hook = try #require(try await fixture.detail(result).tasks.first { $0.hook && $0.phase == "PreSync" })
+            #expect(hook.object.namespace == "shop-ns")
+            #expect(hook.log?.contains("migrating") == true)
+            #expect(try await fixture.live("v1", "ConfigMap", "settings", namespace: "shop-ns") != nil)
+            #expect(try await fixture.live("v1", "ConfigMap", "settings", namespace: "default") == nil)
+            #expect(try await fixture.live("batch/v1", "Job", hook.object.name, namespace: "default") == nil)
+        }
+    }
+
     // MARK: Delete policies and re-runs
 
     @Test("a named hook with the default BeforeHookCreation policy is deleted and created again, so it runs on every sync")

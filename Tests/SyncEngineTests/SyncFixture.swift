@@ -41,11 +41,12 @@ final class SyncFixture: Sendable {
         self.path = path
     }
 
-    /// The application's source: the repository over git://, following `main`.
-    func source(path: String? = nil) throws -> ApplicationSource {
+    /// The application's source: the repository over git://, following `main`; objects that name no
+    /// namespace go to `namespace`.
+    func source(path: String? = nil, namespace: String = "default") throws -> ApplicationSource {
         let url = try RepositoryURL(daemon.url(for: "deploy"))
         let mirror = GitMirror(url: url, stateDirectory: directory.appending("state").path)
-        return ApplicationSource(mirror: mirror, spec: .branch("main"), path: path ?? self.path, loadOptions: LoadOptions(defaultNamespace: "default"))
+        return ApplicationSource(mirror: mirror, spec: .branch("main"), path: path ?? self.path, loadOptions: LoadOptions(defaultNamespace: namespace))
     }
 
     /// Writes `files` (path → text, relative to the repository root; `nil` removes), commits and pushes; returns the commit.
@@ -72,10 +73,11 @@ final class SyncFixture: Sendable {
 
     /// Fetches the branch head and syncs it.
     func sync(
-        trigger: Trigger = .poll, path: String? = nil, revision: String? = nil, _ adjust: (inout SyncConfiguration) -> Void = { _ in }
+        trigger: Trigger = .poll, path: String? = nil, revision: String? = nil, namespace: String = "default",
+        _ adjust: (inout SyncConfiguration) -> Void = { _ in }
     ) async throws -> SyncResult {
         let application = ApplicationSync(
-            source: try source(path: path), runner: SyncRunner(client: client, ledger: ledger, configuration: configuration(adjust)))
+            source: try source(path: path, namespace: namespace), runner: SyncRunner(client: client, ledger: ledger, configuration: configuration(adjust)))
         let fetched = try await application.fetch(revision: revision)
         return try await application.sync(fetched, trigger: trigger)
     }
