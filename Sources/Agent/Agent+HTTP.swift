@@ -105,22 +105,9 @@ extension Agent {
         return Self.json(.accepted, ["reconciling": .array(triggered.sorted().map(JSONValue.string))])
     }
 
-    /// `GET /api/v1/apps`: each application's source and where it stands.
+    /// `GET /api/v1/apps`: where each application stands, in the JSON of `sluice status --output json`.
     func appsJSON() async throws -> JSONValue {
-        var apps: [JSONValue] = []
-        for reconciler in await reconcilers {
-            let application = reconciler.application
-            let last = try await ledger.history(app: application.name, limit: 1).first
-            apps.append([
-                "name": .string(application.name),
-                "repo": .string(application.url.description),
-                "spec": .string(application.spec.description),
-                "path": .string(application.path),
-                "lastSeenRevision": await reconciler.lastSeen.map(JSONValue.string) ?? .null,
-                "lastAttempt": last?.historyJSON ?? .null,
-            ])
-        }
-        return .array(apps)
+        try await ledger.statusJSON(apps: await reconcilers.map(\.application.name).sorted())
     }
 
     /// `nil` when the request carries the API's bearer token; otherwise the refusal to send.

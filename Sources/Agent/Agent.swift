@@ -23,7 +23,8 @@ public final class Agent: Service, Sendable {
     let client: KubeClient
     let ledger: Ledger
     let options: AgentOptions
-    let limiter: SyncLimiter
+    let limiter: Limiter
+    let checks: Limiter
     let listen: (host: String, port: Int)?
     let logger: Logger
     let webhookSecret: [UInt8]?
@@ -50,7 +51,8 @@ public final class Agent: Service, Sendable {
         self.apiToken = apiToken
         self.store = GitSourceStore(stateDirectory: stateDirectory, options: gitOptions)
         self.metrics = AgentMetrics()
-        self.limiter = SyncLimiter(limit: options.maxConcurrentSyncs)
+        self.limiter = Limiter(limit: options.maxConcurrentSyncs)
+        self.checks = Limiter(limit: options.maxConcurrentChecks)
         self.initialApplications = applications
         self.reload = reload
         self.reloadEvery = reloadEvery
@@ -132,7 +134,7 @@ public final class Agent: Service, Sendable {
 
     @Sendable func makeReconciler(_ application: AgentApplication) -> Reconciler {
         Reconciler(
-            application: application, store: store, client: client, ledger: ledger, options: options, metrics: metrics, limiter: limiter,
+            application: application, store: store, client: client, ledger: ledger, options: options, metrics: metrics, limiter: limiter, checks: checks,
             logger: logger)
     }
 

@@ -62,6 +62,8 @@ public struct AgentOptions: Sendable {
     public var retryLimit = 5
     /// Syncs running at once, over all applications.
     public var maxConcurrentSyncs = 4
+    /// Source checks (ref listings) running at once, over all applications.
+    public var maxConcurrentChecks = 16
     /// How often each application's objects are compared with its last applied revision; `nil` never.
     public var driftInterval: Duration? = .seconds(600)
     /// Re-apply drifted objects (without hooks) instead of only reporting them.

@@ -20,7 +20,8 @@ public actor Reconciler {
     let ledger: Ledger
     let options: AgentOptions
     let metrics: AgentMetrics
-    let limiter: SyncLimiter
+    let limiter: Limiter
+    let checks: Limiter
     let logger: Logger
 
     /// The last commit handled (synced, or found unchanged); `nil` before the first.
@@ -40,7 +41,7 @@ public actor Reconciler {
 
     init(
         application: AgentApplication, store: GitSourceStore, client: KubeClient, ledger: Ledger, options: AgentOptions,
-        metrics: AgentMetrics, limiter: SyncLimiter, logger: Logger
+        metrics: AgentMetrics, limiter: Limiter, checks: Limiter, logger: Logger
     ) {
         self.application = application
         self.store = store
@@ -49,6 +50,7 @@ public actor Reconciler {
         self.options = options
         self.metrics = metrics
         self.limiter = limiter
+        self.checks = checks
         var logger = logger
         logger[metadataKey: "app"] = "\(application.name)"
         self.logger = logger
@@ -127,14 +129,17 @@ public actor Reconciler {
             checkedOnce = true
             return  // suspended: no check, no sync, until resumed
         }
+        await checks.acquire()
         let checkStart = ContinuousClock.now
         let resolved: ResolvedRevision
         do {
             resolved = try await store.check(
                 application.url, spec: application.spec, credentials: application.credentials,
                 maxAge: trigger == .poll || trigger == .retry ? options.interval / 2 : .zero)  // a push needs a fresh listing
+            await checks.release()
             metrics.recordFetch(app: app, duration: .now - checkStart, failed: false)
         } catch {
+            await checks.release()
             checkedOnce = true
             metrics.recordFetch(app: app, duration: .now - checkStart, failed: true)
             logger.warning("cannot check the source", metadata: ["error": "\(error)"])
@@ -181,6 +186,7 @@ public actor Reconciler {
         let objects = report.drifted.map(\.description)
         metrics.recordDrift(app: app, objects: objects.count)
         try? await ledger.recordDrift(objects, app: app)
+        try? await ledger.recordHealth(report.health.status.rawValue, message: report.health.message, app: app)
         guard !objects.isEmpty else { return }
         logger.warning(
             "drift: objects differ from the last applied revision",
@@ -192,6 +198,19 @@ public actor Reconciler {
             guard let result = try? await syncer.heal(report) else { return }
             self.metrics.recordSync(app: app, outcome: result.outcome, duration: .now - start)
             _ = await SyncEvents(client: self.client).record(result, revision: report.revision, configuration: self.application.sync)
+        }
+    }
+
+    /// What a sync says of the objects' health: all healthy when it succeeded (its Health stage
+    /// passed); degraded when an object did not become healthy. Other outcomes say nothing new.
+    func recordHealth(after result: SyncResult) async {
+        switch result.outcome {
+        case .succeeded:
+            try? await ledger.recordHealth(HealthStatus.healthy.rawValue, message: "", app: application.name)
+        case .failed where result.error?.code == .unhealthy:
+            try? await ledger.recordHealth(HealthStatus.degraded.rawValue, message: result.message, app: application.name)
+        default:
+            break
         }
     }
 
@@ -241,6 +260,7 @@ public actor Reconciler {
                 logger.warning("cannot record the sync's Event", metadata: ["error": "\(error.message)"])
             }
             lastOutcome = result.outcome
+            await recordHealth(after: result)
             logger.info(
                 "sync finished",
                 metadata: ["revision": "\(fetched.revision)", "outcome": "\(result.outcome.rawValue)", "message": "\(result.message)"])
@@ -257,25 +277,37 @@ public actor Reconciler {
     }
 }
 
-/// Caps how many syncs run at once over all applications, so that many PreSync Jobs starting
-/// together cannot starve the cluster or the agent.
-actor SyncLimiter {
+/// Caps how many of something run at once over all applications: syncs (so that many PreSync Jobs
+/// starting together cannot starve the cluster or the agent), or source checks (so that a thousand
+/// applications starting together do not open a thousand connections to one Git server).
+actor Limiter {
     private var available: Int
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
     init(limit: Int) { available = max(1, limit) }
 
-    func run(_ body: @Sendable () async -> Void) async {
+    /// Waits for a free place and takes it; give it back with ``release()``.
+    func acquire() async {
         if available > 0 {
             available -= 1
         } else {
             await withCheckedContinuation { waiters.append($0) }
         }
-        await body()
+    }
+
+    /// Gives a place back, to the longest waiter if any.
+    func release() {
         if waiters.isEmpty {
             available += 1
         } else {
             waiters.removeFirst().resume()
         }
+    }
+
+    /// Runs `body` in a place of its own.
+    func run(_ body: @Sendable () async -> Void) async {
+        await acquire()
+        await body()
+        release()
     }
 }

@@ -28,6 +28,11 @@ public struct ApplicationRecord: Sendable, Hashable {
     public var driftCheckedAt: Date?
     /// A digest of the settings the agent last ran the application with (`""` when unknown).
     public var settings: String = ""
+    /// The health of the managed objects (`Healthy`, `Progressing`, `Degraded`, `Suspended`,
+    /// `Missing`; `""` before it is known), why, and when the agent found it.
+    public var health: String = ""
+    public var healthMessage: String = ""
+    public var healthCheckedAt: Date?
 }
 
 extension Ledger {
@@ -42,6 +47,20 @@ extension Ledger {
                         settings = excluded.settings
                     """,
                 arguments: [app, repo, spec, path, settings])
+        }
+    }
+
+    /// Records the health of the application's managed objects, found now.
+    public func recordHealth(_ health: String, message: String, app: String) async throws {
+        let stamp = Ledger.milliseconds(now())
+        try await writing("record the health of \(app)") { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO application (app, health, healthMessage, healthCheckedAt) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(app) DO UPDATE SET health = excluded.health, healthMessage = excluded.healthMessage,
+                        healthCheckedAt = excluded.healthCheckedAt
+                    """,
+                arguments: [app, health, message, stamp])
         }
     }
 
@@ -124,6 +143,7 @@ extension ApplicationRecord {
             lastSeenRevision: row["lastSeenRevision"], nextCheckAt: date("nextCheckAt"),
             quarantined: Set((row["quarantined"] as String? ?? "").split(separator: "\n").map(String.init)),
             drift: (row["drift"] as String? ?? "").split(separator: "\n").map(String.init), driftCheckedAt: date("driftCheckedAt"),
-            settings: row["settings"] as String? ?? "")
+            settings: row["settings"] as String? ?? "", health: row["health"] as String? ?? "",
+            healthMessage: row["healthMessage"] as String? ?? "", healthCheckedAt: date("healthCheckedAt"))
     }
 }

@@ -110,9 +110,13 @@ enum LedgerSchema {
             )
         }
         migrator.registerMigration("v4") { db in
-            // A digest of the settings the agent last ran an application with: a restarted agent
-            // resumes from the ledger only when they are the same.
+            // A digest of the settings the agent last ran an application with (a restarted agent
+            // resumes from the ledger only when they are the same), and the objects' health.
             try db.execute(sql: "ALTER TABLE application ADD COLUMN settings TEXT NOT NULL DEFAULT ''")
+            // The health of the managed objects, as the last sync or drift check found it.
+            try db.execute(sql: "ALTER TABLE application ADD COLUMN health TEXT NOT NULL DEFAULT ''")
+            try db.execute(sql: "ALTER TABLE application ADD COLUMN healthMessage TEXT NOT NULL DEFAULT ''")
+            try db.execute(sql: "ALTER TABLE application ADD COLUMN healthCheckedAt INTEGER")
         }
         return migrator
     }

@@ -10,6 +10,10 @@ public struct DriftReport: Sendable {
     /// Objects that are missing or differ from what the revision applies (a server-side dry run of
     /// the manifest against the live object), in order.
     public var drifted: [ObjectIdentity]
+    /// The health of the managed objects taken together: the worst of them, Argo CD's way
+    /// (Healthy, Suspended, Progressing, Missing, Degraded, from best to worst), with the first
+    /// object in that state named in the message.
+    public var health = Health(.healthy)
 }
 
 extension ApplicationSync {
@@ -26,7 +30,13 @@ extension ApplicationSync {
         let report = try await checker.plan(request, changedFiles: [])
         let drifted = report.tasks.filter { !$0.hook && ($0.action == "created" || $0.action == "configured") }
             .map { ObjectIdentity(group: $0.group, kind: $0.kind, namespace: $0.namespace, name: $0.name) }
-        return DriftReport(revision: revision, drifted: drifted)
+        var health = Health(.healthy)
+        for task in report.tasks where !task.hook {
+            guard let found = task.health, found.status.severity > health.status.severity else { continue }
+            let object = "\(task.kind) \(task.namespace.isEmpty ? "" : task.namespace + "/")\(task.name)"
+            health = Health(found.status, found.message.isEmpty ? object : "\(object): \(found.message)")
+        }
+        return DriftReport(revision: revision, drifted: drifted, health: health)
     }
 
     /// Re-applies the drifted objects of the last applied revision, without hooks, recorded with

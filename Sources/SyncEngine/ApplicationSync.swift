@@ -56,6 +56,9 @@ public struct PlanReport: Sendable {
         public var hook: Bool
         /// `created`, `configured`, `unchanged`, `pruned`, `skipped`.
         public var action: String
+        /// The live object's health when it was read (`Missing` when it does not exist); `nil` for
+        /// hooks and objects not read.
+        public var health: Health? = nil
     }
 
     /// The revision planned.

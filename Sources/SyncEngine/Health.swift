@@ -16,6 +16,18 @@ public enum HealthStatus: String, Sendable, Hashable, CaseIterable, CustomString
 
     /// `Healthy`, `Progressing`, `Degraded`, `Suspended` or `Missing`.
     public var description: String { rawValue }
+
+    /// How bad it is, for taking the worst of many (Argo CD's order): Healthy 0, Suspended 1,
+    /// Progressing 2, Missing 3, Degraded 4.
+    public var severity: Int {
+        switch self {
+        case .healthy: 0
+        case .suspended: 1
+        case .progressing: 2
+        case .missing: 3
+        case .degraded: 4
+        }
+    }
 }
 
 /// A health status with a message that says why, for logs, the ledger and `sluice status`.

@@ -22,9 +22,9 @@ extension SyncRunner {
         try await validate(preparation, attempt: nil)
 
         let stages = SyncStage.stages(groups: preparation.plan.groups, prunes: preparation.prunePlan)
-        var actions: [String: String] = [:]
+        var actions: [String: (action: String, health: Health?)] = [:]
         let sent = stages.flatMap(\.tasks).filter { preparation.needsSend($0) }
-        try await withThrowingTaskGroup(of: (String, String).self) { group in
+        try await withThrowingTaskGroup(of: (String, (action: String, health: Health?)).self) { group in
             var index = 0
             func next() {
                 guard index < sent.count else { return }
@@ -52,7 +52,8 @@ extension SyncRunner {
                     .init(
                         phase: task.phase.rawValue, wave: task.wave, group: task.groupKind.group, kind: task.kind,
                         namespace: task.namespace, name: task.name, hook: task.isHook,
-                        action: actions[SyncExecution.hookKey(task)] ?? "unchanged"))
+                        action: actions[SyncExecution.hookKey(task)]?.action ?? "unchanged",
+                        health: actions[SyncExecution.hookKey(task)]?.health))
             }
         }
         for task in preparation.plan.skipped {
@@ -66,9 +67,11 @@ extension SyncRunner {
             kept: preparation.prunePlan.kept.map(\.description))
     }
 
-    /// `created`, `configured` or `unchanged` for one task that would be sent.
-    func plannedAction(_ task: SyncTask, preparation: SyncPreparation) async throws -> String {
-        guard let gvk = task.manifest.object.groupVersionKind else { return "created" }
+    /// `created`, `configured` or `unchanged` for one task that would be sent, with the live
+    /// object's health (not for hooks).
+    func plannedAction(_ task: SyncTask, preparation: SyncPreparation) async throws -> (action: String, health: Health?) {
+        let missing = task.isHook ? nil : Health(.missing)
+        guard let gvk = task.manifest.object.groupVersionKind else { return ("created", missing) }
         let live: JSONValue?
         if let indexed = preparation.live[task.identity] {
             live = indexed
@@ -76,20 +79,21 @@ extension SyncRunner {
             do {
                 live = try await client.getIfPresent(gvk, task.identity)
             } catch {
-                if error.code == .notServed { return "created" }
+                if error.code == .notServed { return ("created", missing) }
                 throw SyncEngineError(.cluster, error.message)
             }
         }
-        guard let live else { return "created" }
-        if task.isHook && SyncExecution.policies(task).contains(.beforeHookCreation) { return "created" }
+        guard let live else { return ("created", missing) }
+        let health = task.isHook ? nil : HealthCheck.health(of: live)
+        if task.isHook && SyncExecution.policies(task).contains(.beforeHookCreation) { return ("created", nil) }
         let object = Tracking.marked(task.object, app: configuration.app, identity: task.identity, hook: task.isHook)
         let dryRun: JSONValue
         do {
             dryRun = try await client.apply(object, dryRun: true)
         } catch {
-            return "configured"  // Replace/Force objects the server refuses to patch are re-created
+            return ("configured", health)  // Replace/Force objects the server refuses to patch are re-created
         }
-        return Self.comparable(dryRun) == Self.comparable(live) ? "unchanged" : "configured"
+        return (Self.comparable(dryRun) == Self.comparable(live) ? "unchanged" : "configured", health)
     }
 
     /// The object without the fields every write changes.

@@ -63,6 +63,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Syncs (and so hooks) running at once over all applications; the others wait their turn.", valueName: "n"))
     var maxConcurrentSyncs = 4
 
+    @Option(help: ArgumentHelp("Source checks (ref listings) running at once over all applications, so that many applications do not open as many connections to one Git server.", valueName: "n"))
+    var maxConcurrentChecks = 16
+
     @Flag(help: "Check the --config file, print its applications, and exit (0 when valid, 2 with every problem otherwise).")
     var checkConfig = false
 
@@ -86,6 +89,7 @@ struct AgentCommand: AsyncParsableCommand {
         guard parseDuration(retryDelay) != nil else { throw ValidationError("--retry-delay: '\(retryDelay)' is not a duration (e.g. 5s)") }
         guard retryLimit >= 0 else { throw ValidationError("--retry-limit must be 0 or more") }
         guard maxConcurrentSyncs >= 1 else { throw ValidationError("--max-concurrent-syncs must be 1 or more") }
+        guard maxConcurrentChecks >= 1 else { throw ValidationError("--max-concurrent-checks must be 1 or more") }
         guard parseDuration(leaseDuration) != nil else { throw ValidationError("--lease-duration: '\(leaseDuration)' is not a duration (e.g. 15s)") }
         guard driftInterval == "0" || parseDuration(driftInterval) != nil else {
             throw ValidationError("--drift-interval: '\(driftInterval)' is not a duration (e.g. 10m, or 0 to turn it off)")
@@ -112,6 +116,7 @@ struct AgentCommand: AsyncParsableCommand {
         options.retryDelay = parseDuration(retryDelay) ?? .seconds(5)
         options.retryLimit = retryLimit
         options.maxConcurrentSyncs = maxConcurrentSyncs
+        options.maxConcurrentChecks = maxConcurrentChecks
         options.driftInterval = driftInterval == "0" ? nil : parseDuration(driftInterval)
         options.selfHeal = selfHeal
         // Check the configuration before anything starts: a broken file is refused with file and field.

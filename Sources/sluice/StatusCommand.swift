@@ -21,41 +21,12 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let entries = try await LedgerOutput.reading(stateDirectory: stateDir) { ledger -> [JSONValue] in
-            var names = Set(try await ledger.apps())
-            let records = Dictionary(uniqueKeysWithValues: try await ledger.applicationRecords().map { ($0.app, $0) })
-            names.formUnion(records.keys)
+            var names = try await ledger.knownApps()
             if let app {
-                guard names.contains(app) else { throw CLIExit.usage("no application \(app) in \(stateDir); known: \(names.sorted().joined(separator: ", "))") }
+                guard names.contains(app) else { throw CLIExit.usage("no application \(app) in \(stateDir); known: \(names.joined(separator: ", "))") }
                 names = [app]
             }
-            var entries: [JSONValue] = []
-            for name in names.sorted() {
-                let last = try await ledger.history(app: name, limit: 1).first
-                let applied = try await ledger.lastSucceeded(app: name)
-                let record = records[name]
-                func time(_ date: Date?) -> JSONValue { date.map { .string(rfc3339($0)) } ?? .null }
-                entries.append([
-                    "app": .string(name),
-                    "repo": .string(record?.repo ?? ""),
-                    "spec": .string(record?.spec ?? ""),
-                    "path": .string(record?.path ?? ""),
-                    "suspended": .bool(record?.suspended ?? false),
-                    "reason": .string(record?.reason ?? ""),
-                    "suspendedAt": time(record?.suspendedAt),
-                    "lastSeenRevision": record?.lastSeenRevision.map(JSONValue.string) ?? .null,
-                    "lastCheckAt": time(record?.lastCheckAt),
-                    "nextCheckAt": time(record?.nextCheckAt),
-                    "lastAppliedRevision": applied.map { .string($0.revision) } ?? .null,
-                    "lastAppliedAt": time(applied?.finishedAt),
-                    "lastOutcome": last.map { .string($0.outcome.rawValue) } ?? .null,
-                    "lastOutcomeAt": time(last?.finishedAt ?? last?.startedAt),
-                    "lastRevision": last.map { .string($0.revision) } ?? .null,
-                    "message": .string(last?.outcomeMessage ?? ""),
-                    "drift": .array((record?.drift ?? []).map(JSONValue.string)),
-                    "driftCheckedAt": time(record?.driftCheckedAt),
-                ])
-            }
-            return entries
+            return try await ledger.statusJSON(apps: names).arrayValue ?? []
         }
         switch output {
         case .json:
@@ -74,9 +45,12 @@ struct StatusCommand: AsyncParsableCommand {
                 if entry["suspended"]?.boolValue == true, let reason = entry["reason"]?.stringValue, !reason.isEmpty { message = "suspended: \(reason)" }
                 let driftCount = entry["drift"]?.arrayValue?.count ?? 0
                 let drift = entry["driftCheckedAt"]?.isNull == false ? (driftCount == 0 ? "None" : "\(driftCount) objects") : "-"
-                return [text("app"), applied, seen, suspended, text("lastOutcome"), text("lastOutcomeAt"), drift, text("nextCheckAt"), message]
+                return [
+                    text("app"), applied, seen, suspended, text("lastOutcome"), text("lastOutcomeAt"), text("health"), drift, text("nextCheckAt"),
+                    message,
+                ]
             }
-            print(LedgerOutput.table(["NAME", "APPLIED", "SEEN", "SUSPENDED", "LAST", "AT", "DRIFT", "NEXT CHECK", "MESSAGE"], rows))
+            print(LedgerOutput.table(["NAME", "APPLIED", "SEEN", "SUSPENDED", "LAST", "AT", "HEALTH", "DRIFT", "NEXT CHECK", "MESSAGE"], rows))
         }
     }
 }

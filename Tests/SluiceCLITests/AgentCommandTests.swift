@@ -75,6 +75,38 @@ struct AgentCommandTests {
         history.filter { $0["revision"] as? String == revision }
     }
 
+    @Test("a restarted agent resumes from the ledger: with the same settings it fetches and syncs nothing; with changed ones it syncs again")
+    func restartResumesFromLedger() async throws {
+        let workspace = try Workspace("agent-resume")
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        let first = try workspace.work.commit("first")
+        let arguments = ["--path", "app", "--app", "shop", "--interval", "1s", "--drift-interval", "0"]
+        let agent = try await RunningAgent(workspace, arguments)
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the first commit is synced") {
+            Self.attempts(try await Self.history(workspace), revision: first).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+        kill(agent.process.pid, SIGTERM)
+        #expect(agent.process.waitForExit(within: .seconds(30)))
+
+        // The same settings: checks go on, but no fetch and no sync.
+        let resumed = try await RunningAgent(workspace, arguments)
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(500), "a few checks") {
+            try await resumed.metric(#"sluice_fetch_duration_seconds_count{app="shop"}"#) >= 3
+        }
+        #expect(try await Self.history(workspace).count == 1)
+        #expect(resumed.process.log().contains("resuming from the ledger"))
+        kill(resumed.process.pid, SIGTERM)
+        #expect(resumed.process.waitForExit(within: .seconds(30)))
+
+        // Changed settings (no pruning): the revision is reconciled again, with the new settings.
+        let changed = try await RunningAgent(workspace, arguments + ["--no-prune"])
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "a new attempt under the new settings") {
+            try await Self.history(workspace).count == 2
+        }
+        #expect(!changed.process.log().contains("resuming from the ledger"))
+        changed.process.stop()
+    }
+
     @Test("the poller syncs a pushed commit, idle polls sync nothing, and /readyz, /metrics and SIGTERM behave")
     func pollerDeliversCommits() async throws {
         let workspace = try Workspace("agent-poll")
@@ -194,7 +226,11 @@ struct AgentCommandTests {
         // The read API has the CLI's JSON.
         let apps = try await agent.get("/api/v1/apps")
         #expect(apps.0 == 200)
-        #expect(apps.1.contains(#""name" : "shop""#) || apps.1.contains(#""name": "shop""#))
+        // The same JSON as `sluice status --output json`.
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(apps.1.utf8)) as? [[String: Any]])
+        #expect(listed.map { $0["app"] as? String } == ["shop"])
+        #expect(listed.first?["lastAppliedRevision"] as? String == second)
+        #expect(listed.first?["health"] as? String == "Healthy")
         let history = try await agent.get("/api/v1/apps/shop/history")
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(history.1.utf8)) as? [[String: Any]])
         #expect(entries.first?["revision"] as? String == second)
@@ -513,10 +549,11 @@ struct AgentCommandTests {
         #expect(result.exitCode == 0, "\(result.errorOutput)")
     }
 
-    @Test("drift is reported in status, metrics and an Event, and with --self-heal corrected without hooks")
+    @Test("drift and health are reported in status, metrics and an Event, and with --self-heal corrected without hooks")
     func driftReportedThenHealed() async throws {
         let workspace = try Workspace("agent-drift")
         try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        try workspace.work.write(SyncCommandTests.configMap("extra", ["mode": "one"]), to: "app/extra.yaml")
         try workspace.work.write(SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "echo migrated"), to: "app/migrate.yaml")
         let first = try workspace.work.commit("first")
         let reporter = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s", "--drift-interval", "1s"])
@@ -531,12 +568,23 @@ struct AgentCommandTests {
             try await status()["driftCheckedAt"] as? String != nil
         }
         #expect((try await status()["drift"] as? [String]) == [])
+        #expect(try await status()["health"] as? String == "Healthy")
 
+        // One object edited by hand, another deleted.
         try await Self.editOutOfBand(workspace, "settings", #"{"data":{"mode":"changed-by-hand"}}"#)
+        let deleted = try await ProcessRunner.runAsync(
+            "kubectl", ["--kubeconfig", workspace.kubeconfig.path, "delete", "configmap", "extra"],
+            environment: ["KUBECONFIG": "", "HOME": workspace.home], timeout: .seconds(60))
+        #expect(deleted.exitCode == 0, "\(deleted.errorOutput)")
         try await waitUntil(timeout: .seconds(30), poll: .milliseconds(500), "the drift is reported") {
-            (try await status()["drift"] as? [String]) == ["/ConfigMap/default/settings"]
+            (try await status()["drift"] as? [String]) == ["/ConfigMap/default/extra", "/ConfigMap/default/settings"]
         }
-        #expect(try await reporter.metric(#"sluice_drifted_objects_count{app="shop"}"#) == 1)
+        let reported = try await status()
+        #expect(reported["health"] as? String == "Missing")
+        #expect((reported["healthMessage"] as? String)?.contains("ConfigMap default/extra") == true, "\(reported)")
+        let table = try await workspace.sluice(["status", "--state-dir", workspace.state])
+        #expect(table.trimmedOutput.contains("HEALTH") && table.trimmedOutput.contains("Missing"), "\(table.trimmedOutput)")
+        #expect(try await reporter.metric(#"sluice_drifted_objects_count{app="shop"}"#) == 2)
         #expect(try await Self.events(workspace, app: "shop").contains { $0.reason == "DriftDetected" && $0.message.contains("/ConfigMap/default/settings") })
         // Reported only: the hand edit stays.
         #expect(try await Self.configValue(workspace, "settings", "mode") == "changed-by-hand")
@@ -545,7 +593,13 @@ struct AgentCommandTests {
 
         let healer = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s", "--drift-interval", "1s", "--self-heal"])
         try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the drift is corrected") {
-            try await Self.configValue(workspace, "settings", "mode") == "one"
+            let settings = try await Self.configValue(workspace, "settings", "mode")
+            let extra = try await Self.configValue(workspace, "extra", "mode")
+            return settings == "one" && extra == "one"
+        }
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(500), "the next drift check finds it healthy") {
+            let entry = try await status()
+            return entry["health"] as? String == "Healthy" && (entry["drift"] as? [String]) == []
         }
         try await waitUntil(timeout: .seconds(30), poll: .milliseconds(500), "the self-heal is recorded") {
             Self.attempts(try await Self.history(workspace), revision: first).contains { $0["trigger"] as? String == "self-heal" && $0["outcome"] as? String == "Succeeded" }
@@ -555,7 +609,7 @@ struct AgentCommandTests {
         let number = try #require(heal["attempt"] as? Int)
         let shown = try await workspace.sluice(["show", first, "--app", "shop", "--attempt", "\(number)", "--state-dir", workspace.state, "--output", "json"])
         let tasks = try #require(try JSONSerialization.jsonObject(with: shown.stdout) as? [String: Any])["tasks"] as? [[String: Any]] ?? []
-        #expect(tasks.map { $0["name"] as? String ?? "" } == ["settings"])
+        #expect(tasks.map { $0["name"] as? String ?? "" }.sorted() == ["extra", "settings"])
         healer.process.stop()
     }
 
