@@ -569,6 +569,10 @@ struct AgentCommandTests {
         }
         #expect((try await status()["drift"] as? [String]) == [])
         #expect(try await status()["health"] as? String == "Healthy")
+        // The first sync's phases and its PreSync hook are in the histograms.
+        #expect(try await reporter.metric(#"sluice_phase_duration_seconds_count{app="shop",phase="PreSync"}"#) == 1)
+        #expect(try await reporter.metric(#"sluice_phase_duration_seconds_count{app="shop",phase="Sync"}"#) == 1)
+        #expect(try await reporter.metric(#"sluice_hook_duration_seconds_count{app="shop",phase="PreSync"}"#) == 1)
 
         // One object edited by hand, another deleted.
         try await Self.editOutOfBand(workspace, "settings", #"{"data":{"mode":"changed-by-hand"}}"#)
