@@ -20,6 +20,8 @@ public actor Ledger {
 
     /// The path of the ledger file.
     public nonisolated let path: String
+    /// The state directory the ledger file is in.
+    public nonisolated var stateDirectory: String { (path as NSString).deletingLastPathComponent }
 
     /// How many attempts were found `Running` when the ledger was opened and marked `Interrupted`.
     public nonisolated let interruptedAtOpen: Int
@@ -56,8 +58,8 @@ public actor Ledger {
     }
 
     /// Opens (creating if needed) the ledger file at `path`, applies pending migrations, and marks
-    /// every attempt still `Running` as `Interrupted` (an agent stopped mid-sync); how many is in
-    /// ``interruptedAtOpen``.
+    /// `Interrupted` every attempt still `Running` whose process is gone (an agent stopped mid-sync:
+    /// nobody holds its application's sync lock); how many is in ``interruptedAtOpen``.
     ///
     /// - Parameters:
     ///   - now: the clock for every timestamp the ledger writes; tests inject their own.
@@ -101,7 +103,7 @@ public actor Ledger {
         do {
             // A command that only changes an application's settings (`sluice suspend`) beside a running
             // agent must not touch the agent's running attempt.
-            interrupted = markInterrupted ? try queue.write { db in try Ledger.markInterrupted(db, at: stamp) } : 0
+            interrupted = markInterrupted ? try Ledger.markInterrupted(queue, stateDirectory: (path as NSString).deletingLastPathComponent, at: stamp) : 0
         } catch {
             throw LedgerError(
                 .writeFailed,
@@ -198,25 +200,48 @@ public actor Ledger {
         }
     }
 
-    static func markInterrupted(_ db: Database, at stamp: Int64) throws -> Int {
-        try db.execute(
-            sql: """
-                UPDATE task SET status = ?, finishedAt = ?, message = ?
-                WHERE status = ? AND attemptId IN (SELECT id FROM attempt WHERE outcome = ?)
-                """,
-            arguments: [
-                TaskStatus.failed.rawValue, stamp, "interrupted: the agent stopped before this task finished",
-                TaskStatus.running.rawValue, Outcome.running.rawValue,
-            ]
-        )
-        try db.execute(
-            sql: "UPDATE attempt SET outcome = ?, finishedAt = ?, outcomeMessage = ? WHERE outcome = ?",
-            arguments: [
-                Outcome.interrupted.rawValue, stamp, "the agent stopped during this sync",
-                Outcome.running.rawValue,
-            ]
-        )
-        return db.changesCount
+    /// Marks `Interrupted` the attempts still `Running` whose process is gone: those of applications
+    /// whose sync lock (``StateLock/syncPath(stateDirectory:app:)``) nobody holds. The locks are held
+    /// while marking, so a sync starting meanwhile is never marked.
+    static func markInterrupted(_ queue: DatabaseQueue, stateDirectory: String, at stamp: Int64) throws -> Int {
+        let apps = try queue.read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT app FROM attempt WHERE outcome = ?", arguments: [Outcome.running.rawValue])
+        }
+        var held: [StateLock] = []
+        defer { held.forEach { $0.release() } }
+        for app in apps {
+            if let lock = try StateLock.tryLock(
+                StateLock.syncPath(stateDirectory: stateDirectory, app: app), holder: "pid \(getpid()): marking interrupted attempts")
+            {
+                held.append(lock)
+            }
+        }
+        let dead = apps.filter { app in held.contains { $0.path == StateLock.syncPath(stateDirectory: stateDirectory, app: app) } }
+        guard !dead.isEmpty else { return 0 }
+        return try queue.write { db in
+            var count = 0
+            for app in dead {
+                try db.execute(
+                    sql: """
+                        UPDATE task SET status = ?, finishedAt = ?, message = ?
+                        WHERE status = ? AND attemptId IN (SELECT id FROM attempt WHERE outcome = ? AND app = ?)
+                        """,
+                    arguments: [
+                        TaskStatus.failed.rawValue, stamp, "interrupted: the agent stopped before this task finished",
+                        TaskStatus.running.rawValue, Outcome.running.rawValue, app,
+                    ]
+                )
+                try db.execute(
+                    sql: "UPDATE attempt SET outcome = ?, finishedAt = ?, outcomeMessage = ? WHERE outcome = ? AND app = ?",
+                    arguments: [
+                        Outcome.interrupted.rawValue, stamp, "the agent stopped during this sync",
+                        Outcome.running.rawValue, app,
+                    ]
+                )
+                count += db.changesCount
+            }
+            return count
+        }
     }
 
     static func describe(_ error: any Error) -> String {

@@ -33,6 +33,13 @@ public struct SyncRunner: Sendable {
     /// A failed sync is a result, not an error: the only errors thrown are the ledger's
     /// (``LedgerError``), because a sync that cannot be recorded must not go on unrecorded.
     public func sync(_ request: SyncRequest) async throws -> SyncResult {
+        // One sync of an application at a time over every process sharing the state directory (the
+        // agent, `sluice sync`, `sluice rollback`); the lock also tells a later start that an
+        // attempt left Running by this process is alive.
+        let lock = try await StateLock.lock(
+            StateLock.syncPath(stateDirectory: ledger.stateDirectory, app: configuration.app),
+            holder: "pid \(ProcessInfo.processInfo.processIdentifier): sync of \(configuration.app) at \(request.revision)")
+        defer { lock.release() }
         let started = Date()
         let attemptStart = Int64(started.timeIntervalSince1970)
         let attempt = try await ledger.beginAttempt(

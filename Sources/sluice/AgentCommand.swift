@@ -138,6 +138,20 @@ struct AgentCommand: AsyncParsableCommand {
             return
         }
         let url = config == nil ? try source.repositoryURL() : nil
+        // One agent per state directory: a second would sync every application twice.
+        let lockPath = StateLock.agentPath(stateDirectory: source.stateDir)
+        let agentLock: StateLock
+        do {
+            guard let lock = try StateLock.tryLock(lockPath, holder: "pid \(ProcessInfo.processInfo.processIdentifier): sluice agent") else {
+                throw CLIExit.usage(
+                    "the state directory \(source.stateDir) is in use by another sluice agent (\(StateLock.holder(lockPath) ?? "holder unknown")); "
+                        + "stop it, or give this agent its own --state-dir")
+            }
+            agentLock = lock
+        } catch let error as LedgerError {
+            throw CLIExit.usage(error.message)
+        }
+        defer { agentLock.release() }
         let cluster = try await target.connect(stateDirectory: source.stateDir, runPods: true)
         let ledger: Ledger
         do {

@@ -107,6 +107,45 @@ struct AgentCommandTests {
         changed.process.stop()
     }
 
+    @Test("one agent per state directory; a sluice sync beside the agent's running sync waits for it instead of marking it Interrupted")
+    func stateDirectoryLocks() async throws {
+        let workspace = try Workspace("agent-locks")
+        let cluster = try await SyncCommandTests.RunningCluster(workspace)
+        defer { cluster.stop() }
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        try workspace.work.write(SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "sleep 3; echo migrated"), to: "app/migrate.yaml")
+        let first = try workspace.work.commit("first")
+        let arguments = ["--path", "app", "--app", "shop", "--interval", "1h", "--kubeconfig", cluster.kubeconfig.path]
+        let agent = try await RunningAgent(workspace, arguments)
+
+        let second = try await workspace.sluice(
+            ["agent", "--repo", workspace.work.path, "--state-dir", workspace.state, "--listen", "127.0.0.1:0"] + arguments)
+        #expect(second.exitCode == 2)
+        #expect(second.errorOutput.contains("in use by another sluice agent (pid \(agent.process.pid)"), "\(second.errorOutput)")
+
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(200), "the agent's sync runs its hook") {
+            Self.attempts(try await Self.history(workspace), revision: first).contains { $0["outcome"] as? String == "Running" }
+        }
+        let manual = try await workspace.sluice(
+            ["sync", "--repo", workspace.work.path, "--path", "app", "--app", "shop", "--state-dir", workspace.state, "--kubeconfig", cluster.kubeconfig.path])
+        #expect(manual.exitCode == 0, "\(manual.output)\(manual.errorOutput)")
+        let attempts = Self.attempts(try await Self.history(workspace), revision: first)
+        #expect(attempts.count == 2)
+        #expect(attempts.allSatisfy { $0["outcome"] as? String == "Succeeded" }, "\(attempts)")
+        let byTrigger = Dictionary(uniqueKeysWithValues: attempts.map { ($0["trigger"] as? String ?? "", $0) })
+        let agentEnd = try #require(Self.time(byTrigger["poll"]?["finishedAt"]))
+        let manualStart = try #require(Self.time(byTrigger["manual"]?["startedAt"]))
+        #expect(manualStart >= agentEnd.addingTimeInterval(-0.001))
+        agent.process.stop()
+    }
+
+    static func time(_ value: Any?) -> Date? {
+        guard let text = value as? String else { return nil }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+    }
+
     @Test("the poller syncs a pushed commit, idle polls sync nothing, and /readyz, /metrics and SIGTERM behave")
     func pollerDeliversCommits() async throws {
         let workspace = try Workspace("agent-poll")
