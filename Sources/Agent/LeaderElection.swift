@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import KubeModel
 import Logging
+import SyncEngine
 
 /// Leader election with a `coordination.k8s.io/v1` Lease, as client-go's leaderelection does it:
 /// the holder renews the Lease every `retryPeriod`; another replica takes it over once it has not
@@ -90,11 +91,7 @@ public struct LeaderElection: Sendable {
                 if error.code == .alreadyExists || error.code == .conflict { return false }
                 guard error.code == .notFound else { throw error }
                 // The namespace does not exist yet (a first start): create it, and try again next round.
-                do {
-                    _ = try await client.create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]])
-                } catch {
-                    if error.code != .alreadyExists { throw error }
-                }
+                try await client.ensureNamespace(namespace)
                 return false
             }
         }

@@ -76,8 +76,9 @@ extension AttemptDetail {
 }
 
 /// RFC 3339 timestamps in UTC: whole seconds as `2025-01-02T03:04:05Z`, otherwise with milliseconds.
-enum RFC3339 {
-    static func string(from date: Date) -> String {
+/// What the ledger's JSON and the command line print.
+public enum RFC3339 {
+    public static func string(from date: Date) -> String {
         // Work from whole milliseconds (what the ledger stores) so floating-point error never shows.
         let milliseconds = Ledger.milliseconds(date)
         let fraction = ((milliseconds % 1000) + 1000) % 1000

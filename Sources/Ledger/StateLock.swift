@@ -56,10 +56,16 @@ public final class StateLock: @unchecked Sendable {
         return StateLock(descriptor: descriptor, path: path)
     }
 
-    /// Waits until the lock is free and takes it (checking every 100 ms).
-    public static func lock(_ path: String, holder: String) async throws -> StateLock {
+    /// Waits until the lock is free and takes it (checking every 100 ms); `waiting` is called once,
+    /// with the holder's note, when the lock is taken by someone else at first.
+    public static func lock(_ path: String, holder: String, waiting: (String) -> Void = { _ in }) async throws -> StateLock {
+        var told = false
         while true {
             if let lock = try tryLock(path, holder: holder) { return lock }
+            if !told {
+                waiting(Self.holder(path) ?? "holder unknown")
+                told = true
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
     }

@@ -28,7 +28,7 @@ extension KubeClient {
     }
 
     /// Creates the namespace unless it exists.
-    func ensureNamespace(_ name: String) async throws(KubeClientError) {
+    public func ensureNamespace(_ name: String) async throws(KubeClientError) {
         do {
             _ = try await create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]])
         } catch {

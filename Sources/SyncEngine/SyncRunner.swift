@@ -38,7 +38,10 @@ public struct SyncRunner: Sendable {
         // attempt left Running by this process is alive.
         let lock = try await StateLock.lock(
             StateLock.syncPath(stateDirectory: ledger.stateDirectory, app: configuration.app),
-            holder: "pid \(ProcessInfo.processInfo.processIdentifier): sync of \(configuration.app) at \(request.revision)")
+            holder: "pid \(ProcessInfo.processInfo.processIdentifier): sync of \(configuration.app) at \(request.revision)",
+            waiting: { holder in
+                logger.notice("waiting for another sync of the application to end", metadata: ["app": "\(configuration.app)", "holder": "\(holder)"])
+            })
         defer { lock.release() }
         let started = Date()
         let attemptStart = Int64(started.timeIntervalSince1970)

@@ -61,7 +61,7 @@ enum LedgerOutput {
 
     /// A timestamp as the text output shows it: RFC 3339 in UTC, whole seconds.
     static func time(_ date: Date?) -> String {
-        date.map(rfc3339) ?? "-"
+        date.map { RFC3339.string(from: Date(timeIntervalSince1970: $0.timeIntervalSince1970.rounded(.down))) } ?? "-"
     }
 
     /// `namespace/name`, or `name` for a cluster-scoped object.

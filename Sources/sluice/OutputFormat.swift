@@ -15,9 +15,3 @@ func printJSON<T: Encodable>(_ value: T) throws {
     FileHandle.standardOutput.write(data + Data("\n".utf8))
 }
 
-/// RFC 3339 in UTC, as every timestamp in the JSON contract.
-func rfc3339(_ date: Date) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime]
-    return formatter.string(from: date)
-}

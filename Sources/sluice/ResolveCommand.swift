@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GitSource
+import Ledger
 
 /// `sluice resolve`: which commit the ref spec points at now.
 struct ResolveCommand: AsyncParsableCommand {
@@ -38,7 +39,7 @@ struct ResolveCommand: AsyncParsableCommand {
             let resolved = try await mirror.update(spec)
             let commit = try await mirror.commit(resolved.revision)
             result = Result(repo: url.description, spec: spec.description, ref: resolved.ref, revision: resolved.revision,
-                            author: "\(commit.author.name) <\(commit.author.email)>", committedAt: rfc3339(commit.committer.time),
+                            author: "\(commit.author.name) <\(commit.author.email)>", committedAt: RFC3339.string(from: commit.committer.time),
                             message: commit.message.trimmingCharacters(in: .whitespacesAndNewlines))
         } catch let error as GitSourceError {
             throw error.code == .invalidInput ? CLIExit.usage(error.message) : CLIExit.source(error.message)

@@ -65,7 +65,7 @@ struct ShowCommand: AsyncParsableCommand {
         if !attempt.outcomeMessage.isEmpty { rows.append(("reason", attempt.outcomeMessage)) }
         rows.append(("phaseReached", attempt.phaseReached ?? "-"))
         rows.append(("startedAt", LedgerOutput.time(attempt.startedAt)))
-        rows.append(("finishedAt", attempt.finishedAt.map(rfc3339) ?? "- (still running)"))
+        rows.append(("finishedAt", attempt.finishedAt.map { LedgerOutput.time($0) } ?? "- (still running)"))
         if let digest = attempt.manifestDigest { rows.append(("manifests", "sha256:\(digest)")) }
         rows.append(("message", attempt.message.trimmingCharacters(in: .whitespacesAndNewlines)))
         let width = (rows.map(\.0.count).max() ?? 0) + 2

@@ -113,7 +113,11 @@ struct AgentCommandTests {
         let cluster = try await SyncCommandTests.RunningCluster(workspace)
         defer { cluster.stop() }
         try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
-        try workspace.work.write(SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "sleep 3; echo migrated"), to: "app/migrate.yaml")
+        // The hook runs until the test says go, so the agent's sync is still running when the manual one starts.
+        let go = workspace.directory.appending("go")
+        try workspace.work.write(
+            SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "while [ ! -e \(go.path) ]; do sleep 0.1; done; echo migrated"),
+            to: "app/migrate.yaml")
         let first = try workspace.work.commit("first")
         let arguments = ["--path", "app", "--app", "shop", "--interval", "1h", "--kubeconfig", cluster.kubeconfig.path]
         let agent = try await RunningAgent(workspace, arguments)
@@ -126,12 +130,22 @@ struct AgentCommandTests {
         try await waitUntil(timeout: .seconds(60), poll: .milliseconds(200), "the agent's sync runs its hook") {
             Self.attempts(try await Self.history(workspace), revision: first).contains { $0["outcome"] as? String == "Running" }
         }
-        let manual = try await workspace.sluice(
-            ["sync", "--repo", workspace.work.path, "--path", "app", "--app", "shop", "--state-dir", workspace.state, "--kubeconfig", cluster.kubeconfig.path])
-        #expect(manual.exitCode == 0, "\(manual.output)\(manual.errorOutput)")
+        let manual = try BackgroundProcess(
+            SluiceCLI.locate().executable.path,
+            ["sync", "--repo", workspace.work.path, "--path", "app", "--app", "shop", "--state-dir", workspace.state, "--kubeconfig", cluster.kubeconfig.path],
+            environment: workspace.environment, logFile: workspace.directory.appending("manual-sync.log"))
+        // The manual sync waits for the lock: it says so, and begins no attempt while the agent's runs.
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(200), "the manual sync waits for the lock") {
+            manual.log().contains("waiting for another sync of the application to end") || !manual.isRunning
+        }
+        #expect(manual.log().contains("pid \(agent.process.pid): sync of shop"), "\(manual.log())")
+        #expect(Self.attempts(try await Self.history(workspace), revision: first).count == 1)
+        try Data().write(to: go)
+        #expect(manual.waitForExit(within: .seconds(120)))
         let attempts = Self.attempts(try await Self.history(workspace), revision: first)
         #expect(attempts.count == 2)
         #expect(attempts.allSatisfy { $0["outcome"] as? String == "Succeeded" }, "\(attempts)")
+        #expect(manual.log().contains("Succeeded"), "\(manual.log())")
         let byTrigger = Dictionary(uniqueKeysWithValues: attempts.map { ($0["trigger"] as? String ?? "", $0) })
         let agentEnd = try #require(Self.time(byTrigger["poll"]?["finishedAt"]))
         let manualStart = try #require(Self.time(byTrigger["manual"]?["startedAt"]))
