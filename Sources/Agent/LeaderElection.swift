@@ -18,6 +18,13 @@ public struct LeaderElection: Sendable {
     public var leaseDuration: Duration
     /// How often the holder renews, and others retry.
     public var retryPeriod: Duration
+    /// This replica's Pod, when it runs in one (`POD_NAMESPACE`, `POD_NAME`): labelled
+    /// `sluice.dev/leader: "true"` while this replica leads, so that a Service selecting the label
+    /// sends webhooks and API calls to the leader.
+    public var pod: (namespace: String, name: String)?
+
+    /// The label the leader's Pod carries.
+    public static let leaderLabel = "sluice.dev/leader"
 
     static let lease = GroupVersionKind(group: "coordination.k8s.io", version: "v1", kind: "Lease")
 
@@ -37,10 +44,12 @@ public struct LeaderElection: Sendable {
 
     /// Waits until this replica holds the Lease (or the task is cancelled).
     func acquire(client: KubeClient, logger: Logger) async throws {
+        await markPod(leading: false, client: client, logger: logger)  // a restarted container may carry the label
         while true {
             try Task.checkCancellation()
             if try await tryAcquireOrRenew(client: client) {
                 logger.info("leading", metadata: ["lease": "\(namespace)/\(name)", "identity": "\(identity)"])
+                await markPod(leading: true, client: client, logger: logger)
                 return
             }
             try await Task.sleep(for: retryPeriod)
@@ -60,6 +69,18 @@ public struct LeaderElection: Sendable {
                 logger.error("lost the lease: another replica leads now", metadata: ["lease": "\(namespace)/\(name)"])
                 return
             }
+        }
+    }
+
+    /// Sets or removes the leader label on this replica's Pod; a failure is logged, not fatal
+    /// (webhooks then reach the leader only through a Service that does not select the label).
+    func markPod(leading: Bool, client: KubeClient, logger: Logger) async {
+        guard let pod else { return }
+        let patch: JSONValue = ["metadata": ["labels": [Self.leaderLabel: leading ? "true" : .null]]]
+        do {
+            _ = try await client.mergePatch(GroupVersionKind(group: "", version: "v1", kind: "Pod"), namespace: pod.namespace, name: pod.name, patch: patch)
+        } catch {
+            logger.warning("cannot label this replica's Pod", metadata: ["pod": "\(pod.namespace)/\(pod.name)", "error": "\(error.message)"])
         }
     }
 

@@ -187,6 +187,11 @@ struct AgentCommand: AsyncParsableCommand {
             election = LeaderElection(
                 namespace: inventoryNamespace, name: leaderElectionID, identity: LeaderElection.defaultIdentity(),
                 leaseDuration: duration, retryPeriod: max(duration / 5, .milliseconds(200)))
+            // The Pod (from the Downward API, as the Helm chart passes it) is labelled while it leads.
+            let environment = ProcessInfo.processInfo.environment
+            if let name = environment["POD_NAME"], !name.isEmpty {
+                election?.pod = (environment["POD_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 } ?? inventoryNamespace, name)
+            }
         }
         let agent = Agent(
             applications: applications, client: cluster.client, ledger: ledger, stateDirectory: source.stateDir, gitOptions: gitOptions,

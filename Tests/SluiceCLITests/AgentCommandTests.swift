@@ -18,13 +18,13 @@ struct AgentCommandTests {
         let process: BackgroundProcess
         let port: Int
 
-        init(_ workspace: Workspace, _ arguments: [String], stateDir: String? = nil) async throws {
+        init(_ workspace: Workspace, _ arguments: [String], stateDir: String? = nil, environment: [String: String] = [:]) async throws {
             let log = workspace.directory.appending("agent-\(UUID().uuidString.prefix(8)).log")
             let source = arguments.contains("--config") || arguments.contains("--repo") ? [] : ["--repo", workspace.work.path]
             process = try BackgroundProcess(
                 SluiceCLI.locate().executable.path,
                 ["agent"] + source + ["--state-dir", stateDir ?? workspace.state, "--listen", "127.0.0.1:0"] + arguments,
-                environment: workspace.environment, logFile: log)
+                environment: workspace.environment.merging(environment) { $1 }, logFile: log)
             let process = self.process
             try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the agent listens") {
                 process.log().contains("listening") || !process.isRunning
@@ -679,9 +679,23 @@ struct AgentCommandTests {
         let first = try workspace.work.commit("first")
         let states = [workspace.directory.appending("replica-a").path, workspace.directory.appending("replica-b").path]
         let arguments = ["--path", "app", "--app", "shop", "--interval", "1s", "--kubeconfig", workspace.kubeconfig.path, "--leader-elect", "--lease-duration", "3s"]
+        // Each replica has a Pod, as in a cluster (the Downward API gives its name): the leader labels its own.
+        #expect(try await cluster.kubectl(["create", "namespace", "sluice-system"]).exitCode == 0)
+        let pods = ["replica-a", "replica-b"]
+        for pod in pods {
+            let manifest = """
+                {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "\(pod)", "namespace": "sluice-system"},
+                 "spec": {"containers": [{"name": "agent", "image": "sluice", "command": ["sleep", "600"]}]}}
+                """
+            let created = try await cluster.kubectl(["create", "-f", "-"], input: manifest)
+            #expect(created.exitCode == 0, "\(created.errorOutput)")
+        }
+        func leaderLabel(_ pod: String) async throws -> String {
+            try await cluster.kubectl(["get", "pod", pod, "-n", "sluice-system", "-o", #"jsonpath={.metadata.labels.sluice\.dev/leader}"#]).trimmedOutput
+        }
         let replicas = [
-            try await RunningAgent(workspace, arguments, stateDir: states[0]),
-            try await RunningAgent(workspace, arguments, stateDir: states[1]),
+            try await RunningAgent(workspace, arguments, stateDir: states[0], environment: ["POD_NAME": pods[0], "POD_NAMESPACE": "sluice-system"]),
+            try await RunningAgent(workspace, arguments, stateDir: states[1], environment: ["POD_NAME": pods[1], "POD_NAMESPACE": "sluice-system"]),
         ]
         func holder() async throws -> String {
             try await cluster.kubectl(["get", "lease", "sluice-agent", "-n", "sluice-system", "-o", "jsonpath={.spec.holderIdentity}"]).trimmedOutput
@@ -702,6 +716,10 @@ struct AgentCommandTests {
         #expect(try await replicas[leaderIndex].metric("sluice_leader_info") == 1)
         #expect(try await replicas[followerIndex].metric("sluice_leader_info") == 0)
         #expect(try await history(states[followerIndex]).isEmpty)
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(500), "the leader's Pod is labelled") {
+            try await leaderLabel(pods[leaderIndex]) == "true"
+        }
+        #expect(try await leaderLabel(pods[followerIndex]) == "")
 
         kill(replicas[leaderIndex].process.pid, SIGKILL)
         try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "two"]), to: "app/settings.yaml")
@@ -711,6 +729,7 @@ struct AgentCommandTests {
         }
         #expect(try await holder().hasSuffix("_\(replicas[followerIndex].process.pid)"))
         #expect(try await replicas[followerIndex].metric("sluice_leader_info") == 1)
+        #expect(try await leaderLabel(pods[followerIndex]) == "true")
         let value = try await cluster.kubectl(["get", "configmap", "settings", "-o", "jsonpath={.data.mode}"])
         #expect(value.trimmedOutput == "two")
         replicas[followerIndex].process.stop()

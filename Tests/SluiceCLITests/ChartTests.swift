@@ -37,6 +37,20 @@ struct ChartTests {
         }
     }
 
+    @Test("with leader election the Service routes to the Pod the leader labels, which learns its name from the Downward API")
+    func serviceRoutesToTheLeader() async throws {
+        let elected = try await Self.render(["config.apps[0].name=shop", "config.apps[0].repo=https://git.example.com/shop/app.git"])
+        let service = try #require(elected.components(separatedBy: "---").first { $0.contains("kind: Service\n") })
+        #expect(service.contains(#"sluice.dev/leader: "true""#), "\(service)")
+        #expect(elected.contains("name: POD_NAME") && elected.contains("fieldPath: metadata.name"))
+        #expect(elected.contains("name: POD_NAMESPACE") && elected.contains("fieldPath: metadata.namespace"))
+        let single = try await Self.render([
+            "config.apps[0].name=shop", "config.apps[0].repo=https://git.example.com/shop/app.git", "replicas=1", "leaderElection.enabled=false",
+        ])
+        let plain = try #require(single.components(separatedBy: "---").first { $0.contains("kind: Service\n") })
+        #expect(!plain.contains("sluice.dev/leader"), "\(plain)")
+    }
+
     @Test("every flag the Deployment passes is one sluice agent knows, and the rendered configuration is valid")
     func argumentsAndConfigurationAreValid() async throws {
         let rendered = try await Self.render([
