@@ -18,19 +18,19 @@ public struct ResourceMapping: Sendable, Hashable {
 final class Discovery: Sendable {
     private let cache = Mutex<[GroupVersion: [String: ResourceMapping]]>([:])
 
-    func mapping(for gvk: GroupVersionKind, transport: APITransport) async throws(KubeClientError) -> ResourceMapping {
+    func mapping(for gvk: GroupVersionKind, transport: APITransport, timeout: Duration = .seconds(30)) async throws(KubeClientError) -> ResourceMapping {
         let groupVersion = gvk.groupVersion
         if let found = cache.withLock({ $0[groupVersion]?[gvk.kind] }) { return found }
-        try await refresh(groupVersion, transport: transport)
+        try await refresh(groupVersion, transport: transport, timeout: timeout)
         if let found = cache.withLock({ $0[groupVersion]?[gvk.kind] }) { return found }
         throw KubeClientError(.notServed, "no matches for kind \"\(gvk.kind)\" in version \"\(groupVersion.apiVersion)\"")
     }
 
     /// Reads one group version's resources from the server.
-    func refresh(_ groupVersion: GroupVersion, transport: APITransport) async throws(KubeClientError) {
+    func refresh(_ groupVersion: GroupVersion, transport: APITransport, timeout: Duration = .seconds(30)) async throws(KubeClientError) {
         let path = groupVersion.group.isEmpty ? "/api/\(groupVersion.version)" : "/apis/\(groupVersion.group)/\(groupVersion.version)"
         let response = try await transport.send(
-            HTTPRequest(method: "GET", url: path, headers: [("Accept", "application/json")], timeout: .seconds(30)), idempotent: true,
+            HTTPRequest(method: "GET", url: path, headers: [("Accept", "application/json")], timeout: timeout), idempotent: true,
             object: "discovery of \(groupVersion.apiVersion)")
         if response.status == 404 {
             cache.withLock { $0[groupVersion] = [:] }

@@ -60,7 +60,7 @@ public final class KubeClient: Sendable {
 
     /// The REST mapping of a kind (discovered, cached, refreshed on a miss).
     public func mapping(for gvk: GroupVersionKind) async throws(KubeClientError) -> ResourceMapping {
-        try await discovery.mapping(for: gvk, transport: transport)
+        try await discovery.mapping(for: gvk, transport: transport, timeout: options.requestTimeout)
     }
 
     /// The server's preferred version of a group and kind (for objects known only by group and kind,

@@ -232,12 +232,13 @@ struct HookPolicyTests {
                 "app/config.yaml": YAML.configMap("settings"),
                 "app/alert.yaml": YAML.job("alert", script: "echo paging on-call", annotations: [Self.hook: "SyncFail"]),
             ])
-            let result = try await fixture.sync { $0.timeout = .seconds(3) }
+            // 8 s: long enough for the hook's Pod to start and print even on a loaded machine.
+            let result = try await fixture.sync { $0.timeout = .seconds(8) }
             #expect(result.outcome == .failed)
             #expect(result.error?.code == .timeout)
-            #expect(result.message.contains("the sync ran over its timeout of 3s"), "\(result.message)")
+            #expect(result.message.contains("the sync ran over its timeout of 8s"), "\(result.message)")
             let detail = try await fixture.detail(result)
-            #expect(detail.attempt.outcomeMessage.contains("the sync ran over its timeout of 3s"))
+            #expect(detail.attempt.outcomeMessage.contains("the sync ran over its timeout of 8s"))
             #expect(detail.attempt.phaseReached == "SyncFail")
             #expect(taskLines(detail) == ["PreSync/0 Job migrate created Failed", "SyncFail/0 Job alert created Succeeded"])
             #expect(task(detail, "migrate")?.log?.contains("long migration") == true)
