@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import KubeModel
+import Ledger
 import Manifests
 
 /// The cluster-side record of what an application owns: one ConfigMap per application in the
@@ -58,13 +59,43 @@ public struct InventoryStore: Sendable {
         else { return nil }
         let data = live["data"]
         let revision = data?["revision"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        if let encoded = live["binaryData"]?[Self.compressedKey]?.stringValue {
+            // A large inventory, stored compressed; damage is an error, never an empty list (which
+            // would make Sluice forget what it owns).
+            guard let size = data?["objectsSize"]?.stringValue.flatMap({ Int($0) }), let compressed = Data(base64Encoded: encoded),
+                let bytes = Zlib.decompress(Array(compressed), size: size)
+            else {
+                throw KubeClientError(.invalid, "the inventory ConfigMap \(namespace)/\(name) is damaged: binaryData.\(Self.compressedKey) does not decompress")
+            }
+            return Inventory(revision: revision, objects: Self.parseObjects(String(decoding: bytes, as: UTF8.self)))
+        }
         return Inventory(revision: revision, objects: Self.parseObjects(data?["objects"]?.stringValue ?? ""))
     }
 
+    /// Above this many bytes the object list is stored zlib-compressed in `binaryData` (a
+    /// ConfigMap holds at most 1 MiB: about 25,000 objects as text, ten times more compressed).
+    static let compressAbove = 256 * 1024
+    /// The `binaryData` key of a compressed object list.
+    static let compressedKey = "objects.zlib"
+
     /// Writes the inventory (creating the namespace when missing).
     public func write(_ inventory: Inventory) async throws(KubeClientError) {
-        let objects = inventory.objects.sorted().map(\.description).joined(separator: "\n")
-        let configMap: JSONValue = [
+        var objects = inventory.objects.sorted().map(\.description).joined(separator: "\n")
+        var binaryData: JSONValue?
+        var size: JSONValue?
+        if objects.utf8.count > Self.compressAbove {
+            let bytes = Array(objects.utf8)
+            let compressed: [UInt8]
+            do {
+                compressed = try Zlib.compress(bytes)
+            } catch {
+                throw KubeClientError(.invalid, "cannot compress the inventory of \(app): \(error)")
+            }
+            binaryData = [Self.compressedKey: .string(Data(compressed).base64EncodedString())]
+            size = .string(String(bytes.count))
+            objects = ""
+        }
+        var configMap: JSONValue = [
             "apiVersion": "v1", "kind": "ConfigMap",
             "metadata": [
                 "name": .string(name), "namespace": .string(namespace),
@@ -73,6 +104,11 @@ public struct InventoryStore: Sendable {
             ],
             "data": ["app": .string(app), "revision": .string(inventory.revision ?? ""), "objects": .string(objects)],
         ]
+        // Left out when not compressed: the server-side apply then removes what an earlier write set.
+        if let binaryData, let size {
+            configMap["binaryData"] = binaryData
+            configMap[path: ["data", "objectsSize"]] = size
+        }
         do {
             _ = try await client.apply(configMap)
         } catch {
