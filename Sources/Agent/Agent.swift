@@ -17,7 +17,7 @@ public final class Agent: Service, Sendable {
     public let metrics: AgentMetrics
     let registry = ReconcilerRegistry()
     let initialApplications: [AgentApplication]
-    let reload: (@Sendable () throws -> [AgentApplication])?
+    let reload: (@Sendable () throws -> [AgentApplication]?)?
     let reloadEvery: Duration
     let store: GitSourceStore
     let client: KubeClient
@@ -35,15 +35,15 @@ public final class Agent: Service, Sendable {
     /// An agent for `applications`, against `client`, recording in `ledger`, with mirrors in `stateDirectory`.
     ///
     /// - Parameters:
-    ///   - reload: reads the applications again (a configuration file); called every `reloadEvery`,
-    ///     and when it gives a different set, new applications start, removed ones stop (their objects
+    ///   - reload: reads the applications again (a configuration file), `nil` when unchanged; called
+    ///     every `reloadEvery`, and when it gives a different set, new applications start, removed ones stop (their objects
     ///     stay in place and their ledger is kept) and changed ones restart. When it throws, the
     ///     running applications go on and the error is logged.
     public init(
         applications: [AgentApplication], client: KubeClient, ledger: Ledger, stateDirectory: String,
         gitOptions: GitSourceOptions = GitSourceOptions(), options: AgentOptions = AgentOptions(),
         listen: (host: String, port: Int)?, webhookSecret: [UInt8]? = nil, apiToken: [UInt8]? = nil,
-        reload: (@Sendable () throws -> [AgentApplication])? = nil, reloadEvery: Duration = .seconds(2),
+        reload: (@Sendable () throws -> [AgentApplication]?)? = nil, reloadEvery: Duration = .seconds(2),
         election: LeaderElection? = nil, logger: Logger = Logger(label: "sluice.agent")
     ) {
         self.election = election
@@ -124,7 +124,7 @@ public final class Agent: Service, Sendable {
             }
             guard let reload else { continue }
             do {
-                let applications = try reload()
+                guard let applications = try reload() else { continue }  // unchanged
                 await registry.apply(applications, make: makeReconciler, logger: logger)
             } catch {
                 logger.error("the configuration was refused; the running applications go on", metadata: ["error": "\(error)"])

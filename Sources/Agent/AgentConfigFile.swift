@@ -208,3 +208,33 @@ public struct AgentConfigFile: Sendable {
         return name.isEmpty ? "app" : name
     }
 }
+
+/// Re-reads a configuration file only when its bytes changed: parsing a file of a thousand
+/// applications every two seconds costs more than everything else an idle agent does.
+public final class AgentConfigWatcher: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last: Data?
+    private var first = true
+    private let path: String
+    private let parse: @Sendable () throws -> AgentConfigFile
+
+    /// Watches `path`; `parse` reads and checks it (``AgentConfigFile/load(path:defaults:inventoryNamespace:defaultNamespace:)``).
+    public init(path: String, parse: @escaping @Sendable () throws -> AgentConfigFile) {
+        self.path = path
+        self.parse = parse
+    }
+
+    /// The configuration when the file's bytes differ from the last call's (always on the first
+    /// call), `nil` when they are the same. A file that cannot be parsed throws once per change.
+    public func loadIfChanged() throws -> AgentConfigFile? {
+        let bytes = FileManager.default.contents(atPath: path)
+        let changed = lock.withLock { () -> Bool in
+            guard first || bytes != last else { return false }
+            first = false
+            last = bytes
+            return true
+        }
+        guard changed else { return nil }
+        return try parse()
+    }
+}

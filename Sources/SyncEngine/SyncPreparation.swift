@@ -134,30 +134,42 @@ struct SyncPreparation: Sendable {
         }
     }
 
-    /// One list per kind of the plan's normal objects, by Sluice's label, of the objects tracked for `app`.
+    /// One list per kind of the plan's normal objects, by Sluice's label, of the objects tracked for
+    /// `app`: in each of the kind's namespaces when they are few, so that an application's check does
+    /// not read every other application's objects; across all namespaces otherwise.
     static func liveIndex(plan: TaskPlan, app: String, client: KubeClient) async throws -> [ObjectIdentity: JSONValue] {
-        var kinds: [GroupKind: GroupVersionKind] = [:]
+        var kinds: [GroupKind: (gvk: GroupVersionKind, namespaces: Set<String>)] = [:]
         for task in plan.tasks where !task.isHook {
-            if let gvk = task.manifest.object.groupVersionKind { kinds[gvk.groupKind] = gvk }
+            guard let gvk = task.manifest.object.groupVersionKind else { continue }
+            kinds[gvk.groupKind, default: (gvk, [])].namespaces.insert(task.identity.namespace)
         }
         var index: [ObjectIdentity: JSONValue] = [:]
-        for (groupKind, gvk) in kinds.sorted(by: { $0.key.description < $1.key.description }) {
-            let list: ObjectList
-            do {
-                list = try await client.list(gvk, labelSelector: Tracking.selector)
-            } catch {
-                // A kind whose CustomResourceDefinition comes with this revision is not served yet.
-                if error.code == .notServed || error.code == .notFound { continue }
-                throw SyncEngineError(.cluster, "cannot list \(groupKind): \(error.message)")
-            }
-            for item in list.items {
-                let identity = Tracking.identity(of: item, groupKind: groupKind)
-                guard item.annotations[Tracking.annotation] == Tracking.id(app: app, identity) else { continue }
-                index[identity] = item
+        for (groupKind, entry) in kinds.sorted(by: { $0.key.description < $1.key.description }) {
+            // Cluster-scoped kinds have "" as their only namespace, listed as a whole.
+            let scopes: [String?] = entry.namespaces.count <= Self.namespacesListedApart && !entry.namespaces.contains("")
+                ? entry.namespaces.sorted().map { $0 } : [nil]
+            for namespace in scopes {
+                let list: ObjectList
+                do {
+                    list = try await client.list(entry.gvk, namespace: namespace, labelSelector: Tracking.selector)
+                } catch {
+                    // A kind whose CustomResourceDefinition comes with this revision is not served yet,
+                    // or a namespace it creates does not exist yet.
+                    if error.code == .notServed || error.code == .notFound { continue }
+                    throw SyncEngineError(.cluster, "cannot list \(groupKind): \(error.message)")
+                }
+                for item in list.items {
+                    let identity = Tracking.identity(of: item, groupKind: groupKind)
+                    guard item.annotations[Tracking.annotation] == Tracking.id(app: app, identity) else { continue }
+                    index[identity] = item
+                }
             }
         }
         return index
     }
+
+    /// Up to this many namespaces, a kind is listed namespace by namespace.
+    static let namespacesListedApart = 4
 
     /// The live object of an inventory entry, or `nil` when it is gone (or its kind is no longer served).
     static func liveObject(_ identity: ObjectIdentity, kinds: ManifestSet, client: KubeClient) async throws -> JSONValue? {

@@ -163,15 +163,15 @@ struct AgentCommand: AsyncParsableCommand {
         let inventoryNamespace = cluster.inventoryNamespace
         let defaultNamespace = cluster.client.defaultNamespace
         var applications: [AgentApplication] = []
-        var reload: (@Sendable () throws -> [AgentApplication])?
+        var reload: (@Sendable () throws -> [AgentApplication]?)?
         if let config {
-            let load: @Sendable () throws -> AgentConfigFile = {
+            let watcher = AgentConfigWatcher(path: config) {
                 try AgentConfigFile.load(path: config, defaults: defaults, inventoryNamespace: inventoryNamespace, defaultNamespace: defaultNamespace)
             }
-            let file = try load()
+            guard let file = try watcher.loadIfChanged() else { throw CLIExit.usage("\(config): cannot read the file") }  // the first call always reads
             applications = file.applications
             if let fileInterval = file.interval { options.interval = fileInterval }
-            reload = { try load().applications }
+            reload = { try watcher.loadIfChanged()?.applications }
         } else if let url {
             applications = [
                 AgentApplication(

@@ -135,9 +135,10 @@ struct SyncLifecycleTests {
                 files["app/web-\(index).yaml"] = YAML.deployment("web-\(index)", script: index == 7 ? "exit 1" : "sleep 3600")
             }
             try fixture.push(files)
-            let result = try await fixture.sync { $0.healthTimeout = .seconds(5) }
+            // 15 s: time for ten Pods to start on a machine loaded by the rest of the suite.
+            let result = try await fixture.sync { $0.healthTimeout = .seconds(15) }
             #expect(result.outcome == .failed)
-            #expect(result.message.contains("1 object did not become healthy within 5s"), "\(result.message)")
+            #expect(result.message.contains("1 object did not become healthy within 15s"), "\(result.message)")
             #expect(result.message.contains("Deployment default/web-7"), "\(result.message)")
 
             // Fixed, every one becomes healthy.
