@@ -196,6 +196,41 @@ struct AgentCommandTests {
         #expect(agent.process.waitForExit(within: .seconds(30)))
     }
 
+    @Test("--every-commit replays each new commit in order, each with its own PreSync migration and ledger entry")
+    func everyCommitReplaysInOrder() async throws {
+        let workspace = try Workspace("agent-every-commit")
+        try workspace.work.write(SyncCommandTests.configMap("schema", ["version": "0"]), to: "app/schema.yaml")
+        let base = try workspace.work.commit("base")
+        let agent = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s", "--every-commit"])
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the base commit is synced") {
+            Self.attempts(try await Self.history(workspace), revision: base).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+        var revisions: [String] = []
+        for version in 1...3 {
+            try workspace.work.write(SyncCommandTests.configMap("schema", ["version": "\(version)"]), to: "app/schema.yaml")
+            try workspace.work.write(
+                SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "echo migrating to schema \(version)"), to: "app/migrate.yaml")
+            revisions.append(try workspace.work.commit("migration \(version)"))
+        }
+        try await waitUntil(timeout: .seconds(90), poll: .milliseconds(500), "the three migrations are synced") {
+            let history = try await Self.history(workspace)
+            return revisions.allSatisfy { revision in Self.attempts(history, revision: revision).contains { $0["outcome"] as? String == "Succeeded" } }
+        }
+        let history = try await Self.history(workspace)
+        let starts = try revisions.map { revision in
+            try #require(Self.time(Self.attempts(history, revision: revision).first?["startedAt"]))
+        }
+        #expect(starts == starts.sorted(), "the migrations ran out of order: \(starts)")
+        for (index, revision) in revisions.enumerated() {
+            #expect(Self.attempts(history, revision: revision).count == 1)
+            let shown = try await workspace.sluice(["show", revision, "--app", "shop", "--state-dir", workspace.state, "--output", "json"])
+            let tasks = try #require(try JSONSerialization.jsonObject(with: shown.stdout) as? [String: Any])["tasks"] as? [[String: Any]] ?? []
+            let hook = tasks.first { $0["hook"] as? Bool == true && $0["phase"] as? String == "PreSync" }
+            #expect((hook?["log"] as? String)?.contains("migrating to schema \(index + 1)") == true, "\(tasks)")
+        }
+        agent.process.stop()
+    }
+
     @Test("a failing commit is retried with back-off, then superseded at once by a fixing commit")
     func retryThenSupersede() async throws {
         let workspace = try Workspace("agent-retry")
