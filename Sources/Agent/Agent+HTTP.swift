@@ -107,7 +107,7 @@ extension Agent {
 
     /// `GET /api/v1/apps`: where each application stands, in the JSON of `sluice status --output json`.
     func appsJSON() async throws -> JSONValue {
-        try await ledger.statusJSON(apps: await reconcilers.map(\.application.name).sorted())
+        .array(try await ledger.statusJSON(apps: await reconcilers.map(\.application.name).sorted()))
     }
 
     /// `nil` when the request carries the API's bearer token; otherwise the refusal to send.

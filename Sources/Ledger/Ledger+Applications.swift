@@ -39,83 +39,60 @@ extension Ledger {
     /// Records where an application comes from and a digest of its settings (the agent does at
     /// start); keeps its suspension.
     public func recordSource(app: String, repo: String, spec: String, path: String, settings: String = "") async throws {
-        try await writing("record the source of \(app)") { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO application (app, repo, spec, path, settings) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT(app) DO UPDATE SET repo = excluded.repo, spec = excluded.spec, path = excluded.path,
-                        settings = excluded.settings
-                    """,
-                arguments: [app, repo, spec, path, settings])
-        }
+        try await upsert(app, "record the source of \(app)", ["repo": repo, "spec": spec, "path": path, "settings": settings])
     }
 
     /// Records the health of the application's managed objects, found now.
     public func recordHealth(_ health: String, message: String, app: String) async throws {
-        let stamp = Ledger.milliseconds(now())
-        try await writing("record the health of \(app)") { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO application (app, health, healthMessage, healthCheckedAt) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(app) DO UPDATE SET health = excluded.health, healthMessage = excluded.healthMessage,
-                        healthCheckedAt = excluded.healthCheckedAt
-                    """,
-                arguments: [app, health, message, stamp])
-        }
+        try await upsert(
+            app, "record the health of \(app)",
+            ["health": health, "healthMessage": message, "healthCheckedAt": Ledger.milliseconds(now())])
     }
 
     /// Suspends or resumes an application, with the reason.
     public func setSuspended(_ suspended: Bool, app: String, reason: String) async throws {
-        let stamp = Ledger.milliseconds(now())
-        try await writing("\(suspended ? "suspend" : "resume") \(app)") { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO application (app, suspended, reason, suspendedAt) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(app) DO UPDATE SET suspended = excluded.suspended, reason = excluded.reason,
-                                                   suspendedAt = excluded.suspendedAt
-                    """,
-                arguments: [app, suspended, reason, stamp])
-        }
+        try await upsert(
+            app, "\(suspended ? "suspend" : "resume") \(app)",
+            ["suspended": suspended, "reason": reason, "suspendedAt": Ledger.milliseconds(now())])
     }
 
-    /// Records an agent's check of an application's source.
+    /// Records an agent's check of an application's source (a `nil` revision keeps the last one seen).
     public func recordCheck(app: String, seen revision: String?, next: Date?) async throws {
-        let stamp = Ledger.milliseconds(now())
-        try await writing("record a check of \(app)") { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO application (app, lastCheckAt, lastSeenRevision, nextCheckAt) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(app) DO UPDATE SET lastCheckAt = excluded.lastCheckAt,
-                        lastSeenRevision = COALESCE(excluded.lastSeenRevision, lastSeenRevision), nextCheckAt = excluded.nextCheckAt
-                    """,
-                arguments: [app, stamp, revision, next.map(Ledger.milliseconds)])
-        }
+        try await upsert(
+            app, "record a check of \(app)",
+            ["lastCheckAt": Ledger.milliseconds(now()), "lastSeenRevision": revision, "nextCheckAt": next.map(Ledger.milliseconds)],
+            keepingWhenNull: ["lastSeenRevision"])
     }
 
     /// Sets the revisions the agent must not apply again (a rollback's quarantine); empty clears it.
     public func setQuarantined(_ revisions: Set<String>, app: String) async throws {
-        let text = revisions.sorted().joined(separator: "\n")
-        try await writing("record the quarantine of \(app)") { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO application (app, quarantined) VALUES (?, ?)
-                    ON CONFLICT(app) DO UPDATE SET quarantined = excluded.quarantined
-                    """,
-                arguments: [app, text])
-        }
+        try await upsert(app, "record the quarantine of \(app)", ["quarantined": revisions.sorted().joined(separator: "\n")])
     }
 
     /// Records a drift check: the objects that differ from the last applied revision (empty: none).
     public func recordDrift(_ objects: [String], app: String) async throws {
-        let stamp = Ledger.milliseconds(now())
-        let text = objects.sorted().joined(separator: "\n")
-        try await writing("record the drift of \(app)") { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO application (app, drift, driftCheckedAt) VALUES (?, ?, ?)
-                    ON CONFLICT(app) DO UPDATE SET drift = excluded.drift, driftCheckedAt = excluded.driftCheckedAt
-                    """,
-                arguments: [app, text, stamp])
+        try await upsert(
+            app, "record the drift of \(app)",
+            ["drift": objects.sorted().joined(separator: "\n"), "driftCheckedAt": Ledger.milliseconds(now())])
+    }
+
+    /// Sets `columns` of the application's record, creating the record when there is none; the other
+    /// columns keep their values. A column in `keepingWhenNull` keeps its value when given `nil`.
+    private func upsert(
+        _ app: String, _ what: String, _ columns: KeyValuePairs<String, (any DatabaseValueConvertible)?>,
+        keepingWhenNull: Set<String> = []
+    ) async throws {
+        let names = columns.map(\.key)
+        let assignments = names.map { name in
+            keepingWhenNull.contains(name) ? "\(name) = COALESCE(excluded.\(name), \(name))" : "\(name) = excluded.\(name)"
+        }
+        let sql = """
+            INSERT INTO application (app, \(names.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: names.count)))
+            ON CONFLICT(app) DO UPDATE SET \(assignments.joined(separator: ", "))
+            """
+        let arguments = StatementArguments([app as (any DatabaseValueConvertible)?] + columns.map(\.value))
+        try await writing(what) { db in
+            try db.execute(sql: sql, arguments: arguments)
         }
     }
 

@@ -14,7 +14,7 @@ extension Ledger {
     /// `lastSeenRevision`, `lastCheckAt`, `nextCheckAt`, `lastAppliedRevision`, `lastAppliedAt`,
     /// `lastOutcome`, `lastOutcomeAt`, `lastRevision`, `message`, `health`, `healthMessage`,
     /// `healthCheckedAt`, `drift` (objects) and `driftCheckedAt`; times in RFC 3339, `null` when unknown.
-    public func statusJSON(apps: [String]) async throws -> JSONValue {
+    public func statusJSON(apps: [String]) async throws -> [JSONValue] {
         let records = Dictionary(uniqueKeysWithValues: try await applicationRecords().map { ($0.app, $0) })
         var entries: [JSONValue] = []
         for name in apps {
@@ -46,6 +46,6 @@ extension Ledger {
                 "driftCheckedAt": time(record?.driftCheckedAt),
             ])
         }
-        return .array(entries)
+        return entries
     }
 }

@@ -207,16 +207,17 @@ public actor Ledger {
         let apps = try queue.read { db in
             try String.fetchAll(db, sql: "SELECT DISTINCT app FROM attempt WHERE outcome = ?", arguments: [Outcome.running.rawValue])
         }
-        var held: [StateLock] = []
-        defer { held.forEach { $0.release() } }
+        // The applications whose lock this process could take: nobody else is syncing them.
+        var held: [(app: String, lock: StateLock)] = []
+        defer { held.forEach { $0.lock.release() } }
         for app in apps {
             if let lock = try StateLock.tryLock(
                 StateLock.syncPath(stateDirectory: stateDirectory, app: app), holder: "pid \(getpid()): marking interrupted attempts")
             {
-                held.append(lock)
+                held.append((app, lock))
             }
         }
-        let dead = apps.filter { app in held.contains { $0.path == StateLock.syncPath(stateDirectory: stateDirectory, app: app) } }
+        let dead = held.map(\.app)
         guard !dead.isEmpty else { return 0 }
         return try queue.write { db in
             var count = 0

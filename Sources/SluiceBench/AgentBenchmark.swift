@@ -126,30 +126,10 @@ enum AgentBenchmark {
         var jobRunTimes: [Double] = []
         let burstDeadline = Date().addingTimeInterval(600)
         for push in pushed {
-            var detail: [String: Any]?
-            while detail == nil {
-                guard Date() < burstDeadline else { throw BenchError("\(push.app) did not sync \(push.revision) in time") }
-                let (status, text) = try await agent.get("/api/v1/apps/\(push.app)/history/\(push.revision)")
-                if status == 200, let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                    object["outcome"] as? String == "Succeeded"
-                {
-                    detail = object
-                } else if status == 200, text.contains("\"Failed\"") {
-                    throw BenchError("\(push.app) failed to sync \(push.revision): \(text.prefix(2000))")
-                } else {
-                    try await Task.sleep(for: .milliseconds(200))
-                }
-            }
-            guard let detail, let finished = date(detail["finishedAt"]) else { throw BenchError("no finishedAt for \(push.app)") }
+            let detail = try await agent.succeeded(app: push.app, revision: push.revision, deadline: burstDeadline, poll: .milliseconds(200))
+            guard let finished = date(detail["finishedAt"]) else { throw BenchError("no finishedAt for \(push.app)") }
             latencies.append(finished.timeIntervalSince(push.at))
-            // The PreSync stage: from the hook's creation to the start of the first Sync task.
-            let tasks = detail["tasks"] as? [[String: Any]] ?? []
-            if let hook = tasks.first(where: { ($0["hook"] as? Bool) == true && ($0["phase"] as? String) == "PreSync" }),
-                let sync = tasks.first(where: { ($0["phase"] as? String) == "Sync" }),
-                let start = date(hook["startedAt"]), let end = date(sync["startedAt"])
-            {
-                hookTimes.append(end.timeIntervalSince(start))
-            }
+            if let times = preSyncTimes(detail) { hookTimes.append(times.stage) }
         }
         // One more push on its own, with no other sync competing for the agent or the API rate limit.
         try template.write(configMap("settings", value: "alone"), to: "app/settings.yaml")
@@ -157,21 +137,10 @@ enum AgentBenchmark {
         try template.push(to: gitRoot.appendingPathComponent("app-0.git").path, refspecs: ["HEAD:refs/heads/main"])
         let aloneAt = Date()
         _ = try await agent.webhook(repository: daemon.url(for: "app-0"))
-        var aloneDetail: [String: Any]?
-        while aloneDetail == nil {
-            guard Date() < burstDeadline else { throw BenchError("the lone push did not sync in time") }
-            let (status, text) = try await agent.get("/api/v1/apps/bench-0/history/\(alone)")
-            if status == 200, let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], object["outcome"] as? String == "Succeeded" {
-                aloneDetail = object
-            } else {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-        }
-        let aloneTasks = aloneDetail?["tasks"] as? [[String: Any]] ?? []
-        let aloneLatency = date(aloneDetail?["finishedAt"]).map { $0.timeIntervalSince(aloneAt) } ?? 0
-        let aloneHook = aloneTasks.first { ($0["hook"] as? Bool) == true && ($0["phase"] as? String) == "PreSync" }
-        let aloneHookRun = (date(aloneHook?["finishedAt"]) ?? Date()).timeIntervalSince(date(aloneHook?["startedAt"]) ?? Date())
-        let aloneStage = (date(aloneTasks.first { ($0["phase"] as? String) == "Sync" }?["startedAt"]) ?? Date()).timeIntervalSince(date(aloneHook?["startedAt"]) ?? Date())
+        let aloneDetail = try await agent.succeeded(app: "bench-0", revision: alone, deadline: burstDeadline, poll: .milliseconds(20))
+        let aloneLatency = date(aloneDetail["finishedAt"]).map { $0.timeIntervalSince(aloneAt) } ?? 0
+        guard let aloneTimes = preSyncTimes(aloneDetail) else { throw BenchError("the lone push ran no PreSync hook") }
+        let (aloneHookRun, aloneStage) = (aloneTimes.hookRun, aloneTimes.stage)
         // The Job's own run: the same command as a process, as the cluster's kubelet runs it.
         for _ in 0..<5 {
             let start = ContinuousClock.now
@@ -273,6 +242,19 @@ enum AgentBenchmark {
             return (response as? HTTPURLResponse)?.statusCode ?? 0
         }
 
+        /// The ledger's record of `revision`'s attempt once it has `Succeeded` (checking every `poll`).
+        func succeeded(app: String, revision: String, deadline: Date, poll: Duration) async throws -> [String: Any] {
+            while true {
+                guard Date() < deadline else { throw BenchError("\(app) did not sync \(revision) in time") }
+                let (status, text) = try await get("/api/v1/apps/\(app)/history/\(revision)")
+                if status == 200, let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
+                    if object["outcome"] as? String == "Succeeded" { return object }
+                    if object["outcome"] as? String == "Failed" { throw BenchError("\(app) failed to sync \(revision): \(text.prefix(2000))") }
+                }
+                try await Task.sleep(for: poll)
+            }
+        }
+
         /// The sum of every series of a metric.
         func metricSum(_ name: String) async throws -> Double {
             let (_, text) = try await get("/metrics")
@@ -372,6 +354,17 @@ enum AgentBenchmark {
         """
 
     // MARK: - Measuring
+
+    /// From an attempt's record: its PreSync hook's run (created to complete) and the PreSync stage
+    /// (the hook created to the first Sync task).
+    static func preSyncTimes(_ detail: [String: Any]) -> (hookRun: Double, stage: Double)? {
+        let tasks = detail["tasks"] as? [[String: Any]] ?? []
+        guard let hook = tasks.first(where: { ($0["hook"] as? Bool) == true && ($0["phase"] as? String) == "PreSync" }),
+            let start = date(hook["startedAt"]), let finished = date(hook["finishedAt"]),
+            let sync = date(tasks.first(where: { ($0["phase"] as? String) == "Sync" })?["startedAt"])
+        else { return nil }
+        return (finished.timeIntervalSince(start), sync.timeIntervalSince(start))
+    }
 
     /// User plus system CPU seconds of a process so far (`/proc/PID/stat`).
     static func cpuSeconds(_ pid: Int32) throws -> Double {

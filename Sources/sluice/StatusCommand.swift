@@ -26,7 +26,7 @@ struct StatusCommand: AsyncParsableCommand {
                 guard names.contains(app) else { throw CLIExit.usage("no application \(app) in \(stateDir); known: \(names.joined(separator: ", "))") }
                 names = [app]
             }
-            return try await ledger.statusJSON(apps: names).arrayValue ?? []
+            return try await ledger.statusJSON(apps: names)
         }
         switch output {
         case .json:
@@ -38,6 +38,12 @@ struct StatusCommand: AsyncParsableCommand {
             }
             let rows = entries.map { entry -> [String] in
                 func text(_ key: String) -> String { entry[key]?.stringValue ?? "-" }
+                // Times in whole seconds, as the other commands' text output shows them (the JSON keeps milliseconds).
+                func time(_ key: String) -> String {
+                    let value = text(key)
+                    guard value.hasSuffix("Z"), let dot = value.firstIndex(of: ".") else { return value }
+                    return value[..<dot] + "Z"
+                }
                 let applied = entry["lastAppliedRevision"]?.stringValue.map { String($0.prefix(12)) } ?? "-"
                 let seen = entry["lastSeenRevision"]?.stringValue.map { String($0.prefix(12)) } ?? "-"
                 let suspended = entry["suspended"]?.boolValue == true ? "True" : "False"
@@ -46,7 +52,7 @@ struct StatusCommand: AsyncParsableCommand {
                 let driftCount = entry["drift"]?.arrayValue?.count ?? 0
                 let drift = entry["driftCheckedAt"]?.isNull == false ? (driftCount == 0 ? "None" : "\(driftCount) objects") : "-"
                 return [
-                    text("app"), applied, seen, suspended, text("lastOutcome"), text("lastOutcomeAt"), text("health"), drift, text("nextCheckAt"),
+                    text("app"), applied, seen, suspended, text("lastOutcome"), time("lastOutcomeAt"), text("health"), drift, time("nextCheckAt"),
                     message,
                 ]
             }
