@@ -215,7 +215,7 @@ public actor Reconciler {
     }
 
     func makeSyncer() async -> ApplicationSync {
-        let runner = SyncRunner(client: client, ledger: ledger, configuration: application.sync, logger: logger)
+        let runner = SyncRunner(client: client, ledger: ledger, configuration: application.sync, logger: logger, progress: .log())
         return ApplicationSync(
             source: ApplicationSource(
                 mirror: await store.mirror(for: application.url, credentials: application.credentials), spec: application.spec,

@@ -26,7 +26,7 @@ final class MirrorWorker: @unchecked Sendable {
     }
 
     func makeContext() -> OperationContext {
-        OperationContext(url: url, credentials: credentials, timeout: options.operationTimeout)
+        OperationContext(url: url, credentials: credentials, timeout: options.operationTimeout, progress: options.fetchProgress)
     }
 
     /// Runs `body` with the socket watchdog armed for transports libcurl does not carry.

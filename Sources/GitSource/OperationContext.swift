@@ -12,6 +12,8 @@ final class OperationContext: Sendable {
     let deadline: ContinuousClock.Instant
     let timeout: Duration
     let userAgent: String
+    /// Told how a fetch advances; see ``GitSourceOptions/fetchProgress``.
+    let progress: (@Sendable (FetchProgress) -> Void)?
 
     private struct State {
         var cancelled = false
@@ -20,7 +22,11 @@ final class OperationContext: Sendable {
     }
     private let state = Mutex(State())
 
-    init(url: RepositoryURL, credentials: GitCredentials, timeout: Duration, userAgent: String = "sluice") {
+    init(
+        url: RepositoryURL, credentials: GitCredentials, timeout: Duration, userAgent: String = "sluice",
+        progress: (@Sendable (FetchProgress) -> Void)? = nil
+    ) {
+        self.progress = progress
         self.url = url
         self.credentials = credentials
         self.timeout = timeout

@@ -18,9 +18,16 @@ enum RemoteCallbacks {
             let context = Unmanaged<OperationContext>.fromOpaque(payload).takeUnretainedValue()
             return RemoteCallbacks.checkCertificate(cert, host.map { String(cString: $0) } ?? "", context)
         }
-        callbacks.transfer_progress = { _, payload in
+        callbacks.transfer_progress = { stats, payload in
             guard let payload else { return 0 }
             let context = Unmanaged<OperationContext>.fromOpaque(payload).takeUnretainedValue()
+            if let stats, let progress = context.progress {
+                progress(
+                    FetchProgress(
+                        url: context.url.description, totalObjects: Int(stats.pointee.total_objects),
+                        receivedObjects: Int(stats.pointee.received_objects), indexedObjects: Int(stats.pointee.indexed_objects),
+                        receivedBytes: Int(stats.pointee.received_bytes)))
+            }
             return context.shouldAbort ? -1 : 0
         }
         callbacks.sideband_progress = { _, _, payload in

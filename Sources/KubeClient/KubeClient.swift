@@ -244,19 +244,6 @@ public final class KubeClient: Sendable {
         return try await request("DELETE", url, body: options, idempotent: uid != nil, object: Self.describe(mapping, namespace: namespace, name: name))
     }
 
-    /// A pod's log (one container; the only one when `container` is nil).
-    public func logs(namespace: String? = nil, pod: String, container: String? = nil, tailLines: Int? = nil, limitBytes: Int? = nil) async throws(KubeClientError) -> String {
-        let namespace = namespace ?? defaultNamespace
-        let url = "/api/v1/namespaces/\(Self.escape(namespace))/pods/\(Self.escape(pod))/log" + Self.query([
-            ("container", container), ("tailLines", tailLines.map(String.init)), ("limitBytes", limitBytes.map(String.init)),
-        ])
-        let object = "pods \"\(pod)\" in namespace \"\(namespace)\""
-        let response = try await transport.send(
-            HTTPRequest(method: "GET", url: url, headers: [("Accept", "*/*")], timeout: options.requestTimeout), idempotent: true, object: object)
-        guard response.status == 200 else { throw KubeClientError.from(statusCode: response.status, body: response.body, object: object) }
-        return String(decoding: response.body, as: UTF8.self)
-    }
-
     /// The mapping, namespace and name of an object to write, with the error naming the field when one is missing.
     func locate(_ object: JSONValue) async throws(KubeClientError) -> (ResourceMapping, String?, String?) {
         guard let gvk = object.groupVersionKind else {

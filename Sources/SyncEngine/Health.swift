@@ -54,6 +54,20 @@ public struct Health: Sendable, Hashable, CustomStringConvertible {
 /// A pure function of the live object: the engine reads the object and asks; nothing here talks to a
 /// cluster.
 public enum HealthCheck {
+    /// What a wait for the object to become healthy is waiting for, as a progress line says it:
+    /// `1 of 3 updated replicas are available`, `not created yet`, `Progressing`.
+    public static func waitingText(_ live: JSONValue?) -> String {
+        guard live != nil else { return "not created yet" }
+        let health = health(of: live)
+        var message = health.message
+        for prefix in ["Waiting for rollout to finish: ", "Waiting for "] where message.hasPrefix(prefix) {
+            message = (prefix == "Waiting for " ? "waiting for " : "") + message.dropFirst(prefix.count)
+            break
+        }
+        while message.hasSuffix(".") { message.removeLast() }
+        return message.isEmpty ? health.status.rawValue : message
+    }
+
     /// The health of a live object; `Missing` when there is none.
     public static func health(of live: JSONValue?) -> Health {
         guard let live, live.objectValue != nil else { return Health(.missing, "the object does not exist") }

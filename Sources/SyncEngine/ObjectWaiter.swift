@@ -18,9 +18,11 @@ struct ObjectWaiter: Sendable {
     let client: KubeClient
 
     /// Waits until `judge` returns `.done` for the object, or throws ``SyncEngineError`` `timeout`
-    /// at `deadline` with `describe(last state)` as the message.
+    /// at `deadline` with `describe(last state)` as the message. While it waits, `tick` (when given)
+    /// is called with the last state every `every`, for progress.
     func wait<Result: Sendable>(
         _ gvk: GroupVersionKind, namespace: String, name: String, deadline: ContinuousClock.Instant,
+        every: Duration = .seconds(5), tick: (@Sendable (JSONValue?) -> Void)? = nil,
         describe: @escaping @Sendable (JSONValue?) -> String,
         judge: @escaping @Sendable (JSONValue?) -> Verdict<Result>
     ) async throws -> Result {
@@ -47,6 +49,7 @@ struct ObjectWaiter: Sendable {
                 try await Task.sleep(until: deadline, clock: .continuous)
                 return nil
             }
+            if let tick { group.addTask { try await Self.repeating(every: every) { tick(box.get()) } } }
             defer { group.cancelAll() }
             guard let first = try await group.next() else {
                 throw SyncEngineError(.timeout, describe(box.get()))
@@ -59,9 +62,11 @@ struct ObjectWaiter: Sendable {
     /// Waits until `judge` returns `.done` for every named object of one kind in one namespace, with
     /// one list and one watch for all of them (many objects of a kind would otherwise need a watch
     /// each). Returns each object's result; throws ``SyncEngineError`` `timeout` at `deadline` with
-    /// `describe` of the objects still waited for.
+    /// `describe` of the objects still waited for. `tick` (when given) is called with them every
+    /// `every`, for progress.
     func waitAll<Result: Sendable>(
         _ gvk: GroupVersionKind, namespace: String, names: Set<String>, deadline: ContinuousClock.Instant,
+        every: Duration = .seconds(5), tick: (@Sendable ([String: JSONValue?]) -> Void)? = nil,
         describe: @escaping @Sendable ([String: JSONValue?]) -> String,
         judge: @escaping @Sendable (JSONValue?) -> Verdict<Result>
     ) async throws -> [String: Result] {
@@ -107,11 +112,21 @@ struct ObjectWaiter: Sendable {
                 try await Task.sleep(until: deadline, clock: .continuous)
                 return nil
             }
+            if let tick { group.addTask { try await Self.repeating(every: every) { tick(pending.waiting()) } } }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let results = first else {
                 throw SyncEngineError(.timeout, describe(pending.waiting()))
             }
             return results
+        }
+    }
+
+    /// Calls `body` every `interval` until cancelled; never returns otherwise (a wait's progress
+    /// ticker, a child beside the wait that ends when the wait does).
+    static func repeating<T>(every interval: Duration, _ body: @Sendable () -> Void) async throws -> T {
+        while true {
+            try await Task.sleep(for: interval)
+            body()
         }
     }
 

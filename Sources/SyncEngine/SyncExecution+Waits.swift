@@ -8,7 +8,7 @@ extension SyncExecution {
     /// Waits until every object is healthy (or has no health check), up to the health timeout.
     /// Degraded fails at once; still progressing at the timeout fails.
     func waitHealthy(_ tasks: [SyncTask], phase: String) async throws {
-        let deadline = ContinuousClock.now + configuration.healthTimeout
+        let started = ContinuousClock.now
         let timeout = configuration.healthTimeout
         // Objects of one kind in one namespace share a watch when there are many of them.
         var byKind: [String: (GroupVersionKind, String, [ObjectIdentity])] = [:]
@@ -20,13 +20,14 @@ extension SyncExecution {
             for (gvk, namespace, identities) in byKind.values {
                 if identities.count > Self.sharedWatchThreshold {
                     group.addTask {
-                        try await self.waitHealthy(gvk, namespace: namespace, names: Set(identities.map(\.name)), deadline: deadline, timeout: timeout)
+                        try await self.waitHealthy(
+                            gvk, namespace: namespace, names: Set(identities.map(\.name)), started: started, timeout: timeout, phase: phase)
                     }
                     continue
                 }
                 for identity in identities {
                     group.addTask {
-                        try await self.waitHealthy(gvk, identity, deadline: deadline, timeout: timeout)
+                        try await self.waitHealthy(gvk, identity, started: started, timeout: timeout, phase: phase)
                     }
                 }
             }
@@ -38,11 +39,22 @@ extension SyncExecution {
     static let sharedWatchThreshold = 8
 
     nonisolated func waitHealthy(
-        _ gvk: GroupVersionKind, namespace: String, names: Set<String>, deadline: ContinuousClock.Instant, timeout: Duration
+        _ gvk: GroupVersionKind, namespace: String, names: Set<String>, started: ContinuousClock.Instant, timeout: Duration, phase: String
     ) async throws {
         let where_ = namespace.isEmpty ? "" : namespace + "/"
+        var tick: (@Sendable ([String: JSONValue?]) -> Void)?
+        if progress != nil {
+            tick = { waiting in
+                guard let name = waiting.keys.min() else { return }
+                let state: JSONValue? = waiting[name] ?? nil
+                let others = waiting.count - 1
+                let more = others > 0 ? " (and \(others) more \(gvk.kind) in \(namespace.isEmpty ? "the cluster" : namespace))" : ""
+                let text = "waiting for \(gvk.kind) \(where_)\(name): \(HealthCheck.waitingText(state))\(more) "
+                self.report(.waiting(text + SyncProgress.elapsed(since: started, limit: timeout)), phase: phase)
+            }
+        }
         let results: [String: Health] = try await waiter.waitAll(
-            gvk, namespace: namespace, names: names, deadline: deadline,
+            gvk, namespace: namespace, names: names, deadline: started + timeout, every: progress?.interval ?? .seconds(5), tick: tick,
             describe: { waiting in
                 let listed = waiting.keys.sorted().prefix(5).map { name in
                     "\(gvk.kind) \(where_)\(name): \(HealthCheck.health(of: waiting[name] ?? nil))"
@@ -62,10 +74,20 @@ extension SyncExecution {
         }
     }
 
-    nonisolated func waitHealthy(_ gvk: GroupVersionKind, _ identity: ObjectIdentity, deadline: ContinuousClock.Instant, timeout: Duration) async throws {
+    nonisolated func waitHealthy(
+        _ gvk: GroupVersionKind, _ identity: ObjectIdentity, started: ContinuousClock.Instant, timeout: Duration, phase: String
+    ) async throws {
         let label = "\(identity.kind) \(identity.namespace.isEmpty ? "" : identity.namespace + "/")\(identity.name)"
+        var tick: (@Sendable (JSONValue?) -> Void)?
+        if progress != nil {
+            tick = { live in
+                let text = "waiting for \(label): \(HealthCheck.waitingText(live)) "
+                self.report(.waiting(text + SyncProgress.elapsed(since: started, limit: timeout)), phase: phase)
+            }
+        }
         let health: Health = try await waiter.wait(
-            gvk, namespace: identity.namespace, name: identity.name, deadline: deadline,
+            gvk, namespace: identity.namespace, name: identity.name, deadline: started + timeout, every: progress?.interval ?? .seconds(5),
+            tick: tick,
             describe: { live in "\(label) did not become healthy within \(Self.text(timeout)): \(HealthCheck.health(of: live))" },
             judge: { live in
                 let health = HealthCheck.health(of: live)
@@ -123,12 +145,21 @@ extension SyncExecution {
     func waitForHook(_ hook: SyncTask) async throws {
         guard let gvk = hook.manifest.object.groupVersionKind, let (ledgerTask, action) = hookTasks[Self.hookKey(hook)] else { return }
         let limit = hook.manifest.settings.hookTimeout ?? configuration.hookTimeout
-        let deadline = limit.map { ContinuousClock.now + $0 } ?? ContinuousClock.now + .seconds(365 * 24 * 3600)
+        let started = ContinuousClock.now
+        let deadline = limit.map { started + $0 } ?? started + .seconds(365 * 24 * 3600)
         let label = "\(hook.phase) hook \(hook.kind) \(hook.name)"
+        let phase = hook.phase.rawValue
+        let progressLabel = "hook \(hook.phase) \(hook.kind) \(hook.namespace.isEmpty ? "" : hook.namespace + "/")\(hook.name)"
+        if progress != nil { report(.hook("\(progressLabel): running"), phase: phase) }
+        let output = progress?.followHooks == true ? await HookOutputFollower.start(execution: self, hook: hook) : nil
+        var tick: (@Sendable (JSONValue?) -> Void)?
+        if progress != nil {
+            tick = { _ in self.report(.hook("\(progressLabel): running " + SyncProgress.elapsed(since: started, limit: limit)), phase: phase) }
+        }
         let completion: HookCompletion
         do {
             completion = try await waiter.wait(
-                gvk, namespace: hook.namespace, name: hook.name, deadline: deadline,
+                gvk, namespace: hook.namespace, name: hook.name, deadline: deadline, every: progress?.interval ?? .seconds(5), tick: tick,
                 describe: { _ in "\(label) ran over its timeout of \(limit.map(Self.text) ?? "none")" },
                 judge: { live in
                     guard let live else { return .done(.failed("the hook was deleted before it completed")) }
@@ -136,12 +167,19 @@ extension SyncExecution {
                     return completion == .running ? .wait : .done(completion)
                 })
         } catch let error as SyncEngineError where error.code == .timeout {
+            await output?.finish()
+            if progress != nil { report(.hook("\(progressLabel): ran over its timeout " + SyncProgress.elapsed(since: started, limit: limit)), phase: phase) }
             try await captureLogs(hook, into: ledgerTask)
             try await stopHook(hook)
             try await finish(ledgerTask, .failed, action: action, message: error.message)
             finishedHooks.append((hook, false))
             throw SyncEngineError(.hookFailed, error.message)
+        } catch {
+            await output?.stop()
+            throw error
         }
+        await output?.finish()
+        if progress != nil { report(.hook("\(progressLabel): \(completion) " + SyncProgress.elapsed(since: started, limit: nil)), phase: phase) }
         try await captureLogs(hook, into: ledgerTask)
         try await releaseFinalizer(hook)
         runningHooks[Self.hookKey(hook)] = nil

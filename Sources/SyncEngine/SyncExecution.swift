@@ -17,6 +17,8 @@ actor SyncExecution {
     let preparation: SyncPreparation
     let logger: Logger
     let waiter: ObjectWaiter
+    /// Where waits, hooks and (when followed) hook output are reported as they happen.
+    let progress: SyncProgress?
 
     /// Objects applied (created or configured) in this attempt: they join the inventory.
     var applied = Set<ObjectIdentity>()
@@ -34,7 +36,7 @@ actor SyncExecution {
 
     init(
         client: KubeClient, ledger: Ledger, configuration: SyncConfiguration, request: SyncRequest, attempt: AttemptID,
-        preparation: SyncPreparation, logger: Logger
+        preparation: SyncPreparation, logger: Logger, progress: SyncProgress? = nil
     ) {
         self.client = client
         self.ledger = ledger
@@ -44,9 +46,10 @@ actor SyncExecution {
         self.preparation = preparation
         self.logger = logger
         self.waiter = ObjectWaiter(client: client)
+        self.progress = progress
     }
 
-    var app: String { configuration.app }
+    nonisolated var app: String { configuration.app }
 
     // MARK: Ledger
 
@@ -55,6 +58,19 @@ actor SyncExecution {
         self.phase = phase
         try await ledger.enterPhase(phase, of: attempt)
         logger.info("phase", metadata: ["app": "\(app)", "revision": "\(request.revision)", "phase": "\(phase)"])
+        if case .report(let report) = progress?.sink { report(.phase(phase)) }
+    }
+
+    /// Tells the progress sink (or, for ``SyncProgress/log(interval:)``, the log) what is happening.
+    nonisolated func report(_ event: SyncProgress.Event, phase: String) {
+        switch progress?.sink {
+        case .report(let report):
+            report(event)
+        case .log:
+            logger.info("\(event.line)", metadata: ["app": "\(app)", "revision": "\(request.revision)", "phase": "\(phase)"])
+        case nil:
+            break
+        }
     }
 
     func begin(_ phase: HookPhase, wave: Int, _ identity: ObjectIdentity, hook: Bool, action: TaskAction) async throws -> TaskID {

@@ -19,13 +19,19 @@ public struct SyncRunner: Sendable {
     /// The application and the sync flags.
     public let configuration: SyncConfiguration
     let logger: Logger
+    /// Where a sync reports its waits and hooks as they happen; `nil` reports nothing.
+    public let progress: SyncProgress?
 
     /// A runner for one application.
-    public init(client: KubeClient, ledger: Ledger, configuration: SyncConfiguration, logger: Logger = Logger(label: "sluice.sync")) {
+    public init(
+        client: KubeClient, ledger: Ledger, configuration: SyncConfiguration, logger: Logger = Logger(label: "sluice.sync"),
+        progress: SyncProgress? = nil
+    ) {
         self.client = client
         self.ledger = ledger
         self.configuration = configuration
         self.logger = logger
+        self.progress = progress
     }
 
     /// Syncs one revision and records it; the result says how it ended.
@@ -74,7 +80,7 @@ public struct SyncRunner: Sendable {
 
         let execution = SyncExecution(
             client: client, ledger: ledger, configuration: configuration, request: request, attempt: attempt,
-            preparation: preparation, logger: logger)
+            preparation: preparation, logger: logger, progress: progress)
         var failure: SyncEngineError?
         do {
             try await Self.withDeadline(configuration.timeout, what: "the sync") { try await execution.runStages() }

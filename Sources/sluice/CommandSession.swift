@@ -11,14 +11,16 @@ struct CommandSession {
     var application: ApplicationSync
 
     /// Connects and opens everything; `readOnly` opens an existing ledger for reading only (a plan
-    /// must not touch an agent's running attempt).
+    /// must not touch an agent's running attempt). `progress` prints the fetch and the sync as
+    /// they go.
     static func open(
-        source: SourceOptions, target: TargetOptions, flags: SyncFlags, readOnly: Bool, runPods: Bool, markInterrupted: Bool = true
+        source: SourceOptions, target: TargetOptions, flags: SyncFlags, readOnly: Bool, runPods: Bool, markInterrupted: Bool = true,
+        progress: ProgressPrinter? = nil
     ) async throws -> CommandSession {
         let url = try source.repositoryURL()
         let spec = try source.refSpec()
         let app = source.appName(url)
-        let mirror = GitMirror(url: url, credentials: try source.credentials(), stateDirectory: source.stateDir, options: try source.gitOptions())
+        let mirror = GitMirror(url: url, credentials: try source.credentials(), stateDirectory: source.stateDir, options: try source.gitOptions(progress: progress))
         let cluster = try await target.connect(stateDirectory: source.stateDir, runPods: runPods)
         let ledger: Ledger
         do {
@@ -30,7 +32,8 @@ struct CommandSession {
         }
         let runner = SyncRunner(
             client: cluster.client, ledger: ledger,
-            configuration: try flags.configuration(app: app, inventoryNamespace: cluster.inventoryNamespace))
+            configuration: try flags.configuration(app: app, inventoryNamespace: cluster.inventoryNamespace),
+            progress: progress?.syncProgress)
         let application = ApplicationSync(
             source: ApplicationSource(
                 mirror: mirror, spec: spec, path: source.path, loadOptions: source.loadOptions(defaultNamespace: cluster.client.defaultNamespace)),

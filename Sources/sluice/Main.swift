@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 
 /// The `sluice` command line. Exit codes are part of the public contract (DESIGN.md):
 /// 0 success, 1 sync failed, 2 usage or configuration error, 3 source unavailable, 4 cluster unreachable.
@@ -8,6 +9,15 @@ enum Main {
     static func main() async {
         do {
             var command = try Sluice.parseAsRoot()
+            // The agent sets up its own log; a one-shot command shows its progress through
+            // ProgressPrinter and logs only what needs a person's notice (a sync waiting its turn).
+            if !(command is AgentCommand) {
+                LoggingSystem.bootstrap { label in
+                    var handler = StreamLogHandler.standardError(label: label)
+                    handler.logLevel = .notice
+                    return handler
+                }
+            }
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -27,7 +27,7 @@ struct PlanCommand: AsyncParsableCommand {
     var output: OutputFormat = .text
 
     func run() async throws {
-        let session = try await CommandSession.open(source: source, target: target, flags: flags, readOnly: true, runPods: false)
+        let session = try await CommandSession.open(source: source, target: target, flags: flags, readOnly: true, runPods: false, progress: ProgressPrinter.fetchOnly(output: output))
         let application = session.application
         let outcome: Result<PlanReport, CLIExit>
         do {

@@ -23,13 +23,14 @@ struct RollbackCommand: AsyncParsableCommand {
     @OptionGroup var source: SourceOptions
     @OptionGroup var target: TargetOptions
     @OptionGroup var flags: SyncFlags
+    @OptionGroup var progress: ProgressOptions
 
     @Option(help: "Output format: text or json.")
     var output: OutputFormat = .text
 
     func run() async throws {
         // A rollback may run beside an agent: never mark its running attempt Interrupted.
-        let session = try await CommandSession.open(source: source, target: target, flags: flags, readOnly: false, runPods: true, markInterrupted: false)
+        let session = try await CommandSession.open(source: source, target: target, flags: flags, readOnly: false, runPods: true, markInterrupted: false, progress: progress.printer(output: output))
         let code: Int32
         do {
             code = try await rollback(session)

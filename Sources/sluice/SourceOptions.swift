@@ -113,13 +113,14 @@ struct SourceOptions: ParsableArguments {
     }
 
     /// Options for GitSource from the flags.
-    func gitOptions() throws -> GitSourceOptions {
+    /// The Git settings of the flags; `progress` shows how fetches advance.
+    func gitOptions(progress: ProgressPrinter? = nil) throws -> GitSourceOptions {
         var options = GitSourceOptions()
         guard let timeout = parseDuration(gitTimeout) else {
             throw CLIExit.usage("--git-timeout: '\(gitTimeout)' is not a duration (e.g. 30s, 2m)")
         }
         options.operationTimeout = timeout
-        return options
+        return progress?.gitOptions(options) ?? options
     }
 }
 

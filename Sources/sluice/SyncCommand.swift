@@ -22,6 +22,7 @@ struct SyncCommand: AsyncParsableCommand {
     @OptionGroup var source: SourceOptions
     @OptionGroup var target: TargetOptions
     @OptionGroup var flags: SyncFlags
+    @OptionGroup var progress: ProgressOptions
 
     @Option(help: ArgumentHelp("Sync this commit instead of the ref spec's head.", valueName: "sha"))
     var revision: String?
@@ -33,7 +34,7 @@ struct SyncCommand: AsyncParsableCommand {
     var output: OutputFormat = .text
 
     func run() async throws {
-        let session = try await CommandSession.open(source: source, target: target, flags: flags, readOnly: false, runPods: true)
+        let session = try await CommandSession.open(source: source, target: target, flags: flags, readOnly: false, runPods: true, progress: progress.printer(output: output))
         let exitCode: Int32
         do {
             exitCode = try await syncAll(session.application, ledger: session.ledger)

@@ -74,10 +74,11 @@ final class SyncFixture: Sendable {
     /// Fetches the branch head and syncs it.
     func sync(
         trigger: Trigger = .poll, path: String? = nil, revision: String? = nil, namespace: String = "default",
-        _ adjust: (inout SyncConfiguration) -> Void = { _ in }
+        progress: SyncProgress? = nil, _ adjust: (inout SyncConfiguration) -> Void = { _ in }
     ) async throws -> SyncResult {
         let application = ApplicationSync(
-            source: try source(path: path, namespace: namespace), runner: SyncRunner(client: client, ledger: ledger, configuration: configuration(adjust)))
+            source: try source(path: path, namespace: namespace),
+            runner: SyncRunner(client: client, ledger: ledger, configuration: configuration(adjust), progress: progress))
         let fetched = try await application.fetch(revision: revision)
         return try await application.sync(fetched, trigger: trigger)
     }
