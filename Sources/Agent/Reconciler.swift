@@ -238,11 +238,15 @@ public actor Reconciler {
             return
         }
         if let failed = lastFailed, failed != head.revision {
-            logger.info("a newer commit supersedes the retry", metadata: ["revision": "\(failed)", "by": "\(head.revision)"])
+            // Only a retry still pending is superseded; with retries used up (or off) there is none,
+            // and an empty attempt would hide the failed one from `sluice show`.
+            if failures <= options.retryLimit {
+                logger.info("a newer commit supersedes the retry", metadata: ["revision": "\(failed)", "by": "\(head.revision)"])
+                _ = try? await syncer.runner.record(
+                    revision: failed, trigger: .retry, outcome: .superseded, outcomeMessage: "superseded by \(head.revision) before its retry")
+            }
             failures = 0
             lastFailed = nil
-            _ = try? await syncer.runner.record(
-                revision: failed, trigger: .retry, outcome: .superseded, outcomeMessage: "superseded by \(head.revision) before its retry")
         }
         let revisions = application.everyCommit ? (try? await syncer.replayRevisions(to: head)) ?? [head] : [head]
         for fetched in revisions {
@@ -264,9 +268,9 @@ public actor Reconciler {
             }
             lastOutcome = result.outcome
             await recordHealth(after: result)
-            logger.info(
-                "sync finished",
-                metadata: ["revision": "\(fetched.revision)", "outcome": "\(result.outcome.rawValue)", "message": "\(result.message)"])
+            var finished: Logger.Metadata = ["revision": "\(fetched.revision)", "outcome": "\(result.outcome.rawValue)"]
+            if !result.message.isEmpty { finished["message"] = "\(result.message)" }
+            logger.info("sync finished", metadata: finished)
             if result.outcome == .failed {
                 failures = lastFailed == fetched.revision ? failures + 1 : 1
                 lastFailed = fetched.revision

@@ -152,9 +152,10 @@ public struct ApplicationSync: Sendable {
         }
         let manifests: ManifestSet
         do {
-            let (loaded, rendered) = try await loadNoting(at: fetched.revision)
-            manifests = loaded
-            if !rendered {
+            let loaded = try await loadNoting(at: fetched.revision)
+            manifests = loaded.manifests
+            try refuseEmpty(loaded, revision: fetched.revision, base: base)
+            if !loaded.rendered {
                 let hookFiles = Set(manifests.manifests.filter { $0.settings.isHook }.map(\.file))
                 try await runner.ledger.recordHookFiles(Array(hookFiles), app: app, revision: fetched.revision)
             }
@@ -162,6 +163,10 @@ public struct ApplicationSync: Sendable {
             return try await runner.record(
                 revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
                 outcome: .failed, phase: "Validate", outcomeMessage: "invalid manifests; nothing was applied: \(error.description)")
+        } catch let error as SyncEngineError where error.code == .pathNotFound || error.code == .emptyRevision {
+            return try await runner.record(
+                revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
+                outcome: .failed, phase: "Validate", outcomeMessage: error.message, code: error.code)
         }
         let baseManifests = try await self.baseManifests(base)
         var request = SyncRequest(
@@ -192,7 +197,9 @@ public struct ApplicationSync: Sendable {
         } else {
             changedFiles = try await source.mirror.snapshot(at: fetched.revision, under: source.path).files.map(\.path)
         }
-        let manifests = try await load(at: fetched.revision)
+        let loaded = try await loadNoting(at: fetched.revision)
+        try refuseEmpty(loaded, revision: fetched.revision, base: base)
+        let manifests = loaded.manifests
         var request = SyncRequest(
             revision: fetched.revision, trigger: .manual, manifests: manifests, baseManifests: try await baseManifests(base),
             baseRevision: base)
@@ -202,18 +209,48 @@ public struct ApplicationSync: Sendable {
 
     /// The manifests of the application at `revision`.
     public func load(at revision: String) async throws -> ManifestSet {
-        try await loadNoting(at: revision).0
+        try await loadNoting(at: revision).manifests
     }
 
-    /// The manifests at `revision`, and whether Kustomize rendered them.
-    func loadNoting(at revision: String) async throws -> (ManifestSet, Bool) {
+    /// An application's revision as loaded: its manifests, whether Kustomize rendered them, and the
+    /// files under its path (to say what they are when none is a manifest).
+    struct Loaded {
+        var manifests: ManifestSet
+        var rendered: Bool
+        var files: [String]
+    }
+
+    /// The manifests at `revision`. Throws ``SyncEngineError`` `pathNotFound` when the application's
+    /// path does not exist there: a sync of nothing is never a success.
+    func loadNoting(at revision: String) async throws -> Loaded {
         var snapshot = try await source.mirror.snapshot(at: revision, under: source.path)
+        if !source.path.isEmpty, snapshot.files.isEmpty, snapshot.submodules.isEmpty {
+            throw SyncEngineError(
+                .pathNotFound,
+                "the path '\(source.path)' does not exist at \(revision.prefix(12)) of \(source.mirror.url); nothing was applied")
+        }
+        let files = snapshot.files.map(\.path)
         let rendered = snapshot.files.contains(where: { Self.isKustomization($0.path) })
         // A Kustomize overlay reaches outside its directory (`../../base`): then read the whole tree.
         if !source.path.isEmpty, rendered {
             snapshot = try await source.mirror.snapshot(at: revision, under: "")
         }
-        return (try await parse(snapshot.files), rendered)
+        return Loaded(manifests: try await parse(snapshot.files), rendered: rendered, files: files)
+    }
+
+    /// A first sync that finds no object is refused unless `--allow-empty`, naming what it found
+    /// instead: a Jsonnet or Helm source Sluice does not render would otherwise "succeed" with
+    /// nothing applied. (Later revisions that empty the application meet the prune guard.)
+    func refuseEmpty(_ loaded: Loaded, revision: String, base: String?) throws {
+        guard loaded.manifests.manifests.isEmpty, base == nil, !runner.configuration.allowEmpty else { return }
+        let prefix = source.path.isEmpty ? "" : source.path + "/"
+        let found = SourceFormats.describe(loaded.files.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 })
+        let place = source.path.isEmpty ? "the repository root" : "'\(source.path)'"
+        throw SyncEngineError(
+            .emptyRevision,
+            "no Kubernetes objects under \(place) at \(revision.prefix(12)); "
+                + (found.isEmpty ? "it holds no files" : "found \(found.joined(separator: ", "))")
+                + ". Nothing was applied: point --path at the manifests (YAML or JSON, or a kustomization), or give --allow-empty")
     }
 
     func parse(_ repositoryFiles: [RepositoryFile]) async throws -> ManifestSet {

@@ -15,6 +15,8 @@ public struct SyncEngineError: Error, Sendable, Hashable, CustomStringConvertibl
         /// The new revision would prune every object the application owns, and `--allow-empty` was
         /// not given. A sync stalls on it: a person must look (a wrong path, an emptied directory).
         public static let emptyRevision = Code("emptyRevision")
+        /// The application's path does not exist at the revision. Stalled: fix the path or the commit.
+        public static let pathNotFound = Code("pathNotFound")
         /// The revision's manifests could not be loaded (a YAML error, a missing field, a bad
         /// annotation). Stalled: the commit must be fixed.
         public static let invalidManifests = Code("invalidManifests")

@@ -130,13 +130,13 @@ public struct SyncRunner: Sendable {
     /// (`Failed` at `Validate`), or a revision that changes nothing for the application (`Unchanged`).
     public func record(
         revision: String, ref: String = "", author: String = "", message: String = "", trigger: Trigger,
-        outcome: Outcome, phase: String? = nil, outcomeMessage: String
+        outcome: Outcome, phase: String? = nil, outcomeMessage: String, code: SyncEngineError.Code = .invalidManifests
     ) async throws -> SyncResult {
         let attempt = try await ledger.beginAttempt(
             app: configuration.app, revision: revision, ref: ref, author: author, message: message, trigger: trigger)
         if let phase { try await ledger.enterPhase(phase, of: attempt) }
         try await ledger.finishAttempt(attempt, outcome: outcome, message: outcomeMessage)
-        let error = outcome == .failed ? SyncEngineError(.invalidManifests, outcomeMessage) : nil
+        let error = outcome == .failed ? SyncEngineError(code, outcomeMessage) : nil
         return SyncResult(attempt: attempt, outcome: outcome, message: outcomeMessage, error: error)
     }
 

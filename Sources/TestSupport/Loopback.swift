@@ -35,6 +35,53 @@ public enum Loopback {
         return UInt16(bigEndian: address.sin_port)
     }
 
+    /// A socket listening on 127.0.0.1 at a port the system picked, to hold the port busy.
+    public final class ListeningSocket: Sendable {
+        /// The port it listens on.
+        public let port: UInt16
+        private let descriptor: Int32
+
+        init(port: UInt16, descriptor: Int32) {
+            self.port = port
+            self.descriptor = descriptor
+        }
+
+        /// Stops listening.
+        public func close() {
+            #if canImport(Glibc)
+            _ = Glibc.close(descriptor)
+            #else
+            _ = Darwin.close(descriptor)
+            #endif
+        }
+    }
+
+    /// Listens on 127.0.0.1 at a free port; ``ListeningSocket/close()`` frees it.
+    public static func listeningSocket() throws -> ListeningSocket {
+        let fd = try makeSocket()
+        var address = loopbackAddress(port: 0)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0, listen(fd, 8) == 0 else {
+            close(fd)
+            throw TestSupportError(.systemCall, "bind or listen: errno \(errno)")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getsockname(fd, $0, &length)
+            }
+        }
+        guard named == 0 else {
+            close(fd)
+            throw TestSupportError(.systemCall, "getsockname: errno \(errno)")
+        }
+        return ListeningSocket(port: UInt16(bigEndian: address.sin_port), descriptor: fd)
+    }
+
     /// Opens a TCP connection to 127.0.0.1:`port` and returns the socket; the caller closes it.
     public static func connect(port: UInt16, receiveTimeout: Duration? = nil) throws -> Int32 {
         let fd = try makeSocket()

@@ -109,6 +109,7 @@ struct AgentCommand: AsyncParsableCommand {
         }
         let gitOptions = try source.gitOptions()
         let (host, port) = try LocalClusterCommand.parseListen(listen)
+        if !checkConfig { try ListenCheck.check(host: host, port: port) }
         let webhookSecret = try Self.secret(webhookSecretFile, flag: "--webhook-secret-file")
         let apiToken = try Self.secret(apiTokenFile, flag: "--api-token-file")
         var options = AgentOptions()

@@ -26,6 +26,7 @@ struct LocalClusterCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try Self.parseListen(listen)
+        try ListenCheck.check(host: host, port: port)
         let cluster: LocalCluster
         do {
             cluster = try LocalCluster(

@@ -41,7 +41,7 @@ struct PlanCommand: AsyncParsableCommand {
         } catch let error as CLIExit {
             outcome = .failure(error)
         } catch let error as SyncEngineError {
-            outcome = .failure(CLIExit(code: error.code == .cluster ? 4 : 1, message: error.message))
+            outcome = .failure(CLIExit(code: error.code == .cluster ? 4 : error.code == .pathNotFound ? 3 : 1, message: error.message))
         } catch {
             outcome = .failure(CLIExit(code: 1, message: "\(error)"))
         }

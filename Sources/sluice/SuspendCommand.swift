@@ -17,14 +17,20 @@ struct SuspendOptions: ParsableArguments {
     func set(_ suspended: Bool) async throws {
         guard !app.isEmpty else { throw CLIExit.usage("--app must name an application") }
         do {
+            // An application the ledger does not know is a typo far more often than a plan: refuse it,
+            // listing the ones it knows. (A reader first: a wrong --state-dir must not create a ledger.)
+            let reader = try Ledger.openForReading(stateDirectory: stateDir)
+            let known = try await reader.knownApps()
+            try await reader.close()
+            guard known.contains(app) else {
+                throw CLIExit.usage(
+                    "no application \(app) in \(stateDir); "
+                        + (known.isEmpty ? "no application has run with it yet" : "known: \(known.sorted().joined(separator: ", "))"))
+            }
             // Never mark a running agent's attempt Interrupted: this only changes a setting.
             let ledger = try Ledger.open(stateDirectory: stateDir, markInterrupted: false)
-            let known = try await ledger.knownApps().contains(app)
             try await ledger.setSuspended(suspended, app: app, reason: reason)
             try await ledger.close()
-            if !known {
-                FileHandle.standardError.write(Data("sluice: note: \(app) has no record in \(stateDir) yet; the setting applies once it runs\n".utf8))
-            }
         } catch let error as LedgerError {
             throw CLIExit.usage(error.message)
         }

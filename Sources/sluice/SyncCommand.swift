@@ -16,7 +16,7 @@ struct SyncCommand: AsyncParsableCommand {
             since the last applied revision are not sent again unless --full. With --every-commit, commits that \
             do not touch --path are recorded as Unchanged.
             Exit codes: 0 succeeded or nothing to do; 1 the sync ran and failed; 2 usage or configuration error; \
-            3 the source could not be fetched or resolved; 4 the cluster could not be reached.
+            3 the source could not be fetched or resolved, or --path does not exist at the revision; 4 the cluster could not be reached.
             """)
 
     @OptionGroup var source: SourceOptions
@@ -83,7 +83,8 @@ struct SyncCommand: AsyncParsableCommand {
             if output == .text { Self.printText(detail, app: application.runner.configuration.app) }
             if result.outcome == .failed {
                 if output == .json { LedgerOutput.printJSON(details.count == 1 ? details[0] : .array(details)) }
-                return 1
+                // A path missing from the revision is the source's fault, as the contract's exit 3 says.
+                return result.error?.code == .pathNotFound ? 3 : 1
             }
         }
         if output == .json { LedgerOutput.printJSON(details.count == 1 ? details[0] : .array(details)) }

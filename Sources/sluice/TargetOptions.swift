@@ -95,6 +95,18 @@ extension TargetOptions {
                 throw CLIExit.usage("--in-cluster: \(error.message)")
             }
         }
+        // A $KUBECONFIG that names a file which is not there is a mistake to report, never a reason to
+        // fall back to the embedded cluster (the sync would go to the wrong place, silently).
+        if kubeconfig == nil, let list = environment["KUBECONFIG"], !list.isEmpty {
+            for path in list.split(separator: ":").map(String.init) where !path.isEmpty {
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw CLIExit.usage("$KUBECONFIG names \(path), which does not exist; fix or unset KUBECONFIG, or give --kubeconfig")
+                }
+                guard FileManager.default.isReadableFile(atPath: path) else {
+                    throw CLIExit.usage("$KUBECONFIG names \(path), which cannot be read (permissions); fix or unset KUBECONFIG, or give --kubeconfig")
+                }
+            }
+        }
         do {
             return (try KubeConfigLoader.load(explicitPath: kubeconfig, context: context, environment: environment, homeDirectory: home), false)
         } catch where error.code == .notFound && kubeconfig == nil {
