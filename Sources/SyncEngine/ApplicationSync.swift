@@ -212,37 +212,42 @@ public struct ApplicationSync: Sendable {
         try await loadNoting(at: revision).manifests
     }
 
-    /// An application's revision as loaded: its manifests, whether Kustomize rendered them, and the
-    /// files under its path (to say what they are when none is a manifest).
+    /// An application's revision as loaded: its manifests, whether Kustomize rendered them, the
+    /// files under its path (to say what they are when none is a manifest), and whether the path
+    /// exists at all.
     struct Loaded {
         var manifests: ManifestSet
         var rendered: Bool
         var files: [String]
+        var pathExists: Bool
     }
 
-    /// The manifests at `revision`. Throws ``SyncEngineError`` `pathNotFound` when the application's
-    /// path does not exist there: a sync of nothing is never a success.
+    /// The manifests at `revision`.
     func loadNoting(at revision: String) async throws -> Loaded {
         var snapshot = try await source.mirror.snapshot(at: revision, under: source.path)
-        if !source.path.isEmpty, snapshot.files.isEmpty, snapshot.submodules.isEmpty {
-            throw SyncEngineError(
-                .pathNotFound,
-                "the path '\(source.path)' does not exist at \(revision.prefix(12)) of \(source.mirror.url); nothing was applied")
-        }
+        let pathExists = source.path.isEmpty || !snapshot.files.isEmpty || !snapshot.submodules.isEmpty
         let files = snapshot.files.map(\.path)
         let rendered = snapshot.files.contains(where: { Self.isKustomization($0.path) })
         // A Kustomize overlay reaches outside its directory (`../../base`): then read the whole tree.
         if !source.path.isEmpty, rendered {
             snapshot = try await source.mirror.snapshot(at: revision, under: "")
         }
-        return Loaded(manifests: try await parse(snapshot.files), rendered: rendered, files: files)
+        return Loaded(manifests: try await parse(snapshot.files), rendered: rendered, files: files, pathExists: pathExists)
     }
 
-    /// A first sync that finds no object is refused unless `--allow-empty`, naming what it found
-    /// instead: a Jsonnet or Helm source Sluice does not render would otherwise "succeed" with
-    /// nothing applied. (Later revisions that empty the application meet the prune guard.)
+    /// A sync of nothing is never a success. Before the first sync, a path the revision does not
+    /// have throws ``SyncEngineError`` `pathNotFound` (a typo in --path), and a path with no object
+    /// throws `emptyRevision` unless `--allow-empty`, naming what it found instead: a Jsonnet or Helm
+    /// source Sluice does not render would otherwise "succeed" with nothing applied. Once something
+    /// was applied, a revision that removes the path or every object meets the prune guard instead.
     func refuseEmpty(_ loaded: Loaded, revision: String, base: String?) throws {
-        guard loaded.manifests.manifests.isEmpty, base == nil, !runner.configuration.allowEmpty else { return }
+        guard base == nil else { return }
+        guard loaded.pathExists else {
+            throw SyncEngineError(
+                .pathNotFound,
+                "the path '\(source.path)' does not exist at \(revision.prefix(12)) of \(source.mirror.url); nothing was applied")
+        }
+        guard loaded.manifests.manifests.isEmpty, !runner.configuration.allowEmpty else { return }
         let prefix = source.path.isEmpty ? "" : source.path + "/"
         let found = SourceFormats.describe(loaded.files.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 })
         let place = source.path.isEmpty ? "the repository root" : "'\(source.path)'"
