@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Manifests", targets: ["Manifests"]),
         .library(name: "Ledger", targets: ["Ledger"]),
         .library(name: "SyncEngine", targets: ["SyncEngine"]),
+        .library(name: "Delivery", targets: ["Delivery"]),
         .library(name: "Agent", targets: ["Agent"]),
     ],
     dependencies: [
@@ -45,6 +46,10 @@ let package = Package(
         ),
         .target(
             name: "KubeModel",
+            dependencies: [
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swift6
         ),
         .target(
@@ -83,8 +88,19 @@ let package = Package(
                 "KubeModel",
                 "Manifests",
                 "KubeClient",
-                "Ledger",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swift6
+        ),
+        .target(
+            name: "Delivery",
+            dependencies: [
+                "KubeModel",
+                "Manifests",
+                "KubeClient",
                 "GitSource",
+                "Ledger",
+                "SyncEngine",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swift6
@@ -92,6 +108,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
+                "Delivery",
                 "SyncEngine",
                 "GitSource",
                 "KubeClient",
@@ -144,6 +161,7 @@ let package = Package(
                 "Manifests",
                 "Ledger",
                 "SyncEngine",
+                "Delivery",
                 "Agent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -208,12 +226,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncEngineTests",
-            dependencies: ["SyncEngine", "Manifests", "KubeModel", "KubeClient", "Ledger", "GitSource", "LocalCluster", "TestSupport"],
+            dependencies: ["SyncEngine", "Delivery", "Manifests", "KubeModel", "KubeClient", "Ledger", "GitSource", "LocalCluster", "TestSupport"],
             swiftSettings: swift6
         ),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "GitSource", "KubeModel", "SyncEngine", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Agent", "Delivery", "GitSource", "KubeModel", "SyncEngine", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swift6
         ),
         .testTarget(

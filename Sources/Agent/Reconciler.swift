@@ -1,3 +1,5 @@
+import Delivery
+import KubeModel
 import Foundation
 import GitSource
 import KubeClient
@@ -215,12 +217,12 @@ public actor Reconciler {
     }
 
     func makeSyncer() async -> ApplicationSync {
-        let runner = SyncRunner(client: client, ledger: ledger, configuration: application.sync, logger: logger, progress: .log())
+        let runner = SyncRunner(client: client, recorder: ledger, configuration: application.sync, logger: logger, progress: .log())
         return ApplicationSync(
             source: ApplicationSource(
                 mirror: await store.mirror(for: application.url, credentials: application.credentials), spec: application.spec,
                 path: application.path, loadOptions: application.loadOptions),
-            runner: runner)
+            runner: runner, ledger: ledger, logger: logger)
     }
 
     /// Fetches the ref spec and syncs its head (or, with every-commit, each commit up to it).

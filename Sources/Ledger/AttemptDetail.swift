@@ -1,3 +1,4 @@
+import KubeModel
 /// One attempt with its tasks and change set: what `sluice show` prints.
 public struct AttemptDetail: Sendable, Hashable {
     /// The attempt.

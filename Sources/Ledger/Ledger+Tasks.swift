@@ -1,3 +1,4 @@
+import KubeModel
 import Foundation
 import GRDB
 
@@ -9,7 +10,7 @@ extension Ledger {
         in attempt: AttemptID,
         phase: String,
         wave: Int,
-        object: ObjectKey,
+        object: ObjectIdentity,
         hook: Bool,
         action: TaskAction,
         status: TaskStatus = .running,
@@ -116,7 +117,7 @@ extension Ledger {
                 db, sql: "SELECT * FROM change WHERE attemptId = ? ORDER BY change, position",
                 arguments: [attempt.rawValue])
             for row in rows {
-                let key = ObjectKey(group: row["objectGroup"], kind: row["kind"], namespace: row["namespace"], name: row["name"])
+                let key = ObjectIdentity(group: row["objectGroup"], kind: row["kind"], namespace: row["namespace"], name: row["name"])
                 switch row["change"] as String {
                 case "created": changes.created.append(key)
                 case "configured": changes.configured.append(key)
@@ -132,7 +133,7 @@ extension Ledger {
 
 extension ChangeSet {
     /// The four lists with the names the ledger and the JSON use.
-    var labelled: [(String, [ObjectKey])] {
+    var labelled: [(String, [ObjectIdentity])] {
         [("created", created), ("configured", configured), ("unchanged", unchanged), ("pruned", pruned)]
     }
 }
@@ -153,7 +154,7 @@ extension TaskRecord {
             position: row["position"],
             phase: row["phase"],
             wave: row["wave"],
-            object: ObjectKey(group: row["objectGroup"], kind: row["kind"], namespace: row["namespace"], name: row["name"]),
+            object: ObjectIdentity(group: row["objectGroup"], kind: row["kind"], namespace: row["namespace"], name: row["name"]),
             hook: row["hook"],
             action: action,
             status: status,

@@ -1,3 +1,4 @@
+import KubeModel
 import Foundation
 import GRDB
 import Logging
@@ -273,3 +274,6 @@ public struct LedgerStatistics: Sendable, Hashable {
     /// Compressed bytes of all manifest blobs.
     public var manifestBytesStored: Int
 }
+
+/// The ledger is where a sync records itself.
+extension Ledger: SyncRecorder {}

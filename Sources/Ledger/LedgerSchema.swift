@@ -1,3 +1,4 @@
+import KubeModel
 import GRDB
 
 /// The ledger's numbered migrations. A released migration is never edited: add `v2`, `v3`, ...

@@ -1,3 +1,4 @@
+import KubeModel
 import GRDB
 
 /// A revision as a user types it: a full 40-hex commit id or a prefix of at least 4 hex digits.

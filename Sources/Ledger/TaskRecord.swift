@@ -1,47 +1,5 @@
 import Foundation
-
-/// The identity of one task in the ledger (its row id).
-public struct TaskID: Sendable, Hashable, Comparable, CustomStringConvertible {
-    /// The row id.
-    public let rawValue: Int64
-
-    /// Wraps a row id.
-    public init(_ rawValue: Int64) { self.rawValue = rawValue }
-
-    /// Orders by row id.
-    public static func < (lhs: TaskID, rhs: TaskID) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    /// The row id as text.
-    public var description: String { String(rawValue) }
-}
-
-/// What a task did to its object.
-public enum TaskAction: String, Sendable, Hashable, CaseIterable {
-    /// The object did not exist and was created.
-    case created
-    /// The object existed and was changed.
-    case configured
-    /// The object existed and already matched.
-    case unchanged
-    /// The object was removed because the revision no longer contains it.
-    case pruned
-    /// The object (a hook) was deleted by a delete policy.
-    case deleted
-    /// The object was not applied (a `Skip` hook, an unknown hook phase, ...).
-    case skipped
-}
-
-/// Where a task stands.
-public enum TaskStatus: String, Sendable, Hashable, CaseIterable {
-    /// The task completed (for a hook: the hook succeeded).
-    case succeeded = "Succeeded"
-    /// The task failed.
-    case failed = "Failed"
-    /// The task has started and not finished.
-    case running = "Running"
-    /// The task was not run.
-    case skipped = "Skipped"
-}
+import KubeModel
 
 /// One task of an attempt: applying, pruning or running one object in one phase.
 public struct TaskRecord: Sendable, Hashable {
@@ -56,7 +14,7 @@ public struct TaskRecord: Sendable, Hashable {
     /// The sync wave.
     public var wave: Int
     /// The object the task acts on.
-    public var object: ObjectKey
+    public var object: ObjectIdentity
     /// Whether the object is a hook.
     public var hook: Bool
     /// What the task did.

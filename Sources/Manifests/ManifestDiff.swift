@@ -1,3 +1,5 @@
+import KubeModel
+
 /// The object-level difference between two revisions' manifests: the basis of `sluice diff` and of
 /// the ledger's "what changed". Objects are matched by ``ObjectIdentity``; an object counts as
 /// changed when its canonical JSON differs. Every list is ordered by identity.

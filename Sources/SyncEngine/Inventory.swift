@@ -1,7 +1,6 @@
 import Foundation
 import KubeClient
 import KubeModel
-import Ledger
 import Manifests
 
 /// The cluster-side record of what an application owns: one ConfigMap per application in the

@@ -1,5 +1,5 @@
+import KubeModel
 import Foundation
-import Ledger
 import Manifests
 
 /// How one application is synced: the sync-behaviour flags of DESIGN.md.

@@ -1,7 +1,6 @@
 import Foundation
 import KubeClient
 import KubeModel
-import Ledger
 import Manifests
 
 extension SyncExecution {
@@ -253,7 +252,7 @@ extension SyncExecution {
                 text += "--- pod/\(podName) container \(name)\n" + log + (log.hasSuffix("\n") ? "" : "\n")
             }
         }
-        if !text.isEmpty { try await ledger.appendLog(text, to: ledgerTask) }
+        if !text.isEmpty { try await recording.appendLog(text, to: ledgerTask) }
     }
 
     /// Deletes the hooks of a stage that say `BeforeHookCreation` and still exist, and waits until they are gone.
@@ -320,7 +319,7 @@ extension SyncExecution {
             try await client.deleteIfPresent(gvk, identity)
             try await waiter.waitGone(gvk, namespace: identity.namespace, name: identity.name, deadline: .now + configuration.healthTimeout)
             pruned.insert(identity)
-            changes.pruned.append(Self.key(identity))
+            changes.pruned.append(identity)
             try await finish(ledgerTask, .succeeded)
         } catch let error as KubeClientError {
             try await finish(ledgerTask, .failed, message: error.message)

@@ -1,7 +1,6 @@
 import Foundation
 import KubeClient
 import KubeModel
-import Ledger
 import Logging
 import Manifests
 
@@ -10,7 +9,7 @@ import Manifests
 /// record their results safely.
 actor SyncExecution {
     let client: KubeClient
-    let ledger: Ledger
+    let recording: Recording
     let configuration: SyncConfiguration
     let request: SyncRequest
     let attempt: AttemptID
@@ -35,11 +34,11 @@ actor SyncExecution {
     var phase: String?
 
     init(
-        client: KubeClient, ledger: Ledger, configuration: SyncConfiguration, request: SyncRequest, attempt: AttemptID,
+        client: KubeClient, recording: Recording, configuration: SyncConfiguration, request: SyncRequest, attempt: AttemptID,
         preparation: SyncPreparation, logger: Logger, progress: SyncProgress? = nil
     ) {
         self.client = client
-        self.ledger = ledger
+        self.recording = recording
         self.configuration = configuration
         self.request = request
         self.attempt = attempt
@@ -51,12 +50,12 @@ actor SyncExecution {
 
     nonisolated var app: String { configuration.app }
 
-    // MARK: Ledger
+    // MARK: Recording
 
     func enter(_ phase: String) async throws {
         guard self.phase != phase else { return }
         self.phase = phase
-        try await ledger.enterPhase(phase, of: attempt)
+        try await recording.enterPhase(phase, of: attempt)
         logger.info("phase", metadata: ["app": "\(app)", "revision": "\(request.revision)", "phase": "\(phase)"])
         if case .report(let report) = progress?.sink { report(.phase(phase)) }
     }
@@ -74,27 +73,23 @@ actor SyncExecution {
     }
 
     func begin(_ phase: HookPhase, wave: Int, _ identity: ObjectIdentity, hook: Bool, action: TaskAction) async throws -> TaskID {
-        let id = try await ledger.beginTask(
-            in: attempt, phase: phase.rawValue, wave: wave, object: Self.key(identity), hook: hook, action: action)
+        let id = try await recording.beginTask(
+            in: attempt, phase: phase.rawValue, wave: wave, object: identity, hook: hook, action: action)
         openTasks.insert(id)
         return id
     }
 
     func finish(_ task: TaskID, _ status: TaskStatus, action: TaskAction? = nil, message: String? = nil) async throws {
         openTasks.remove(task)
-        try await ledger.updateTask(task, status: status, action: action, message: message)
+        try await recording.updateTask(task, status: status, action: action, message: message)
     }
 
     /// Closes every task still open as failed with `message` (the sync stopped under them).
     func closeOpenTasks(_ message: String) async throws {
         for task in openTasks.sorted() {
-            try await ledger.updateTask(task, status: .failed, message: message)
+            try await recording.updateTask(task, status: .failed, message: message)
         }
         openTasks.removeAll()
-    }
-
-    static func key(_ identity: ObjectIdentity) -> ObjectKey {
-        ObjectKey(group: identity.group, kind: identity.kind, namespace: identity.namespace, name: identity.name)
     }
 
     // MARK: Running
@@ -157,7 +152,7 @@ actor SyncExecution {
     func apply(_ tasks: [SyncTask]) async throws -> [SyncTask] {
         let pending = tasks.filter { preparation.needsSend($0) }
         for task in tasks where !preparation.needsSend(task) {
-            changes.unchanged.append(Self.key(task.identity))
+            changes.unchanged.append(task.identity)
         }
         var failures: [any Error] = []
         var sent: [SyncTask] = []
@@ -166,24 +161,18 @@ actor SyncExecution {
         for task in pending {
             ledgerTasks[Self.hookKey(task)] = try await begin(task.phase, wave: task.wave, task.identity, hook: task.isHook, action: .created)
         }
-        for chunk in stride(from: 0, to: pending.count, by: configuration.concurrency).map({ Array(pending[$0..<min($0 + configuration.concurrency, pending.count)]) }) {
-            await withTaskGroup(of: (SyncTask, (any Error)?).self) { group in
-                for task in chunk {
-                    let ledgerTask = ledgerTasks[Self.hookKey(task)]
-                    group.addTask {
-                        do {
-                            guard let ledgerTask else { throw SyncEngineError(.applyFailed, "no ledger task for \(task)") }
-                            try await self.applyOne(task, ledgerTask: ledgerTask)
-                            return (task, nil)
-                        } catch {
-                            return (task, error)
-                        }
-                    }
-                }
-                for await (task, error) in group {
-                    if let error { failures.append(error) } else { sent.append(task) }
-                }
+        let tasksByKey = ledgerTasks
+        let outcomes = try await BoundedConcurrency.map(pending, limit: configuration.concurrency) { task -> (SyncTask, (any Error)?) in
+            do {
+                guard let ledgerTask = tasksByKey[Self.hookKey(task)] else { throw SyncEngineError(.applyFailed, "no ledger task for \(task)") }
+                try await self.applyOne(task, ledgerTask: ledgerTask)
+                return (task, nil)
+            } catch {
+                return (task, error)
             }
+        }
+        for (task, error) in outcomes {
+            if let error { failures.append(error) } else { sent.append(task) }
         }
         if let first = failures.first(where: { !($0 is CancellationError) }) ?? failures.first { throw first }
         return tasks.filter { task in sent.contains(where: { $0.identity == task.identity && $0.phase == task.phase }) }
@@ -219,9 +208,9 @@ actor SyncExecution {
             }
             if !task.isHook {
                 switch action {
-                case .created: changes.created.append(Self.key(identity))
-                case .configured: changes.configured.append(Self.key(identity))
-                default: changes.unchanged.append(Self.key(identity))
+                case .created: changes.created.append(identity)
+                case .configured: changes.configured.append(identity)
+                default: changes.unchanged.append(identity)
                 }
                 applied.insert(identity)
                 appliedObjects[identity] = (gvk, task)

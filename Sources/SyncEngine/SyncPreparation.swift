@@ -113,25 +113,15 @@ struct SyncPreparation: Sendable {
     /// The live objects of some tasks, read one by one (for a change of a few objects, cheaper than
     /// listing whole kinds); only objects tracked for `app` are kept.
     static func liveObjects(_ tasks: [SyncTask], app: String, client: KubeClient) async throws -> [ObjectIdentity: JSONValue] {
-        try await withThrowingTaskGroup(of: (ObjectIdentity, JSONValue?).self) { group in
-            var index: [ObjectIdentity: JSONValue] = [:]
-            var next = 0
-            func add() {
-                guard next < tasks.count else { return }
-                let task = tasks[next]
-                next += 1
-                group.addTask {
-                    guard let gvk = task.manifest.object.groupVersionKind else { return (task.identity, nil) }
-                    return (task.identity, try await readLive(gvk, task.identity, client: client))
-                }
-            }
-            for _ in 0..<16 { add() }
-            while let (identity, object) = try await group.next() {
-                if let object, object.annotations[Tracking.annotation] == Tracking.id(app: app, identity) { index[identity] = object }
-                add()
-            }
-            return index
+        let read = try await BoundedConcurrency.map(tasks, limit: 16) { task -> (ObjectIdentity, JSONValue?) in
+            guard let gvk = task.manifest.object.groupVersionKind else { return (task.identity, nil) }
+            return (task.identity, try await readLive(gvk, task.identity, client: client))
         }
+        var index: [ObjectIdentity: JSONValue] = [:]
+        for (identity, object) in read {
+            if let object, object.annotations[Tracking.annotation] == Tracking.id(app: app, identity) { index[identity] = object }
+        }
+        return index
     }
 
     /// One list per kind of the plan's normal objects, by Sluice's label, of the objects tracked for

@@ -22,22 +22,11 @@ extension SyncRunner {
         try await validate(preparation, attempt: nil)
 
         let stages = SyncStage.stages(groups: preparation.plan.groups, prunes: preparation.prunePlan)
-        var actions: [String: (action: String, health: Health?)] = [:]
         let sent = stages.flatMap(\.tasks).filter { preparation.needsSend($0) }
-        try await withThrowingTaskGroup(of: (String, (action: String, health: Health?)).self) { group in
-            var index = 0
-            func next() {
-                guard index < sent.count else { return }
-                let task = sent[index]
-                index += 1
-                group.addTask { (SyncExecution.hookKey(task), try await self.plannedAction(task, preparation: preparation)) }
-            }
-            for _ in 0..<configuration.concurrency { next() }
-            while let (key, action) = try await group.next() {
-                actions[key] = action
-                next()
-            }
+        let planned = try await BoundedConcurrency.map(sent, limit: configuration.concurrency) { task in
+            (SyncExecution.hookKey(task), try await self.plannedAction(task, preparation: preparation))
         }
+        let actions = Dictionary(planned, uniquingKeysWith: { first, _ in first })
         var entries: [PlanReport.Entry] = []
         for stage in stages {
             for prune in stage.prunes {

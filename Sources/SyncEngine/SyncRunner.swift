@@ -1,12 +1,11 @@
 import Foundation
 import KubeClient
 import KubeModel
-import Ledger
 import Logging
 import Manifests
 
-/// Syncs revisions of one application to a cluster, exactly as SYNC-SEMANTICS.md describes, and
-/// records every step in the ledger.
+/// Syncs revisions of one application to a cluster, exactly as Docs/sync.md describes, and records
+/// every step through its ``SyncRecorder`` (the ledger).
 ///
 /// ``sync(_:)`` validates and dry-runs, then runs PreSync, Sync (with prunes), Health and PostSync,
 /// and on failure deletes `HookFailed` hooks and runs the SyncFail hooks. ``plan(_:)`` works out
@@ -14,8 +13,9 @@ import Manifests
 public struct SyncRunner: Sendable {
     /// The cluster.
     public let client: KubeClient
-    /// Where attempts are recorded.
-    public let ledger: Ledger
+    /// Where attempts are recorded (the ledger).
+    public let recorder: any SyncRecorder
+    let recording: Recording
     /// The application and the sync flags.
     public let configuration: SyncConfiguration
     let logger: Logger
@@ -24,11 +24,12 @@ public struct SyncRunner: Sendable {
 
     /// A runner for one application.
     public init(
-        client: KubeClient, ledger: Ledger, configuration: SyncConfiguration, logger: Logger = Logger(label: "sluice.sync"),
+        client: KubeClient, recorder: any SyncRecorder, configuration: SyncConfiguration, logger: Logger = Logger(label: "sluice.sync"),
         progress: SyncProgress? = nil
     ) {
         self.client = client
-        self.ledger = ledger
+        self.recorder = recorder
+        self.recording = Recording(recorder: recorder)
         self.configuration = configuration
         self.logger = logger
         self.progress = progress
@@ -36,55 +37,54 @@ public struct SyncRunner: Sendable {
 
     /// Syncs one revision and records it; the result says how it ended.
     ///
-    /// A failed sync is a result, not an error: the only errors thrown are the ledger's
-    /// (``LedgerError``), because a sync that cannot be recorded must not go on unrecorded.
+    /// A failed sync is a result, not an error: the only errors thrown are the recorder's, because
+    /// a sync that cannot be recorded must not go on unrecorded. One sync of an application at a
+    /// time is the caller's to ensure (the delivery layer holds a lock per application).
     public func sync(_ request: SyncRequest) async throws -> SyncResult {
-        // One sync of an application at a time over every process sharing the state directory (the
-        // agent, `sluice sync`, `sluice rollback`); the lock also tells a later start that an
-        // attempt left Running by this process is alive.
-        let lock = try await StateLock.lock(
-            StateLock.syncPath(stateDirectory: ledger.stateDirectory, app: configuration.app),
-            holder: "pid \(ProcessInfo.processInfo.processIdentifier): sync of \(configuration.app) at \(request.revision)",
-            waiting: { holder in
-                logger.notice("waiting for another sync of the application to end", metadata: ["app": "\(configuration.app)", "holder": "\(holder)"])
-            })
-        defer { lock.release() }
+        do {
+            return try await syncRecorded(request)
+        } catch let failure as Recording.Failure {
+            throw failure.underlying
+        }
+    }
+
+    private func syncRecorded(_ request: SyncRequest) async throws -> SyncResult {
         let started = Date()
         let attemptStart = Int64(started.timeIntervalSince1970)
-        let attempt = try await ledger.beginAttempt(
+        let attempt = try await recording.beginAttempt(
             app: configuration.app, revision: request.revision, ref: request.ref, author: request.author,
             message: request.message, trigger: request.trigger)
-        try await ledger.recordManifests(Array(Redaction.ledgerText(request.manifests).utf8), for: attempt)
-        try await ledger.enterPhase("Validate", of: attempt)
+        try await recording.recordManifests(Array(Redaction.ledgerText(request.manifests).utf8), for: attempt)
+        try await recording.enterPhase("Validate", of: attempt)
 
         let preparation: SyncPreparation
         do {
             preparation = try await SyncPreparation.prepare(
                 request: request, configuration: configuration, client: client, attemptStart: attemptStart)
             try await validate(preparation, attempt: attempt)
-        } catch let error as LedgerError {
+        } catch let error as Recording.Failure {
             throw error
         } catch {
             let failure = error as? SyncEngineError
                 ?? (error is CancellationError
                     ? SyncEngineError(.cancelled, "the sync was cancelled") : SyncEngineError(.cluster, "\(error)"))
-            try await ledger.finishAttempt(attempt, outcome: .failed, message: failure.message)
+            try await recording.finishAttempt(attempt, outcome: .failed, message: failure.message)
             return SyncResult(attempt: attempt, outcome: .failed, message: failure.message, error: failure)
         }
 
         for task in preparation.plan.skipped {
-            _ = try await ledger.beginTask(
-                in: attempt, phase: task.phase.rawValue, wave: task.wave, object: SyncExecution.key(task.identity),
+            _ = try await recording.beginTask(
+                in: attempt, phase: task.phase.rawValue, wave: task.wave, object: task.identity,
                 hook: task.isHook, action: .skipped, status: .skipped, message: "not applied: \(Self.skipReason(task))")
         }
 
         let execution = SyncExecution(
-            client: client, ledger: ledger, configuration: configuration, request: request, attempt: attempt,
+            client: client, recording: recording, configuration: configuration, request: request, attempt: attempt,
             preparation: preparation, logger: logger, progress: progress)
         var failure: SyncEngineError?
         do {
             try await Self.withDeadline(configuration.timeout, what: "the sync") { try await execution.runStages() }
-        } catch let error as LedgerError {
+        } catch let error as Recording.Failure {
             throw error
         } catch let error as SyncEngineError {
             failure = error
@@ -117,9 +117,9 @@ public struct SyncRunner: Sendable {
             if failure == nil { failure = SyncEngineError(.cluster, "cannot write the inventory: \(error.message)") }
             outcomeMessage = [outcomeMessage, "cannot write the inventory: \(error.message)"].filter { !$0.isEmpty }.joined(separator: "; ")
         }
-        try await ledger.recordChanges(Self.sorted(changes), for: attempt)
+        try await recording.recordChanges(Self.sorted(changes), for: attempt)
         let outcome: Outcome = failure == nil ? .succeeded : .failed
-        try await ledger.finishAttempt(attempt, outcome: outcome, message: outcomeMessage)
+        try await recording.finishAttempt(attempt, outcome: outcome, message: outcomeMessage)
         logger.info(
             "sync finished",
             metadata: ["app": "\(configuration.app)", "revision": "\(request.revision)", "outcome": "\(outcome.rawValue)"])
@@ -132,10 +132,10 @@ public struct SyncRunner: Sendable {
         revision: String, ref: String = "", author: String = "", message: String = "", trigger: Trigger,
         outcome: Outcome, phase: String? = nil, outcomeMessage: String, code: SyncEngineError.Code = .invalidManifests
     ) async throws -> SyncResult {
-        let attempt = try await ledger.beginAttempt(
+        let attempt = try await recorder.beginAttempt(
             app: configuration.app, revision: revision, ref: ref, author: author, message: message, trigger: trigger)
-        if let phase { try await ledger.enterPhase(phase, of: attempt) }
-        try await ledger.finishAttempt(attempt, outcome: outcome, message: outcomeMessage)
+        if let phase { try await recorder.enterPhase(phase, of: attempt) }
+        try await recorder.finishAttempt(attempt, outcome: outcome, message: outcomeMessage)
         let error = outcome == .failed ? SyncEngineError(code, outcomeMessage) : nil
         return SyncResult(attempt: attempt, outcome: outcome, message: outcomeMessage, error: error)
     }
@@ -153,7 +153,7 @@ public struct SyncRunner: Sendable {
                 let sent = try await execution.apply(hooks)
                 try await execution.waitForHooks(sent)
             }
-        } catch let error as LedgerError {
+        } catch let error as Recording.Failure {
             throw error
         } catch {
             try await execution.stopRunningHooks()
@@ -181,30 +181,16 @@ public struct SyncRunner: Sendable {
                 })
         var seen = Set<String>()
         let unique = tasks.filter { seen.insert("\($0.identity)").inserted }
-        let problems = await withTaskGroup(of: (SyncTask, String)?.self) { group -> [(SyncTask, String)] in
-            var problems: [(SyncTask, String)] = []
-            var index = 0
-            func next() {
-                guard index < unique.count else { return }
-                let task = unique[index]
-                index += 1
-                group.addTask {
-                    guard let message = await self.dryRun(task, namespaces: namespaces, definedKinds: definedKinds) else { return nil }
-                    return (task, message)
-                }
-            }
-            for _ in 0..<configuration.concurrency { next() }
-            while let result = await group.next() {
-                if let result { problems.append(result) }
-                next()
-            }
-            return problems.sorted { TaskOrder.precedes($0.0, $1.0) }
+        let problems = try await BoundedConcurrency.map(unique, limit: configuration.concurrency) { task -> (SyncTask, String)? in
+            guard let message = await self.dryRun(task, namespaces: namespaces, definedKinds: definedKinds) else { return nil }
+            return (task, message)
         }
+        .compactMap { $0 }.sorted { TaskOrder.precedes($0.0, $1.0) }
         guard !problems.isEmpty else { return }
         if let attempt {
             for (task, message) in problems {
-                _ = try await ledger.beginTask(
-                    in: attempt, phase: task.phase.rawValue, wave: task.wave, object: SyncExecution.key(task.identity),
+                _ = try await recording.beginTask(
+                    in: attempt, phase: task.phase.rawValue, wave: task.wave, object: task.identity,
                     hook: task.isHook, action: .skipped, status: .failed, message: message)
             }
         }

@@ -1,3 +1,4 @@
+import Delivery
 import Foundation
 import GitSource
 import Ledger
@@ -31,13 +32,13 @@ struct CommandSession {
             throw CLIExit.usage(error.message)
         }
         let runner = SyncRunner(
-            client: cluster.client, ledger: ledger,
+            client: cluster.client, recorder: ledger,
             configuration: try flags.configuration(app: app, inventoryNamespace: cluster.inventoryNamespace),
             progress: progress?.syncProgress)
         let application = ApplicationSync(
             source: ApplicationSource(
                 mirror: mirror, spec: spec, path: source.path, loadOptions: source.loadOptions(defaultNamespace: cluster.client.defaultNamespace)),
-            runner: runner)
+            runner: runner, ledger: ledger)
         return CommandSession(cluster: cluster, ledger: ledger, application: application)
     }
 

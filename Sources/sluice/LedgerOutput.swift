@@ -65,7 +65,7 @@ enum LedgerOutput {
     }
 
     /// `namespace/name`, or `name` for a cluster-scoped object.
-    static func objectName(_ key: ObjectKey) -> String {
+    static func objectName(_ key: ObjectIdentity) -> String {
         key.namespace.isEmpty ? key.name : "\(key.namespace)/\(key.name)"
     }
 }

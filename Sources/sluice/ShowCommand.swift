@@ -1,3 +1,4 @@
+import KubeModel
 import ArgumentParser
 import Foundation
 import Ledger
@@ -95,7 +96,7 @@ struct ShowCommand: AsyncParsableCommand {
     }
 
     static func changes(_ changes: ChangeSet) -> String {
-        let lists: [(String, [ObjectKey])] = [
+        let lists: [(String, [ObjectIdentity])] = [
             ("created", changes.created), ("configured", changes.configured),
             ("unchanged", changes.unchanged), ("pruned", changes.pruned),
         ]

@@ -1,3 +1,4 @@
+import KubeModel
 import Foundation
 import Ledger
 import Synchronization
@@ -52,12 +53,12 @@ func revision(_ prefix: String, pad: Character = "0") -> String {
     prefix + String(repeating: pad, count: 40 - prefix.count)
 }
 
-func deployment(_ name: String, namespace: String = "shop") -> ObjectKey {
-    ObjectKey(group: "apps", kind: "Deployment", namespace: namespace, name: name)
+func deployment(_ name: String, namespace: String = "shop") -> ObjectIdentity {
+    ObjectIdentity(group: "apps", kind: "Deployment", namespace: namespace, name: name)
 }
 
-func configMap(_ name: String, namespace: String = "shop") -> ObjectKey {
-    ObjectKey(group: "", kind: "ConfigMap", namespace: namespace, name: name)
+func configMap(_ name: String, namespace: String = "shop") -> ObjectIdentity {
+    ObjectIdentity(group: "", kind: "ConfigMap", namespace: namespace, name: name)
 }
 
-let migrateJob = ObjectKey(group: "batch", kind: "Job", namespace: "shop", name: "migrate")
+let migrateJob = ObjectIdentity(group: "batch", kind: "Job", namespace: "shop", name: "migrate")

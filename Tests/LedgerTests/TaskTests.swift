@@ -1,3 +1,4 @@
+import KubeModel
 import Foundation
 import Ledger
 import Testing
@@ -89,7 +90,7 @@ struct TaskTests {
         let attempt = try await fixture.begin(revision("a1"))
         let task = try await fixture.ledger.beginTask(
             in: attempt, phase: "PostSync", wave: 0, object: 
-            ObjectKey(group: "", kind: "Pod", namespace: "shop", name: "smoke"),
+            ObjectIdentity(group: "", kind: "Pod", namespace: "shop", name: "smoke"),
             hook: true, action: .created)
         let line = String(repeating: "x", count: 1023) + "\n"
         try await fixture.ledger.appendLog(String(repeating: line, count: 300) + "the end\n", to: task)
@@ -110,7 +111,7 @@ struct TaskTests {
         let changes = ChangeSet(
             created: [deployment("api"), configMap("api-settings")],
             configured: [deployment("web")],
-            unchanged: [ObjectKey(group: "", kind: "Namespace", namespace: "", name: "shop")],
+            unchanged: [ObjectIdentity(group: "", kind: "Namespace", namespace: "", name: "shop")],
             pruned: [deployment("legacy")])
         try await fixture.ledger.recordChanges(ChangeSet(created: [deployment("old")]), for: attempt)
         try await fixture.ledger.recordChanges(changes, for: attempt)

@@ -1,3 +1,4 @@
+import KubeModel
 import Foundation
 import Ledger
 import Testing
@@ -8,10 +9,10 @@ struct HistoryShowCommandTests {
     static let shopFirst = "3f2a9c1" + String(repeating: "a", count: 33)
     static let shopSecond = "7b4e0d2" + String(repeating: "b", count: 33)
     static let blogFirst = "3f2a9c9" + String(repeating: "c", count: 33)
-    static let migrate = ObjectKey(group: "batch", kind: "Job", namespace: "shop", name: "migrate")
-    static let web = ObjectKey(group: "apps", kind: "Deployment", namespace: "shop", name: "web")
-    static let config = ObjectKey(group: "", kind: "ConfigMap", namespace: "shop", name: "settings")
-    static let oldConfig = ObjectKey(group: "", kind: "ConfigMap", namespace: "shop", name: "legacy")
+    static let migrate = ObjectIdentity(group: "batch", kind: "Job", namespace: "shop", name: "migrate")
+    static let web = ObjectIdentity(group: "apps", kind: "Deployment", namespace: "shop", name: "web")
+    static let config = ObjectIdentity(group: "", kind: "ConfigMap", namespace: "shop", name: "settings")
+    static let oldConfig = ObjectIdentity(group: "", kind: "ConfigMap", namespace: "shop", name: "legacy")
     static let instant = Date(timeIntervalSince1970: 1_700_000_000)
 
     /// A state directory whose ledger holds, oldest first: shop at `shopFirst` (two attempts: Failed

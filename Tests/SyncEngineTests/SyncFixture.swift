@@ -1,3 +1,4 @@
+import Delivery
 import Foundation
 import GitSource
 import KubeClient
@@ -78,7 +79,7 @@ final class SyncFixture: Sendable {
     ) async throws -> SyncResult {
         let application = ApplicationSync(
             source: try source(path: path, namespace: namespace),
-            runner: SyncRunner(client: client, ledger: ledger, configuration: configuration(adjust), progress: progress))
+            runner: SyncRunner(client: client, recorder: ledger, configuration: configuration(adjust), progress: progress), ledger: ledger)
         let fetched = try await application.fetch(revision: revision)
         return try await application.sync(fetched, trigger: trigger)
     }
@@ -86,7 +87,7 @@ final class SyncFixture: Sendable {
     /// What `sluice plan` would print for the branch head.
     func plan(_ adjust: (inout SyncConfiguration) -> Void = { _ in }) async throws -> PlanReport {
         let application = ApplicationSync(
-            source: try source(), runner: SyncRunner(client: client, ledger: ledger, configuration: configuration(adjust)))
+            source: try source(), runner: SyncRunner(client: client, recorder: ledger, configuration: configuration(adjust)), ledger: ledger)
         return try await application.plan(try await application.fetch())
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import KubeModel
 import Ledger
 import Manifests
+import SyncEngine
 
 /// What a drift check found: the objects whose live state differs from the last applied revision.
 public struct DriftReport: Sendable {
@@ -23,7 +24,7 @@ extension ApplicationSync {
         guard let (revision, manifests, inventory) = try await lastAppliedManifests() else { return nil }
         var configuration = runner.configuration
         configuration.full = true
-        let checker = SyncRunner(client: runner.client, ledger: runner.ledger, configuration: configuration)
+        let checker = SyncRunner(client: runner.client, recorder: ledger, configuration: configuration)
         var request = SyncRequest(revision: revision, trigger: .poll, manifests: manifests, baseRevision: revision)
         request.runHooks = false
         request.inventory = inventory
@@ -50,7 +51,7 @@ extension ApplicationSync {
             revision: revision, ref: "self-heal", trigger: .selfHeal, manifests: manifests, baseManifests: base, baseRevision: revision)
         request.runHooks = false
         request.inventory = inventory
-        return try await runner.sync(request)
+        return try await run(request)
     }
 
     /// The last applied revision's manifests (from Git, else the ledger, whose Secrets are skipped).

@@ -3,6 +3,7 @@ import GitSource
 import KubeModel
 import Ledger
 import Manifests
+import SyncEngine
 
 extension ApplicationSync {
     /// Applies `revision` again, with its hooks, recorded with trigger `rollback`.
@@ -25,7 +26,7 @@ extension ApplicationSync {
         }
         if manifests == nil, let recorded = try await recordedManifests(revision) {
             manifests = recorded
-            if let attempt = try? await runner.ledger.attempt(app: app, revision: revision) {
+            if let attempt = try? await ledger.attempt(app: app, revision: revision) {
                 author = attempt.author
                 message = attempt.message
             }
@@ -38,6 +39,6 @@ extension ApplicationSync {
             revision: revision, ref: "rollback", author: author, message: message, trigger: .rollback, manifests: manifests,
             baseManifests: try await baseManifests(base), baseRevision: base)
         request.inventory = inventory
-        return try await runner.sync(request)
+        return try await run(request)
     }
 }

@@ -5,6 +5,7 @@ import KubeModel
 import Ledger
 import Logging
 import Manifests
+import SyncEngine
 
 /// Where an application's manifests come from: a mirrored repository, a ref spec and a path.
 public struct ApplicationSource: Sendable {
@@ -43,42 +44,6 @@ public struct FetchedRevision: Sendable {
     }
 }
 
-/// What `sluice plan` prints.
-public struct PlanReport: Sendable {
-    /// One task as it would run.
-    public struct Entry: Sendable, Hashable {
-        public var phase: String
-        public var wave: Int
-        public var group: String
-        public var kind: String
-        public var namespace: String
-        public var name: String
-        public var hook: Bool
-        /// `created`, `configured`, `unchanged`, `pruned`, `skipped`.
-        public var action: String
-        /// The live object's health when it was read (`Missing` when it does not exist); `nil` for
-        /// hooks and objects not read.
-        public var health: Health? = nil
-    }
-
-    /// The revision planned.
-    public var revision: String
-    /// The last applied revision, `nil` before the first sync.
-    public var baseRevision: String?
-    /// Files changed under the application's path since the base revision.
-    public var changedFiles: [String]
-    /// The tasks in the order they would run, prunes in their waves.
-    public var tasks: [Entry]
-    /// Objects kept although the revision dropped them (`Prune=false`, or pruning off).
-    public var kept: [String]
-    /// True when nothing changed under the path since the last applied revision and its sync
-    /// succeeded: a sync would record `Unchanged` and run nothing.
-    public var upToDate = false
-    /// True when only the changed files (and files with hooks) were read: objects outside the change
-    /// are not listed in ``tasks``.
-    public var incremental = false
-}
-
 /// Syncs one application from its Git source: fetch, compare with the last applied revision,
 /// load, and run the sync (or record `Unchanged`).
 public struct ApplicationSync: Sendable {
@@ -86,14 +51,36 @@ public struct ApplicationSync: Sendable {
     public let source: ApplicationSource
     /// What syncs them.
     public let runner: SyncRunner
+    /// The application's history: the last success, recorded manifests, the hook index.
+    public let ledger: Ledger
+    let logger: Logger
 
-    /// A syncer for one application.
-    public init(source: ApplicationSource, runner: SyncRunner) {
+    /// A syncer for one application; `runner` records into `ledger`.
+    public init(source: ApplicationSource, runner: SyncRunner, ledger: Ledger, logger: Logger = Logger(label: "sluice.sync")) {
         self.source = source
         self.runner = runner
+        self.ledger = ledger
+        self.logger = logger
     }
 
     var app: String { runner.configuration.app }
+
+    /// Runs the sync of `request` holding the application's lock: one sync of an application at a
+    /// time over every process sharing the state directory (the agent, `sluice sync`, `sluice
+    /// rollback`). The lock also tells a later start that an attempt left Running by this process
+    /// is alive.
+    func run(_ request: SyncRequest) async throws -> SyncResult {
+        let app = self.app
+        let logger = self.logger
+        let lock = try await StateLock.lock(
+            StateLock.syncPath(stateDirectory: ledger.stateDirectory, app: app),
+            holder: "pid \(ProcessInfo.processInfo.processIdentifier): sync of \(app) at \(request.revision)",
+            waiting: { holder in
+                logger.notice("waiting for another sync of the application to end", metadata: ["app": "\(app)", "holder": "\(holder)"])
+            })
+        defer { lock.release() }
+        return try await runner.sync(request)
+    }
 
     /// Fetches the ref spec (or `revision`, which must then be reachable from the mirror after a
     /// fetch) and reads the commit.
@@ -123,7 +110,7 @@ public struct ApplicationSync: Sendable {
             throw SyncEngineError(.cluster, "cannot read the inventory of \(app): \(error.message)")
         }
         if let revision = inventory.revision { return (revision, inventory) }
-        return (try await runner.ledger.lastSucceeded(app: app)?.revision, inventory)
+        return (try await ledger.lastSucceeded(app: app)?.revision, inventory)
     }
 
     /// Syncs `fetched`: records `Unchanged` when nothing under the path changed since the last
@@ -157,7 +144,7 @@ public struct ApplicationSync: Sendable {
             try refuseEmpty(loaded, revision: fetched.revision, base: base)
             if !loaded.rendered {
                 let hookFiles = Set(manifests.manifests.filter { $0.settings.isHook }.map(\.file))
-                try await runner.ledger.recordHookFiles(Array(hookFiles), app: app, revision: fetched.revision)
+                try await ledger.recordHookFiles(Array(hookFiles), app: app, revision: fetched.revision)
             }
         } catch let error as ManifestError {
             return try await runner.record(
@@ -173,7 +160,7 @@ public struct ApplicationSync: Sendable {
             revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
             manifests: manifests, baseManifests: baseManifests, baseRevision: base)
         request.inventory = inventory
-        return try await runner.sync(request)
+        return try await run(request)
     }
 
     /// What a sync of `fetched` would do, with server-side dry runs; changes nothing.
@@ -187,7 +174,7 @@ public struct ApplicationSync: Sendable {
                 return report
             }
             let touchesKustomize = changes.contains { Self.isKustomization($0.path) || $0.oldPath.map(Self.isKustomization) == true }
-            if !touchesKustomize, let hookFiles = try await runner.ledger.hookFiles(app: app, revision: base) {
+            if !touchesKustomize, let hookFiles = try await ledger.hookFiles(app: app, revision: base) {
                 return try await incrementalPlan(fetched, base: base, inventory: inventory, changes: changes, hookFiles: hookFiles)
             }
         }
@@ -302,7 +289,7 @@ public struct ApplicationSync: Sendable {
     /// Secret values, so its Secrets are marked not to be applied: the live ones stay as they are
     /// (and, being in the revision, are not pruned).
     func recordedManifests(_ revision: String) async throws -> ManifestSet? {
-        guard let stored = try await runner.ledger.manifests(app: app, revision: revision) else { return nil }
+        guard let stored = try await ledger.manifests(app: app, revision: revision) else { return nil }
         let options = source.loadOptions
         var set = try await Self.offPool { () throws(ManifestError) -> ManifestSet in
             try ManifestLoader.load(files: [ManifestFile(path: "ledger.yaml", bytes: stored)], options: options)
@@ -333,7 +320,7 @@ public struct ApplicationSync: Sendable {
     }
 
     func lastAttemptSucceeded() async throws -> Bool {
-        guard let last = try await runner.ledger.history(app: app, limit: 5).first(where: { $0.outcome != .unchanged }) else {
+        guard let last = try await ledger.history(app: app, limit: 5).first(where: { $0.outcome != .unchanged }) else {
             return true
         }
         return last.outcome == .succeeded

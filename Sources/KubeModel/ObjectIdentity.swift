@@ -1,5 +1,3 @@
-import KubeModel
-
 /// What makes two manifests the same object: group, kind, namespace and name.
 ///
 /// The version is not part of it: `apps/v1` and `apps/v1beta1` Deployments of the same name are one
