@@ -23,6 +23,8 @@ public struct AgentApplication: Sendable {
     /// What the application's configuration said, to tell a changed entry on reload; `nil` for one
     /// given by flags.
     public var fingerprint: String?
+    /// The application's own retry policy (`retry:` in the configuration file); `nil` uses the agent's.
+    public var retry: RetryPolicy?
 
     /// An application from its parts.
     public init(
@@ -54,12 +56,8 @@ public struct AgentApplication: Sendable {
 public struct AgentOptions: Sendable {
     /// How often each repository is checked (±10% jitter).
     public var interval: Duration = .seconds(60)
-    /// The first retry delay after a failed sync; doubled for each later one.
-    public var retryDelay: Duration = .seconds(5)
-    /// The longest retry delay.
-    public var retryDelayCap: Duration = .seconds(180)
-    /// Retries of one failed revision before waiting for a new commit.
-    public var retryLimit = 5
+    /// How a failed sync is retried, unless an application has its own policy.
+    public var retry = RetryPolicy()
     /// Syncs running at once, over all applications.
     public var maxConcurrentSyncs = 4
     /// Source checks (ref listings) running at once, over all applications.

@@ -89,8 +89,9 @@ public struct AgentConfigFile: Sendable {
             var credentials = GitCredentials()
             let known: Set<String> = [
                 "name", "repo", "branch", "tag", "semver", "commit", "path", "namespace", "prune", "everyCommit", "timeout",
-                "hookTimeout", "healthTimeout", "allowEmpty", "full", "credentials",
+                "hookTimeout", "healthTimeout", "allowEmpty", "full", "credentials", "retry",
             ]
+            var retry: RetryPolicy?
             for (key, value) in entry {
                 let name = key.string ?? "?"
                 guard known.contains(name) else {
@@ -99,6 +100,8 @@ public struct AgentConfigFile: Sendable {
                 }
                 if name == "credentials" {
                     credentials = readCredentials(value, field: "\(prefix).credentials", problem: problem)
+                } else if name == "retry" {
+                    retry = readRetry(value, field: "\(prefix).retry", problem: problem)
                 } else if let scalar = value.scalar?.string {
                     fields[name] = scalar
                 } else {
@@ -158,11 +161,59 @@ public struct AgentConfigFile: Sendable {
                 url: url, spec: spec, path: path, credentials: credentials, loadOptions: loadOptions, sync: sync,
                 everyCommit: flag("everyCommit") ?? false)
             application.fingerprint = (try? Yams.serialize(node: node)) ?? "\(index)"
+            application.retry = retry
             applications.append(application)
         }
         if apps.isEmpty { problem("apps", "the list is empty") }
         guard problems.isEmpty else { throw Invalid(problems: problems) }
         return AgentConfigFile(applications: applications, interval: interval)
+    }
+
+    /// An application's `retry:` in Argo CD's shape: `limit`, and `backoff` with `duration`,
+    /// `factor` and `maxDuration`; what is not given is the default's.
+    static func readRetry(_ node: Node, field: String, problem: (String, String) -> Void) -> RetryPolicy? {
+        guard let mapping = node.mapping else {
+            problem(field, "must be a mapping (limit, backoff)")
+            return nil
+        }
+        var policy = RetryPolicy()
+        func integer(_ node: Node, _ name: String, minimum: Int) -> Int? {
+            guard let text = node.scalar?.string, let value = Int(text), value >= minimum else {
+                problem(name, "'\(node.scalar?.string ?? "")' is not a whole number of at least \(minimum)")
+                return nil
+            }
+            return value
+        }
+        func duration(_ node: Node, _ name: String) -> Duration? {
+            guard let text = node.scalar?.string, let value = DurationText.parse(text) else {
+                problem(name, "'\(node.scalar?.string ?? "")' is not a duration (e.g. 5s, 3m)")
+                return nil
+            }
+            return value
+        }
+        for (key, value) in mapping {
+            switch key.string {
+            case "limit":
+                if let limit = integer(value, "\(field).limit", minimum: 0) { policy.limit = limit }
+            case "backoff":
+                guard let backoff = value.mapping else {
+                    problem("\(field).backoff", "must be a mapping (duration, factor, maxDuration)")
+                    continue
+                }
+                for (inner, setting) in backoff {
+                    let name = "\(field).backoff.\(inner.string ?? "?")"
+                    switch inner.string {
+                    case "duration": if let value = duration(setting, name) { policy.duration = value }
+                    case "factor": if let value = integer(setting, name, minimum: 1) { policy.factor = value }
+                    case "maxDuration": if let value = duration(setting, name) { policy.maxDuration = value }
+                    default: problem(name, "unknown field (known: duration, factor, maxDuration)")
+                    }
+                }
+            default:
+                problem("\(field).\(key.string ?? "?")", "unknown field (known: limit, backoff)")
+            }
+        }
+        return policy
     }
 
     static func readCredentials(_ node: Node, field: String, problem: (String, String) -> Void) -> GitCredentials {

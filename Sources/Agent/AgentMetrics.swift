@@ -112,6 +112,46 @@ public final class AgentMetrics: Sendable {
         if failed { errors.increment() }
     }
 
+    /// 1 while the application is suspended, else 0 (`sluice_app_suspended`).
+    func recordSuspended(app: String, _ suspended: Bool) {
+        flag("app_suspended", "1 while the application is suspended", app: app, suspended)
+    }
+
+    /// 1 while the application is stalled (waits for a new commit or new settings), else 0
+    /// (`sluice_app_stalled`).
+    func recordStalled(app: String, _ stalled: Bool) {
+        flag("app_stalled", "1 while the application is stalled: not retried until a new commit or new settings", app: app, stalled)
+    }
+
+    /// The health of the application's objects: `sluice_app_health{app,status}` is 1 for the current
+    /// status and 0 for the others, so an alert reads `sluice_app_health{status="Degraded"} == 1`.
+    func recordHealth(app: String, _ status: String) {
+        for candidate in ["Healthy", "Progressing", "Degraded", "Suspended", "Missing"] {
+            registry.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "sluice", metricName: "app_health", unitName: "", helpText: "1 for the health status of the application's objects, 0 for the others"),
+                labels: [("app", app), ("status", candidate)]
+            ).set(to: candidate == status ? 1 : 0)
+        }
+    }
+
+    /// The outcome of the application's last attempt: `sluice_app_last_outcome{app,outcome}` is 1 for
+    /// it and 0 for the other outcomes.
+    func recordOutcome(app: String, _ outcome: Outcome) {
+        for candidate in Outcome.allCases where candidate != .running {
+            registry.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "sluice", metricName: "app_last_outcome", unitName: "", helpText: "1 for the outcome of the application's last attempt, 0 for the others"),
+                labels: [("app", app), ("outcome", candidate.rawValue)]
+            ).set(to: candidate == outcome ? 1 : 0)
+        }
+    }
+
+    private func flag(_ name: String, _ help: String, app: String, _ value: Bool) {
+        registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "sluice", metricName: name, unitName: "", helpText: help), labels: [("app", app)])
+            .set(to: value ? 1 : 0)
+    }
+
     /// The text of `/metrics`.
     public func exposition() -> String {
         registry.emitToString()

@@ -9,11 +9,14 @@ import SyncEngine
 
 /// The reconcile loop of one application (DESIGN.md, "The loop, per application").
 ///
-/// Each tick (the poll interval with ±10% jitter, or at once when triggered) starts with the cheap
-/// check: one listing of the remote's refs, shared by every application of the repository. When the
-/// resolved commit is the one already handled, the tick ends there: no fetch, no cluster request.
-/// Otherwise the commit is fetched and synced. A failed revision is retried with exponential back-off
-/// up to the retry limit; a newer commit supersedes the retry at once.
+/// Each tick (the poll interval with ±10% jitter, or at once when triggered) is a short list of
+/// steps, each ending in a ``ReconcileResult`` that decides what happens next (``ReconcileState``):
+/// the cheap check (one listing of the remote's refs, shared by every application of the
+/// repository; when the head is the one already handled the tick ends there: no fetch, no cluster
+/// request, no attempt recorded), then fetch and sync. A failed sync is retried per the retry policy
+/// and a newer commit supersedes the retry at once; a stalled one (invalid or refused manifests, a
+/// missing path) waits for a new commit or new settings; a transient error (network, 5xx) backs off.
+/// Every result is in the ledger for `sluice status`, and in the metrics.
 public actor Reconciler {
     /// The application.
     public nonisolated let application: AgentApplication
@@ -25,26 +28,32 @@ public actor Reconciler {
     let limiter: Limiter
     let checks: Limiter
     let logger: Logger
+    /// Sleeps between ticks: the continuous clock, or a test's.
+    let clock: any Clock<Duration>
 
-    /// The last commit handled (synced, or found unchanged); `nil` before the first.
-    public private(set) var lastSeen: String?
+    /// What the reconciler remembers between ticks, and decides from.
+    var state = ReconcileState()
     /// The outcome of the last attempt.
     public private(set) var lastOutcome: Outcome?
     /// True once the first check of the source has been tried (for `/readyz`).
     public private(set) var checkedOnce = false
-    /// Failed syncs of `lastFailed` so far, and the revision.
-    var failures = 0
-    var lastFailed: String?
     var pendingTrigger: Trigger?
     var lastDriftCheck: ContinuousClock.Instant?
     /// The commit the last check saw.
     var lastChecked: String?
     var sleeper: Task<Void, Never>?
 
+    /// The last commit handled (synced, or found unchanged); `nil` before the first.
+    public var lastSeen: String? { state.lastSeen }
+
+    /// The retry policy: the application's own, else the agent's.
+    var retry: RetryPolicy { application.retry ?? options.retry }
+
     init(
         application: AgentApplication, store: GitSourceStore, client: KubeClient, ledger: Ledger, options: AgentOptions,
-        metrics: AgentMetrics, limiter: Limiter, checks: Limiter, logger: Logger
+        metrics: AgentMetrics, limiter: Limiter, checks: Limiter, logger: Logger, clock: any Clock<Duration> = ContinuousClock()
     ) {
+        self.clock = clock
         self.application = application
         self.store = store
         self.client = client
@@ -62,7 +71,7 @@ public actor Reconciler {
     public func run() async {
         await resumeFromLedger()
         while !Task.isCancelled {
-            let trigger = pendingTrigger ?? (failures > 0 ? .retry : .poll)
+            let trigger = pendingTrigger ?? state.nextTrigger(retry)
             pendingTrigger = nil
             await reconcile(trigger: trigger)
             await checkDriftIfDue()
@@ -81,11 +90,13 @@ public actor Reconciler {
         let previous = try? await ledger.application(app)
         try? await ledger.recordSource(
             app: app, repo: application.url.description, spec: application.spec.description, path: application.path, settings: settings)
-        guard let previous, previous.settings == settings,
-            let latest = try? await ledger.history(app: app, limit: 1).first,
+        guard let previous, previous.settings == settings else { return }
+        // Stalled on a revision with these settings: it stays so until a new commit.
+        if !previous.stalledRevision.isEmpty { state.stalled = previous.stalledRevision }
+        guard let latest = try? await ledger.history(app: app, limit: 1).first,
             latest.outcome == .succeeded || latest.outcome == .unchanged
         else { return }
-        lastSeen = latest.revision
+        state.lastSeen = latest.revision
         lastOutcome = latest.outcome
         if let interval = options.driftInterval {
             lastDriftCheck = .now - interval * Double.random(in: 0...1)
@@ -103,17 +114,11 @@ public actor Reconciler {
     /// or until ``trigger(_:)``.
     func waitForNextTick() async {
         guard pendingTrigger == nil else { return }
-        let delay: Duration
-        if failures > 0, failures <= options.retryLimit {
-            let exponent = min(failures - 1, 20)
-            delay = min(options.retryDelay * (1 << exponent), options.retryDelayCap)
-        } else {
-            let jitter = Double.random(in: -0.1...0.1)
-            delay = options.interval * (1 + jitter)
-        }
+        let delay = state.delay(interval: options.interval, retry: retry, jitter: Double.random(in: -0.1...0.1))
         let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
         try? await ledger.recordCheck(app: application.name, seen: lastChecked, next: Date().addingTimeInterval(seconds))
-        let sleeper = Task { _ = try? await Task.sleep(for: delay) }
+        let clock = self.clock
+        let sleeper = Task { _ = try? await clock.sleep(for: delay, tolerance: nil) }
         self.sleeper = sleeper
         await withTaskCancellationHandler {
             await sleeper.value
@@ -127,6 +132,7 @@ public actor Reconciler {
     func reconcile(trigger: Trigger) async {
         let app = application.name
         let record = try? await ledger.application(app)
+        metrics.recordSuspended(app: app, record?.suspended ?? false)
         if let record, record.suspended {
             checkedOnce = true
             return  // suspended: no check, no sync, until resumed
@@ -145,33 +151,72 @@ public actor Reconciler {
             checkedOnce = true
             metrics.recordFetch(app: app, duration: .now - checkStart, failed: true)
             logger.warning("cannot check the source", metadata: ["error": "\(error)"])
+            await finish(ReconcileResult.of(sourceError: error), errorClass: "fetch")
             return
         }
         checkedOnce = true
         lastChecked = resolved.revision
         let revision = resolved.revision
-        if let quarantined = record?.quarantined, !quarantined.isEmpty {
-            // A rollback quarantined the head: leave it until a newer commit arrives, then follow the ref again.
-            if quarantined.contains(revision) && trigger != .manual { return }
-            if !quarantined.contains(revision) { try? await ledger.setQuarantined([], app: app) }
+        let quarantined = record?.quarantined ?? []
+        switch state.decide(trigger: trigger, head: revision, quarantined: quarantined, retry: retry) {
+        case .idle:
+            // A check that went well clears an error the check itself had left.
+            if state.transientFailures > 0 { await finish(.ready(revision: state.lastSeen ?? revision), errorClass: nil, clearOnly: true) }
+        case .sync(let effective):
+            await limiter.run { await self.sync(trigger: effective, resolved: resolved, quarantined: quarantined) }
         }
-        switch trigger {
-        case .webhook, .manual, .rollback:
-            break  // asked for: always sync
-        case .retry where revision == lastFailed:
-            guard failures <= options.retryLimit else { return }  // retries used up: wait for a new commit
-        default:
-            // Idle: the commit was handled already (or failed and waits for its retry): no fetch, no cluster request.
-            guard revision != lastSeen, revision != lastFailed else { return }
+    }
+
+    /// Whether a rollback's quarantine still holds for `head`, a commit after the quarantined ones: it
+    /// does while nothing under the application's path changed since one of them (a commit elsewhere
+    /// in a monorepo does not undo a rollback); `head` then joins the quarantine. A change under the
+    /// path lifts it, and the ref is followed again.
+    func quarantineHolds(_ quarantined: Set<String>, head: String, syncer: ApplicationSync) async -> Bool {
+        guard !quarantined.isEmpty else { return false }
+        for revision in quarantined.sorted() {
+            guard let changes = try? await syncer.source.mirror.changes(from: revision, to: head, under: application.path), changes.isEmpty
+            else { continue }
+            try? await ledger.setQuarantined(quarantined.union([head]), app: application.name)
+            logger.info("the quarantine holds: nothing under the path changed since the rolled-back commit", metadata: ["revision": "\(head)"])
+            return true
         }
-        let effective: Trigger = trigger == .retry && revision != lastFailed ? .poll : trigger
-        await limiter.run { await self.sync(trigger: effective) }
+        try? await ledger.setQuarantined([], app: application.name)
+        logger.info("a change under the path lifts the quarantine", metadata: ["revision": "\(head)"])
+        return false
+    }
+
+    /// Takes a result into account: the state for the next tick, the ledger for `sluice status`, the
+    /// metrics. `errorClass` names a failure before any sync ran (`fetch`); `clearOnly` only clears a
+    /// transient error.
+    func finish(_ result: ReconcileResult, errorClass: String? = nil, clearOnly: Bool = false) async {
+        let app = application.name
+        if clearOnly {
+            state.transientFailures = 0
+            try? await ledger.clearError(app: app)
+            metrics.recordStalled(app: app, false)
+            return
+        }
+        state.record(result)
+        metrics.recordStalled(app: app, state.stalled != nil)
+        do {
+            switch result {
+            case .ready:
+                try await ledger.clearError(app: app)
+            case .failed(_, let reason), .transient(let reason):
+                try await ledger.recordError(errorClass ?? result.errorClass ?? "sync", reason, app: app)
+            case .stalled(let revision, let reason):
+                try await ledger.recordError("stalled", reason, stalledRevision: revision ?? "", app: app)
+                logger.error("stalled: not retried until a new commit or new settings", metadata: ["reason": "\(reason)"])
+            }
+        } catch {
+            logger.error("cannot record the result in the ledger", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Compares the cluster with the last applied revision every drift interval; reports drift
     /// (log, metrics, ledger, Event) and, with self-heal, re-applies the drifted objects.
     func checkDriftIfDue() async {
-        guard let interval = options.driftInterval, lastSeen != nil, failures == 0 else { return }
+        guard let interval = options.driftInterval, state.lastSeen != nil, state.failing == nil, state.stalled == nil else { return }
         if let last = lastDriftCheck, ContinuousClock.now - last < interval { return }
         if let record = try? await ledger.application(application.name), record.suspended { return }
         lastDriftCheck = .now
@@ -189,6 +234,7 @@ public actor Reconciler {
         metrics.recordDrift(app: app, objects: objects.count)
         try? await ledger.recordDrift(objects, app: app)
         try? await ledger.recordHealth(report.health.status.rawValue, message: report.health.message, app: app)
+        metrics.recordHealth(app: app, report.health.status.rawValue)
         guard !objects.isEmpty else { return }
         logger.warning(
             "drift: objects differ from the last applied revision",
@@ -203,16 +249,16 @@ public actor Reconciler {
         }
     }
 
-    /// What a sync says of the objects' health: all healthy when it succeeded (its Health stage
-    /// passed); degraded when an object did not become healthy. Other outcomes say nothing new.
+    /// The metrics of a sync's outcome and of what it says of the objects' health.
     func recordHealth(after result: SyncResult) async {
+        metrics.recordOutcome(app: application.name, result.outcome)
         switch result.outcome {
         case .succeeded:
-            try? await ledger.recordHealth(HealthStatus.healthy.rawValue, message: "", app: application.name)
+            metrics.recordHealth(app: application.name, HealthStatus.healthy.rawValue)
         case .failed where result.error?.code == .unhealthy:
-            try? await ledger.recordHealth(HealthStatus.degraded.rawValue, message: result.message, app: application.name)
+            metrics.recordHealth(app: application.name, HealthStatus.degraded.rawValue)
         default:
-            break
+            break  // the delivery layer recorded the same in the ledger
         }
     }
 
@@ -225,31 +271,36 @@ public actor Reconciler {
             runner: runner, ledger: ledger, logger: logger)
     }
 
-    /// Fetches the ref spec and syncs its head (or, with every-commit, each commit up to it).
-    func sync(trigger: Trigger) async {
+    /// Fetches the commit the check resolved and syncs it (or, with every-commit, each commit up to it).
+    func sync(trigger: Trigger, resolved: ResolvedRevision, quarantined: Set<String> = []) async {
         let app = application.name
         let syncer = await makeSyncer()
         let fetchStart = ContinuousClock.now
         let head: FetchedRevision
         do {
-            head = try await syncer.fetch()
+            head = try await syncer.fetch(resolved: resolved)
             metrics.recordFetch(app: app, duration: .now - fetchStart, failed: false)
         } catch {
             metrics.recordFetch(app: app, duration: .now - fetchStart, failed: true)
             logger.warning("cannot fetch the source", metadata: ["error": "\(error)"])
+            await finish(ReconcileResult.of(sourceError: error), errorClass: "fetch")
             return
         }
-        if let failed = lastFailed, failed != head.revision {
+        if !quarantined.isEmpty, !quarantined.contains(head.revision) {
+            if trigger == .manual {
+                try? await ledger.setQuarantined([], app: app)  // a person's sync ends the quarantine
+            } else if await quarantineHolds(quarantined, head: head.revision, syncer: syncer) {
+                return
+            }
+        }
+        if let failed = state.superseded(by: head.revision, retry: retry) {
             // Only a retry still pending is superseded; with retries used up (or off) there is none,
             // and an empty attempt would hide the failed one from `sluice show`.
-            if failures <= options.retryLimit {
-                logger.info("a newer commit supersedes the retry", metadata: ["revision": "\(failed)", "by": "\(head.revision)"])
-                _ = try? await syncer.runner.record(
-                    revision: failed, trigger: .retry, outcome: .superseded, outcomeMessage: "superseded by \(head.revision) before its retry")
-            }
-            failures = 0
-            lastFailed = nil
+            logger.info("a newer commit supersedes the retry", metadata: ["revision": "\(failed)", "by": "\(head.revision)"])
+            _ = try? await syncer.runner.record(
+                revision: failed, trigger: .retry, outcome: .superseded, outcomeMessage: "superseded by \(head.revision) before its retry")
         }
+        state.dropFailure()
         let revisions = application.everyCommit ? (try? await syncer.replayRevisions(to: head)) ?? [head] : [head]
         for fetched in revisions {
             let start = ContinuousClock.now
@@ -257,8 +308,9 @@ public actor Reconciler {
             do {
                 result = try await syncer.sync(fetched, trigger: trigger, skipUnchanged: application.everyCommit ? true : nil)
             } catch {
-                // The ledger or the source failed: nothing was recorded; try again on the next tick.
+                // The ledger, the cluster or the source failed before anything was recorded: back off.
                 logger.error("the sync could not run", metadata: ["revision": "\(fetched.revision)", "error": "\(error)"])
+                await finish(.transient(reason: "the sync of \(fetched.revision.prefix(12)) could not run: \(error)"))
                 return
             }
             metrics.recordSync(app: app, outcome: result.outcome, duration: .now - start)
@@ -273,14 +325,9 @@ public actor Reconciler {
             var finished: Logger.Metadata = ["revision": "\(fetched.revision)", "outcome": "\(result.outcome.rawValue)"]
             if !result.message.isEmpty { finished["message"] = "\(result.message)" }
             logger.info("sync finished", metadata: finished)
-            if result.outcome == .failed {
-                failures = lastFailed == fetched.revision ? failures + 1 : 1
-                lastFailed = fetched.revision
-                return  // a failure stops a replay there
-            }
-            failures = 0
-            lastFailed = nil
-            lastSeen = fetched.revision
+            let reconciled = ReconcileResult.of(result, revision: fetched.revision)
+            await finish(reconciled)
+            guard case .ready = reconciled else { return }  // a failure stops a replay there
             if result.outcome == .succeeded { metrics.recordApplied(app: app, revision: fetched.revision, at: Date()) }
         }
     }

@@ -79,7 +79,38 @@ public struct ApplicationSync: Sendable {
                 logger.notice("waiting for another sync of the application to end", metadata: ["app": "\(app)", "holder": "\(holder)"])
             })
         defer { lock.release() }
-        return try await runner.sync(request)
+        let result = try await runner.sync(request)
+        try await recordOutcome(result)
+        return result
+    }
+
+    /// Records an attempt that ended before anything was applied (see ``SyncRunner/record``), and
+    /// the application's source.
+    func record(
+        revision: String, ref: String, author: String, message: String, trigger: Trigger, outcome: Outcome, phase: String? = nil,
+        outcomeMessage: String, code: SyncEngineError.Code = .invalidManifests
+    ) async throws -> SyncResult {
+        let result = try await runner.record(
+            revision: revision, ref: ref, author: author, message: message, trigger: trigger, outcome: outcome, phase: phase,
+            outcomeMessage: outcomeMessage, code: code)
+        try await recordOutcome(result)
+        return result
+    }
+
+    /// What `sluice status` shows of every sync, whoever ran it (the agent or the command line):
+    /// where the application comes from, and what the sync says of its objects' health (all healthy
+    /// when it succeeded, its Health stage having passed; degraded when an object did not become
+    /// healthy; other outcomes say nothing new).
+    func recordOutcome(_ result: SyncResult) async throws {
+        try await ledger.recordSource(app: app, repo: source.mirror.url.description, spec: source.spec.description, path: source.path)
+        switch result.outcome {
+        case .succeeded:
+            try await ledger.recordHealth(HealthStatus.healthy.rawValue, message: "", app: app)
+        case .failed where result.error?.code == .unhealthy:
+            try await ledger.recordHealth(HealthStatus.degraded.rawValue, message: result.message, app: app)
+        default:
+            break
+        }
     }
 
     /// Fetches the ref spec (or `revision`, which must then be reachable from the mirror after a
@@ -92,6 +123,14 @@ public struct ApplicationSync: Sendable {
         }
         let resolved = try await mirror.update(source.spec)
         return FetchedRevision(revision: resolved.revision, ref: resolved.ref, commit: try await mirror.commit(resolved.revision))
+    }
+
+    /// Fetches the commit a cheap check resolved (no second listing of the refs, which could
+    /// disagree with the first) and reads it.
+    public func fetch(resolved: ResolvedRevision) async throws -> FetchedRevision {
+        let mirror = source.mirror
+        let ensured = try await mirror.ensure(resolved)
+        return FetchedRevision(revision: ensured.revision, ref: ensured.ref, commit: try await mirror.commit(ensured.revision))
     }
 
     /// The last applied revision: the cluster's inventory, else the ledger's last success.
@@ -133,7 +172,7 @@ public struct ApplicationSync: Sendable {
         {
             let note = base == fetched.revision
                 ? "already applied" : "no change under \(source.path.isEmpty ? "the repository root" : source.path) since \(base ?? "")"
-            return try await runner.record(
+            return try await record(
                 revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
                 outcome: .unchanged, outcomeMessage: note)
         }
@@ -147,15 +186,24 @@ public struct ApplicationSync: Sendable {
                 try await ledger.recordHookFiles(Array(hookFiles), app: app, revision: fetched.revision)
             }
         } catch let error as ManifestError {
-            return try await runner.record(
+            return try await record(
                 revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
                 outcome: .failed, phase: "Validate", outcomeMessage: "invalid manifests; nothing was applied: \(error.description)")
+        } catch let error as GitSourceError where error.code == .refused {
+            // Refused content is this commit's, every time: a recorded attempt with its reason, not
+            // a log line repeated at every tick.
+            return try await record(
+                revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
+                outcome: .failed, phase: "Validate", outcomeMessage: "the source was refused; nothing was applied: \(error.message)",
+                code: .sourceRefused)
         } catch let error as SyncEngineError where error.code == .pathNotFound || error.code == .emptyRevision {
-            return try await runner.record(
+            return try await record(
                 revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
                 outcome: .failed, phase: "Validate", outcomeMessage: error.message, code: error.code)
         }
-        let baseManifests = try await self.baseManifests(base)
+        // A person's sync applies every object, as Argo CD's Sync does, so objects that drifted from
+        // the revision are put back; the others send only what changed since the last applied one.
+        let baseManifests = trigger == .manual ? nil : try await self.baseManifests(base)
         var request = SyncRequest(
             revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
             manifests: manifests, baseManifests: baseManifests, baseRevision: base)

@@ -69,7 +69,14 @@ public actor GitMirror {
     /// when it is not there yet. Returns the commit with its full id.
     public func update(_ spec: RefSpec) async throws -> ResolvedRevision {
         if case .commit = spec { return try await resolveCommit(spec) }
-        let resolved = try await resolveRemote(spec)
+        return try await ensure(try await resolveRemote(spec))
+    }
+
+    /// Makes sure the commit a check already resolved is in the mirror, fetching its ref only when
+    /// it is not there yet; lists nothing again, so the commit synced is the one the check saw.
+    /// Returns it with its full id.
+    public func ensure(_ resolved: ResolvedRevision) async throws -> ResolvedRevision {
+        if resolved.ref == resolved.revision { return try await resolveCommit(.commit(resolved.revision)) }
         return try await run { worker, context in
             if !(try worker.repository().contains(resolved.revision)) {
                 let refspec = "+\(resolved.ref):\(resolved.ref)"

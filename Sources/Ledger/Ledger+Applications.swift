@@ -34,13 +34,25 @@ public struct ApplicationRecord: Sendable, Hashable {
     public var health: String = ""
     public var healthMessage: String = ""
     public var healthCheckedAt: Date?
+    /// The last error's class (`fetch`, `stalled`, `sync`, `transient`; `""` when the last
+    /// reconcile went well), what it said, and when.
+    public var errorClass: String = ""
+    public var error: String = ""
+    public var errorAt: Date?
+    /// The revision the application stalled on (`""` when not stalled): not retried until a new
+    /// commit or new settings.
+    public var stalledRevision: String = ""
 }
 
 extension Ledger {
     /// Records where an application comes from and a digest of its settings (the agent does at
-    /// start); keeps its suspension.
-    public func recordSource(app: String, repo: String, spec: String, path: String, settings: String = "") async throws {
-        try await upsert(app, "record the source of \(app)", ["repo": repo, "spec": spec, "path": path, "settings": settings])
+    /// start; a `nil` digest keeps the one recorded); keeps its suspension.
+    public func recordSource(app: String, repo: String, spec: String, path: String, settings: String? = nil) async throws {
+        if let settings {
+            try await upsert(app, "record the source of \(app)", ["repo": repo, "spec": spec, "path": path, "settings": settings])
+        } else {
+            try await upsert(app, "record the source of \(app)", ["repo": repo, "spec": spec, "path": path])
+        }
     }
 
     /// Records the health of the application's managed objects, found now.
@@ -63,6 +75,19 @@ extension Ledger {
             app, "record a check of \(app)",
             ["lastCheckAt": Ledger.milliseconds(now()), "lastSeenRevision": revision, "nextCheckAt": next.map(Ledger.milliseconds)],
             keepingWhenNull: ["lastSeenRevision"])
+    }
+
+    /// Records the last error of an application with its class, and the revision it stalled on
+    /// (`stalledRevision` for a `stalled` error, else empty).
+    public func recordError(_ errorClass: String, _ message: String, stalledRevision: String = "", app: String) async throws {
+        try await upsert(
+            app, "record the error of \(app)",
+            ["errorClass": errorClass, "error": message, "errorAt": Ledger.milliseconds(now()), "stalledRevision": stalledRevision])
+    }
+
+    /// Clears the last error (a reconcile went well).
+    public func clearError(app: String) async throws {
+        try await upsert(app, "clear the error of \(app)", ["errorClass": "", "error": "", "errorAt": nil, "stalledRevision": ""])
     }
 
     /// Sets the revisions the agent must not apply again (a rollback's quarantine); empty clears it.
@@ -122,6 +147,8 @@ extension ApplicationRecord {
             quarantined: Set((row["quarantined"] as String? ?? "").split(separator: "\n").map(String.init)),
             drift: (row["drift"] as String? ?? "").split(separator: "\n").map(String.init), driftCheckedAt: date("driftCheckedAt"),
             settings: row["settings"] as String? ?? "", health: row["health"] as String? ?? "",
-            healthMessage: row["healthMessage"] as String? ?? "", healthCheckedAt: date("healthCheckedAt"))
+            healthMessage: row["healthMessage"] as String? ?? "", healthCheckedAt: date("healthCheckedAt"),
+            errorClass: row["errorClass"] as String? ?? "", error: row["error"] as String? ?? "", errorAt: date("errorAt"),
+            stalledRevision: row["stalledRevision"] as String? ?? "")
     }
 }

@@ -13,7 +13,9 @@ extension Ledger {
     /// per application `app`, `repo`, `spec`, `path`, `suspended`, `reason`, `suspendedAt`,
     /// `lastSeenRevision`, `lastCheckAt`, `nextCheckAt`, `lastAppliedRevision`, `lastAppliedAt`,
     /// `lastOutcome`, `lastOutcomeAt`, `lastRevision`, `message`, `health`, `healthMessage`,
-    /// `healthCheckedAt`, `drift` (objects) and `driftCheckedAt`; times in RFC 3339, `null` when unknown.
+    /// `healthCheckedAt`, `drift` (objects) and `driftCheckedAt`, `errorClass` (`fetch`, `stalled`,
+    /// `sync`, `transient`; `null` when the last reconcile went well), `error`, `errorAt`, `stalled`,
+    /// `stalledRevision` and `quarantined`; times in RFC 3339, `null` when unknown.
     public func statusJSON(apps: [String]) async throws -> [JSONValue] {
         let records = Dictionary(uniqueKeysWithValues: try await applicationRecords().map { ($0.app, $0) })
         var entries: [JSONValue] = []
@@ -44,6 +46,12 @@ extension Ledger {
                 "healthCheckedAt": time(record?.healthCheckedAt),
                 "drift": .array((record?.drift ?? []).map(JSONValue.string)),
                 "driftCheckedAt": time(record?.driftCheckedAt),
+                "errorClass": record.map { $0.errorClass.isEmpty ? .null : .string($0.errorClass) } ?? .null,
+                "error": .string(record?.error ?? ""),
+                "errorAt": time(record?.errorAt),
+                "stalled": .bool(!(record?.stalledRevision.isEmpty ?? true)),
+                "stalledRevision": record.map { $0.stalledRevision.isEmpty ? .null : .string($0.stalledRevision) } ?? .null,
+                "quarantined": .array((record?.quarantined ?? []).sorted().map(JSONValue.string)),
             ])
         }
         return entries

@@ -119,6 +119,15 @@ enum LedgerSchema {
             try db.execute(sql: "ALTER TABLE application ADD COLUMN healthMessage TEXT NOT NULL DEFAULT ''")
             try db.execute(sql: "ALTER TABLE application ADD COLUMN healthCheckedAt INTEGER")
         }
+        migrator.registerMigration("v5") { db in
+            // The last error of an application with its class (a fetch that failed, a revision that
+            // stalled, a sync that failed), for `sluice status`; and the revision it stalled on, so
+            // that a restarted agent does not retry it either (until a new commit or new settings).
+            try db.execute(sql: "ALTER TABLE application ADD COLUMN errorClass TEXT NOT NULL DEFAULT ''")
+            try db.execute(sql: "ALTER TABLE application ADD COLUMN error TEXT NOT NULL DEFAULT ''")
+            try db.execute(sql: "ALTER TABLE application ADD COLUMN errorAt INTEGER")
+            try db.execute(sql: "ALTER TABLE application ADD COLUMN stalledRevision TEXT NOT NULL DEFAULT ''")
+        }
         return migrator
     }
 }

@@ -22,6 +22,8 @@ public struct SyncConfiguration: Sendable {
     public var healthTimeout: Duration
     /// How long SyncFail hooks may run when no hook timeout is set.
     public var syncFailTimeout: Duration
+    /// How long the SyncFail hooks of a sync stopped by a shutdown may run (at most their timeout).
+    public var stopGrace: Duration = .seconds(30)
     /// How many objects of one run are applied at once.
     public var concurrency: Int
     /// The most bytes of each hook container's log read into the ledger.

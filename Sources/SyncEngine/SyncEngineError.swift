@@ -17,6 +17,9 @@ public struct SyncEngineError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let emptyRevision = Code("emptyRevision")
         /// The application's path does not exist at the revision. Stalled: fix the path or the commit.
         public static let pathNotFound = Code("pathNotFound")
+        /// The source's content was refused (a symlink out of the repository, a file or tree over the
+        /// limits). Stalled: fix the commit.
+        public static let sourceRefused = Code("sourceRefused")
         /// The revision's manifests could not be loaded (a YAML error, a missing field, a bad
         /// annotation). Stalled: the commit must be fixed.
         public static let invalidManifests = Code("invalidManifests")

@@ -14,6 +14,7 @@ actor SyncExecution {
     let request: SyncRequest
     let attempt: AttemptID
     let preparation: SyncPreparation
+    let inventoryStore: InventoryStore
     let logger: Logger
     let waiter: ObjectWaiter
     /// Where waits, hooks and (when followed) hook output are reported as they happen.
@@ -21,6 +22,8 @@ actor SyncExecution {
 
     /// Objects applied (created or configured) in this attempt: they join the inventory.
     var applied = Set<ObjectIdentity>()
+    /// Objects written into the inventory before they were sent (``writeAhead(_:)``).
+    var writtenAhead = Set<ObjectIdentity>()
     var pruned = Set<ObjectIdentity>()
     var changes = ChangeSet()
     /// Live objects as the apply answered, for the health waits.
@@ -35,8 +38,9 @@ actor SyncExecution {
 
     init(
         client: KubeClient, recording: Recording, configuration: SyncConfiguration, request: SyncRequest, attempt: AttemptID,
-        preparation: SyncPreparation, logger: Logger, progress: SyncProgress? = nil
+        preparation: SyncPreparation, inventoryStore: InventoryStore, logger: Logger, progress: SyncProgress? = nil
     ) {
+        self.inventoryStore = inventoryStore
         self.client = client
         self.recording = recording
         self.configuration = configuration
@@ -110,20 +114,45 @@ actor SyncExecution {
         if !healthChecked { try await waitForUnchangedHealth() }
     }
 
-    /// Records what this attempt applied and pruned so far in the inventory (the revision stays the
-    /// last one applied in full), so an object created by a sync that dies later can still be pruned.
+    /// The inventory as this attempt leaves it so far: what it listed, less what was forgotten and
+    /// pruned, with every object applied or about to be (the revision stays the last one applied
+    /// in full). An object written ahead whose apply failed stays listed: it may exist, and pruning
+    /// one that does not is a no-op.
+    func inventorySoFar() -> Inventory {
+        var inventory = preparation.inventory
+        inventory.objects.subtract(preparation.forgotten)
+        inventory.objects.formUnion(applied)
+        inventory.objects.formUnion(writtenAhead)
+        inventory.objects.subtract(pruned)
+        return inventory
+    }
+
+    /// Records what this attempt applied and pruned so far in the inventory, after each stage.
     func saveProgress() async {
         guard !applied.isSubset(of: preparation.inventory.objects) || !pruned.isEmpty else { return }
-        var inventory = preparation.inventory
-        inventory.objects.formUnion(applied)
-        inventory.objects.subtract(pruned)
-        inventory.objects.subtract(preparation.forgotten)
         do {
-            try await InventoryStore(client: client, app: app, namespace: configuration.inventoryNamespace).write(inventory)
+            try await inventoryStore.write(inventorySoFar())
         } catch {
             logger.warning(
                 "cannot record progress in the inventory; the sync goes on",
                 metadata: ["app": "\(app)", "revision": "\(request.revision)", "error": "\(error.message)"])
+        }
+    }
+
+    /// Writes `tasks`' objects into the inventory before any is sent, so that a sync killed at any
+    /// point (or one whose final inventory write fails) leaves every object it may have created
+    /// prunable by the next sync. Nothing is sent when this write fails.
+    func writeAhead(_ tasks: [SyncTask]) async throws {
+        let identities = Set(tasks.filter { !$0.isHook && preparation.needsSend($0) }.map(\.identity))
+        guard !identities.isSubset(of: preparation.inventory.objects.union(writtenAhead)) else { return }
+        writtenAhead.formUnion(identities)
+        do {
+            try await inventoryStore.write(inventorySoFar())
+        } catch {
+            throw SyncEngineError(
+                .cluster,
+                "cannot record the objects about to be applied in the inventory \(inventoryStore.namespace)/\(inventoryStore.name); "
+                    + "nothing more was sent: \(error.message)")
         }
     }
 
@@ -135,6 +164,7 @@ actor SyncExecution {
         var toWatch: [SyncTask] = []
         var hooks: [SyncTask] = []
         for run in stage.runs {
+            try await writeAhead(run.tasks)
             let sent = try await apply(run.tasks)
             // A custom resource may follow its definition in the same group: it is served only once
             // the definition is Established, so wait for that before the next run.

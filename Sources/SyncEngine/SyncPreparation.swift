@@ -28,9 +28,8 @@ struct SyncPreparation: Sendable {
 
     /// Works out the preparation for a request.
     static func prepare(
-        request: SyncRequest, configuration: SyncConfiguration, client: KubeClient, attemptStart: Int64
+        request: SyncRequest, configuration: SyncConfiguration, client: KubeClient, attemptStart: Int64, store: InventoryStore
     ) async throws -> SyncPreparation {
-        let store = InventoryStore(client: client, app: configuration.app, namespace: configuration.inventoryNamespace)
         let inventory: Inventory
         if let known = request.inventory {
             inventory = known

@@ -18,7 +18,7 @@ extension SyncRunner {
     public func plan(_ request: SyncRequest, changedFiles: [String]) async throws -> PlanReport {
         let attemptStart = Int64(Date().timeIntervalSince1970)
         let preparation = try await SyncPreparation.prepare(
-            request: request, configuration: configuration, client: client, attemptStart: attemptStart)
+            request: request, configuration: configuration, client: client, attemptStart: attemptStart, store: inventoryStore)
         try await validate(preparation, attempt: nil)
 
         let stages = SyncStage.stages(groups: preparation.plan.groups, prunes: preparation.prunePlan)

@@ -22,6 +22,11 @@ public struct SyncRunner: Sendable {
     /// Where a sync reports its waits and hooks as they happen; `nil` reports nothing.
     public let progress: SyncProgress?
 
+    /// The application's inventory ConfigMap.
+    var inventoryStore: InventoryStore {
+        InventoryStore(client: client, app: configuration.app, namespace: configuration.inventoryNamespace)
+    }
+
     /// A runner for one application.
     public init(
         client: KubeClient, recorder: any SyncRecorder, configuration: SyncConfiguration, logger: Logger = Logger(label: "sluice.sync"),
@@ -57,10 +62,13 @@ public struct SyncRunner: Sendable {
         try await recording.recordManifests(Array(Redaction.ledgerText(request.manifests).utf8), for: attempt)
         try await recording.enterPhase("Validate", of: attempt)
 
+        if request.runHooks {
+            _ = await releaseStaleHooks([request.manifests] + (request.baseManifests.map { [$0] } ?? []))
+        }
         let preparation: SyncPreparation
         do {
             preparation = try await SyncPreparation.prepare(
-                request: request, configuration: configuration, client: client, attemptStart: attemptStart)
+                request: request, configuration: configuration, client: client, attemptStart: attemptStart, store: inventoryStore)
             try await validate(preparation, attempt: attempt)
         } catch let error as Recording.Failure {
             throw error
@@ -80,7 +88,7 @@ public struct SyncRunner: Sendable {
 
         let execution = SyncExecution(
             client: client, recording: recording, configuration: configuration, request: request, attempt: attempt,
-            preparation: preparation, logger: logger, progress: progress)
+            preparation: preparation, inventoryStore: inventoryStore, logger: logger, progress: progress)
         var failure: SyncEngineError?
         do {
             try await Self.withDeadline(configuration.timeout, what: "the sync") { try await execution.runStages() }
@@ -94,24 +102,37 @@ public struct SyncRunner: Sendable {
             failure = SyncEngineError(.applyFailed, "\(error)")
         }
 
+        // The end of a sync runs whatever happens to the task that started it: a sync stopped by a
+        // shutdown (SIGTERM) or a superseding commit still stops its hooks, runs SyncFail within a
+        // grace period of its own, writes the inventory and records how it ended.
+        let outcome = failure
+        let ending = Task { try await self.end(execution, preparation: preparation, request: request, attempt: attempt, failure: outcome) }
+        return try await ending.value
+    }
+
+    /// Stops what still runs, applies the delete policies, runs SyncFail after a failure, writes
+    /// the inventory and records the outcome.
+    private func end(
+        _ execution: SyncExecution, preparation: SyncPreparation, request: SyncRequest, attempt: AttemptID, failure: SyncEngineError?
+    ) async throws -> SyncResult {
+        var failure = failure
         if let failure {
             try await execution.stopRunningHooks()
             try await execution.closeOpenTasks("stopped: \(failure.message)")
             try await execution.applyDeletePolicy(.hookFailed, hooks: await execution.finishedHooks)
-            if failure.code != .cancelled { try await runSyncFail(execution, preparation: preparation) }
+            // A stopped sync's SyncFail hooks get the stop grace period, not the whole hook timeout.
+            let limit = failure.code == .cancelled ? configuration.stopGrace : nil
+            try await runSyncFail(execution, preparation: preparation, limit: limit)
         } else {
             try await execution.applyDeletePolicy(.hookSucceeded, hooks: await execution.finishedHooks)
         }
 
         let changes = await execution.changes
-        var inventory = preparation.inventory
-        inventory.objects.formUnion(await execution.applied)
-        inventory.objects.subtract(await execution.pruned)
-        inventory.objects.subtract(preparation.forgotten)
+        var inventory = await execution.inventorySoFar()
         if failure == nil { inventory.revision = request.revision }
         var outcomeMessage = failure?.message ?? ""
         do {
-            try await InventoryStore(client: client, app: configuration.app, namespace: configuration.inventoryNamespace).write(inventory)
+            try await inventoryStore.write(inventory)
         } catch {
             // The objects are applied; only the record of them failed. Say so: the next sync re-applies.
             if failure == nil { failure = SyncEngineError(.cluster, "cannot write the inventory: \(error.message)") }
@@ -142,13 +163,14 @@ public struct SyncRunner: Sendable {
 
     /// Runs every SyncFail hook at once and waits for them (bounded by the hook or SyncFail timeout);
     /// their failure is recorded but the sync is failed either way.
-    func runSyncFail(_ execution: SyncExecution, preparation: SyncPreparation) async throws {
+    func runSyncFail(_ execution: SyncExecution, preparation: SyncPreparation, limit: Duration? = nil) async throws {
         let hooks = preparation.plan.syncFailTasks
         guard !hooks.isEmpty else { return }
         try await execution.enter("SyncFail")
         let before = await execution.finishedHooks.count
+        let bound = min(configuration.hookTimeout ?? configuration.syncFailTimeout, limit ?? .seconds(365 * 24 * 3600))
         do {
-            try await Self.withDeadline(configuration.hookTimeout ?? configuration.syncFailTimeout, what: "the SyncFail hooks") {
+            try await Self.withDeadline(bound, what: "the SyncFail hooks") {
                 try await execution.deleteBeforeCreation(hooks.filter { SyncExecution.policies($0).contains(.beforeHookCreation) })
                 let sent = try await execution.apply(hooks)
                 try await execution.waitForHooks(sent)

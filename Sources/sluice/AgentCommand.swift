@@ -14,8 +14,10 @@ struct AgentCommand: AsyncParsableCommand {
         abstract: "Follow the ref spec and sync every new commit, until SIGTERM or SIGINT.",
         discussion: """
             Polls the repository every --interval (±10% jitter) with one listing of its refs; an idle poll \
-            makes no fetch and no cluster request. A failed revision is retried with back-off (5s doubling, \
-            at most 3m, 5 times); a newer commit supersedes the retry. Serves /healthz, /readyz and /metrics \
+            makes no fetch and no cluster request. A failed sync is retried per the retry policy (by default \
+            twice, after 5s and 10s); a newer commit supersedes the retry. A stalled revision (invalid or \
+            refused manifests, a missing path, nothing to apply) is not retried until a new commit or new \
+            settings; network and server errors back off. Serves /healthz, /readyz and /metrics \
             on --listen. With no cluster configured it runs against the embedded LocalCluster in \
             STATE/local-cluster and says so, with the kubeconfig path for kubectl.
             """)
@@ -33,11 +35,17 @@ struct AgentCommand: AsyncParsableCommand {
     @Flag(help: "Replay each first-parent commit since the last applied one, in order; a failure stops there.")
     var everyCommit = false
 
-    @Option(help: ArgumentHelp("First retry delay after a failed sync, doubled for each retry.", valueName: "duration"))
+    @Option(help: ArgumentHelp("Retries of one failed revision before waiting for a new commit (0: none); an application's retry: in --config overrides the retry flags.", valueName: "n"))
+    var retryLimit = 2
+
+    @Option(help: ArgumentHelp("Delay before the first retry of a failed sync.", valueName: "duration"))
     var retryDelay = "5s"
 
-    @Option(help: ArgumentHelp("Retries of one failed revision before waiting for a new commit.", valueName: "n"))
-    var retryLimit = 5
+    @Option(help: ArgumentHelp("How much longer each later retry delay is.", valueName: "n"))
+    var retryFactor = 2
+
+    @Option(help: ArgumentHelp("The longest retry delay.", valueName: "duration"))
+    var retryMaxDelay = "3m"
 
     @Option(help: ArgumentHelp("How often managed objects are compared with the last applied revision (server-side dry runs); 0 turns it off.", valueName: "duration"))
     var driftInterval = "10m"
@@ -88,6 +96,8 @@ struct AgentCommand: AsyncParsableCommand {
         guard parseDuration(interval) != nil else { throw ValidationError("--interval: '\(interval)' is not a duration (e.g. 30s, 1m)") }
         guard parseDuration(retryDelay) != nil else { throw ValidationError("--retry-delay: '\(retryDelay)' is not a duration (e.g. 5s)") }
         guard retryLimit >= 0 else { throw ValidationError("--retry-limit must be 0 or more") }
+        guard retryFactor >= 1 else { throw ValidationError("--retry-factor must be 1 or more") }
+        guard parseDuration(retryMaxDelay) != nil else { throw ValidationError("--retry-max-delay: '\(retryMaxDelay)' is not a duration (e.g. 3m)") }
         guard maxConcurrentSyncs >= 1 else { throw ValidationError("--max-concurrent-syncs must be 1 or more") }
         guard maxConcurrentChecks >= 1 else { throw ValidationError("--max-concurrent-checks must be 1 or more") }
         guard parseDuration(leaseDuration) != nil else { throw ValidationError("--lease-duration: '\(leaseDuration)' is not a duration (e.g. 15s)") }
@@ -114,8 +124,9 @@ struct AgentCommand: AsyncParsableCommand {
         let apiToken = try Self.secret(apiTokenFile, flag: "--api-token-file")
         var options = AgentOptions()
         options.interval = parseDuration(interval) ?? .seconds(60)
-        options.retryDelay = parseDuration(retryDelay) ?? .seconds(5)
-        options.retryLimit = retryLimit
+        options.retry = RetryPolicy(
+            limit: retryLimit, duration: parseDuration(retryDelay) ?? .seconds(5), factor: retryFactor,
+            maxDuration: parseDuration(retryMaxDelay) ?? .seconds(180))
         options.maxConcurrentSyncs = maxConcurrentSyncs
         options.maxConcurrentChecks = maxConcurrentChecks
         options.driftInterval = driftInterval == "0" ? nil : parseDuration(driftInterval)

@@ -7,7 +7,7 @@ import Ledger
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show each application's source, last seen and last applied revision, last outcome, suspension and next check.",
+        abstract: "Show each application's last seen and last applied revision, suspension, whether it stalled, last outcome, health, drift, next check, and its last error with its class.",
         discussion: "Reads the state directory's ledger read-only, whether or not an agent is running.")
 
     @Option(help: "Only this application.")
@@ -46,17 +46,27 @@ struct StatusCommand: AsyncParsableCommand {
                 }
                 let applied = entry["lastAppliedRevision"]?.stringValue.map { String($0.prefix(12)) } ?? "-"
                 let seen = entry["lastSeenRevision"]?.stringValue.map { String($0.prefix(12)) } ?? "-"
-                let suspended = entry["suspended"]?.boolValue == true ? "True" : "False"
+                let suspended = entry["suspended"]?.boolValue == true ? "true" : "false"
+                let stalled = entry["stalled"]?.boolValue == true ? "true" : "false"
+                // The most pressing thing to say: why it is suspended, its error with the class, a
+                // quarantine, else the last attempt's message.
                 var message = LedgerOutput.summary(text("message"), limit: 60)
+                if let error = entry["error"]?.stringValue, !error.isEmpty {
+                    message = "\(entry["errorClass"]?.stringValue ?? "error"): " + LedgerOutput.summary(error, limit: 70)
+                } else if let quarantined = entry["quarantined"]?.arrayValue, !quarantined.isEmpty {
+                    message = "quarantined: " + quarantined.compactMap { $0.stringValue.map { String($0.prefix(12)) } }.joined(separator: ", ")
+                }
                 if entry["suspended"]?.boolValue == true, let reason = entry["reason"]?.stringValue, !reason.isEmpty { message = "suspended: \(reason)" }
                 let driftCount = entry["drift"]?.arrayValue?.count ?? 0
                 let drift = entry["driftCheckedAt"]?.isNull == false ? (driftCount == 0 ? "None" : "\(driftCount) objects") : "-"
                 return [
-                    text("app"), applied, seen, suspended, text("lastOutcome"), time("lastOutcomeAt"), text("health"), drift, time("nextCheckAt"),
-                    message,
+                    text("app"), applied, seen, suspended, stalled, text("lastOutcome"), time("lastOutcomeAt"), text("health"), drift,
+                    time("nextCheckAt"), message,
                 ]
             }
-            print(LedgerOutput.table(["NAME", "APPLIED", "SEEN", "SUSPENDED", "LAST", "AT", "HEALTH", "DRIFT", "NEXT CHECK", "MESSAGE"], rows))
+            print(
+                LedgerOutput.table(
+                    ["NAME", "APPLIED", "SEEN", "SUSPENDED", "STALLED", "LAST", "AT", "HEALTH", "DRIFT", "NEXT CHECK", "MESSAGE"], rows))
         }
     }
 }

@@ -13,8 +13,8 @@ struct SyncCommand: AsyncParsableCommand {
         commandName: "sync",
         abstract: "Sync the target revision once (PreSync, Sync, prune, health, PostSync; SyncFail on failure), record it, and exit.",
         discussion: """
-            A manual sync runs the whole lifecycle, hooks included, even when nothing changed; objects unchanged \
-            since the last applied revision are not sent again unless --full. With --every-commit, commits that \
+            A manual sync runs the whole lifecycle, hooks included, even when nothing changed, and applies every \
+            object, so objects that drifted from the revision are put back. With --every-commit, commits that \
             do not touch --path are recorded as Unchanged.
             Exit codes: 0 succeeded or nothing to do; 1 the sync ran and failed; 2 usage or configuration error; \
             3 the source could not be fetched or resolved, or --path does not exist at the revision; 4 the cluster could not be reached.

@@ -49,6 +49,48 @@ struct AgentConfigFileTests {
         if case .semver = api.spec {} else { Issue.record("expected a semver spec, got \(api.spec)") }
     }
 
+    @Test("an application's retry: takes Argo CD's shape and overrides the agent's policy; a bad one names each field")
+    func retryPolicy() throws {
+        let file = try Self.parse(
+            """
+            apps:
+              - name: shop
+                repo: https://git.example.com/shop/app.git
+                retry:
+                  limit: 4
+                  backoff:
+                    duration: 2s
+                    factor: 3
+                    maxDuration: 1m
+              - name: api
+                repo: https://git.example.com/api.git
+                retry:
+                  limit: 0
+              - name: web
+                repo: https://git.example.com/web.git
+            """)
+        #expect(file.applications[0].retry == RetryPolicy(limit: 4, duration: .seconds(2), factor: 3, maxDuration: .seconds(60)))
+        #expect(file.applications[1].retry == RetryPolicy(limit: 0))
+        #expect(file.applications[2].retry == nil, "no retry: the agent's flags decide")
+        #expect {
+            try Self.parse(
+                """
+                apps:
+                  - repo: https://git.example.com/shop/app.git
+                    retry:
+                      limit: -1
+                      tries: 3
+                      backoff:
+                        duration: soon
+                        factor: 0
+                """)
+        } throws: { error in
+            let text = "\(error)"
+            return ["apps[0].retry.limit", "apps[0].retry.tries", "apps[0].retry.backoff.duration", "apps[0].retry.backoff.factor"]
+                .allSatisfy { text.contains($0) }
+        }
+    }
+
     @Test("every problem is reported at once, each with the file and the field")
     func invalidFile() {
         #expect {

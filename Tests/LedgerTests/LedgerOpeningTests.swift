@@ -9,7 +9,7 @@ struct LedgerOpeningTests {
     @Test("A fresh state directory gets a ledger file in WAL mode with migration v1 applied")
     func freshFileIsMigrated() async throws {
         let fixture = try LedgerFixture()
-        #expect(try await fixture.ledger.appliedMigrations() == ["v1", "v2", "v3", "v4"])
+        #expect(try await fixture.ledger.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5"])
         #expect(fixture.ledger.interruptedAtOpen == 0)
         _ = try await fixture.begin(revision("a1"))
         #expect(FileManager.default.fileExists(atPath: fixture.ledgerPath))
@@ -24,7 +24,7 @@ struct LedgerOpeningTests {
         try await fixture.ledger.close()
 
         let reopened = try fixture.reopen()
-        #expect(try await reopened.appliedMigrations() == ["v1", "v2", "v3", "v4"])
+        #expect(try await reopened.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5"])
         #expect(reopened.interruptedAtOpen == 0)
         let history = try await reopened.history(limit: 10)
         #expect(history.map(\.outcome) == [.succeeded])

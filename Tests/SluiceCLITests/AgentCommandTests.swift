@@ -550,14 +550,15 @@ struct AgentCommandTests {
         let marker = workspace.directory.appending("migration-started").path
         // The migration hangs the first time (until the agent is killed) and passes the second.
         try workspace.work.write(
-            SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "if [ -f \(marker) ]; then echo resumed; else touch \(marker); sleep 20; fi"),
+            SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "if [ -f \(marker) ]; then echo resumed; else touch \(marker); sleep 60; fi"),
             to: "app/migrate.yaml")
         try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
         let revision = try workspace.work.commit("with a migration")
         let first = try await RunningAgent(workspace, ["--path", "app", "--app", "shop", "--interval", "1s"])
+        // The agent's own log says when the hook runs (reading it costs nothing, unlike a `sluice
+        // history` per poll on a busy machine); the migration then sleeps far longer than that takes.
         try await waitUntil(timeout: .seconds(60), poll: .milliseconds(100), "the migration runs") {
-            guard FileManager.default.fileExists(atPath: marker) else { return false }
-            return Self.attempts(try await Self.history(workspace), revision: revision).contains { $0["outcome"] as? String == "Running" }
+            FileManager.default.fileExists(atPath: marker) && first.process.log().contains("hook PreSync Job default/migrate: running")
         }
         kill(first.process.pid, SIGKILL)
         #expect(first.process.waitForExit(within: .seconds(30)))
@@ -567,7 +568,9 @@ struct AgentCommandTests {
             Self.attempts(try await Self.history(workspace), revision: revision).contains { $0["outcome"] as? String == "Succeeded" }
         }
         let outcomes = Self.attempts(try await Self.history(workspace), revision: revision).map { $0["outcome"] as? String ?? "" }
-        #expect(outcomes == ["Succeeded", "Interrupted"])
+        #expect(
+            outcomes == ["Succeeded", "Interrupted"],
+            "first agent:\n\(first.process.log().suffix(6000))\nsecond agent:\n\(second.process.log().suffix(6000))")
         #expect(try await Self.configValue(workspace, "settings", "mode") == "one")
         second.process.stop()
     }

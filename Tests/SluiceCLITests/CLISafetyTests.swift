@@ -99,4 +99,42 @@ struct CLISafetyTests {
         #expect(cluster.exitCode == 2, "\(cluster.errorOutput)")
         #expect(cluster.errorOutput == "sluice: cannot listen on \(address): address in use\n", "\(cluster.errorOutput)")
     }
+
+    @Test("a manual sync puts back an object that drifted from the revision, without --full")
+    func manualSyncRepairsDrift() async throws {
+        let ws = try Workspace("cli-safety-drift")
+        let cluster = try await SyncCommandTests.RunningCluster(ws)
+        defer { cluster.stop() }
+        try ws.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        try ws.work.write(SyncCommandTests.configMap("other", ["a": "1"]), to: "app/other.yaml")
+        try ws.work.commit("settings")
+        let first = try await ws.run("sync", ["--path", "app", "--app", "shop"])
+        #expect(first.exitCode == 0, "\(first.output)\(first.errorOutput)")
+        let patched = try await cluster.kubectl(["patch", "configmap", "settings", "--type", "merge", "-p", #"{"data":{"mode":"drifted"}}"#])
+        #expect(patched.exitCode == 0, "\(patched.errorOutput)")
+
+        let again = try await ws.run("sync", ["--path", "app", "--app", "shop", "--output", "json"])
+        #expect(again.exitCode == 0, "\(again.output)\(again.errorOutput)")
+        let mode = try await cluster.kubectl(["get", "configmap", "settings", "-o", "jsonpath={.data.mode}"])
+        #expect(mode.trimmedOutput == "one", "the drifted value is put back")
+        let changes = try #require(try SyncCommandTests.object(again)["changes"] as? [String: [String]])
+        #expect(changes["configured"] == ["/ConfigMap/default/settings"], "\(changes)")
+        #expect(changes["unchanged"] == ["/ConfigMap/default/other"], "\(changes)")
+    }
+
+    @Test("content the source refuses (a symlink out of the repository) is a recorded Failed attempt with the reason, not only a log line")
+    func refusedContentIsRecorded() async throws {
+        let ws = try Workspace("cli-safety-refused")
+        try ws.work.write(SyncCommandTests.configMap("settings", ["a": "1"]), to: "app/settings.yaml")
+        try ws.work.writeSymlink(at: "app/passwd.yaml", pointingTo: "/etc/passwd")
+        let head = try ws.work.commit("a symlink out of the repository")
+        let sync = try await ws.run("sync", ["--path", "app", "--app", "shop"])
+        #expect(sync.exitCode == 1, "\(sync.output)\(sync.errorOutput)")
+        #expect(sync.output.contains("the source was refused"), "\(sync.output)")
+        #expect(sync.output.contains("passwd.yaml"), "\(sync.output)")
+        let history = try SyncCommandTests.array(try await ws.sluice(["history", "--state-dir", ws.state, "--output", "json"]))
+        #expect(history.map { $0["revision"] as? String } == [head])
+        #expect(history.first?["outcome"] as? String == "Failed")
+        #expect(history.first?["phaseReached"] as? String == "Validate")
+    }
 }

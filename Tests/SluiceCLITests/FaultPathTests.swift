@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Faults done for real: a sync killed with SIGKILL in the middle of its work leaves nothing that a
+/// later sync cannot clean up; an agent stopped with SIGTERM in the middle of a hook stops it, runs
+/// SyncFail and records the end.
+@Suite("Fault paths: nothing orphaned, nothing stuck", .timeLimit(.minutes(3)))
+struct FaultPathTests {
+    typealias Workspace = SyncCommandTests.Workspace
+    typealias RunningCluster = SyncCommandTests.RunningCluster
+
+    /// The names of the application's ConfigMaps named `settings-…` in the cluster.
+    static func settings(_ cluster: RunningCluster) async throws -> [String] {
+        let result = try await cluster.kubectl(["get", "configmaps", "-l", "app.kubernetes.io/managed-by=sluice", "-o", "name"])
+        return result.output.split(separator: "\n").map(String.init).filter { $0.hasPrefix("configmap/settings-") }
+    }
+
+    @Test("a sync killed with SIGKILL in the middle of applying 200 objects leaves each of them in the inventory, so a commit that removes them prunes them all")
+    func killedMidApplyOrphansNothing() async throws {
+        let ws = try Workspace("fault-kill-apply")
+        let cluster = try await RunningCluster(ws)
+        defer { cluster.stop() }
+        try ws.work.write(SyncCommandTests.configMap("keep", ["a": "1"]), to: "app/keep.yaml")
+        for index in 0..<200 {
+            try ws.work.write(SyncCommandTests.configMap("settings-\(index)", ["index": "\(index)"]), to: "app/settings-\(index).yaml")
+        }
+        try ws.work.commit("two hundred settings")
+
+        // A client-side rate limit of 10 requests a second spreads the 400 requests (a dry run and an
+        // apply for each object) over 40 seconds: the kill comes in the middle, however busy the machine.
+        let sync = try BackgroundProcess(
+            SluiceCLI.locate().executable.path,
+            ["sync", "--repo", ws.work.path, "--path", "app", "--app", "shop", "--state-dir", ws.state, "--kube-qps", "10", "--kube-burst", "1"],
+            environment: ws.environment, logFile: ws.directory.appending("sync.log"))
+        try await waitUntil(timeout: .seconds(90), poll: .milliseconds(200), "the sync has applied some of the objects") {
+            try await Self.settings(cluster).count >= 10
+        }
+        kill(sync.pid, SIGKILL)
+        #expect(sync.waitForExit(within: .seconds(30)))
+        let created = try await Self.settings(cluster)
+        #expect(created.count < 200, "the kill came before the sync was done: \(created.count) objects")
+
+        for index in 0..<200 { try ws.work.remove("app/settings-\(index).yaml") }
+        try ws.work.commit("remove the settings")
+        let again = try await ws.run("sync", ["--path", "app", "--app", "shop", "--kube-qps", "0"])
+        #expect(again.exitCode == 0, "\(again.output)\(again.errorOutput)")
+        #expect(try await Self.settings(cluster).isEmpty, "every object the killed sync may have created was pruned")
+        let keep = try await cluster.kubectl(["get", "configmap", "keep", "-o", "name"])
+        #expect(keep.trimmedOutput == "configmap/keep")
+        let history = try await ws.sluice(["history", "--state-dir", ws.state, "--output", "json"])
+        let outcomes = try SyncCommandTests.array(history).map { $0["outcome"] as? String ?? "" }
+        #expect(outcomes == ["Succeeded", "Interrupted"], "\(outcomes)")
+    }
+
+    @Test("a PreSync hook left with its finalizer by a sync killed with SIGKILL is released by the next sync, so it is not left Terminating")
+    func killedDuringHookLeavesNothingStuck() async throws {
+        let ws = try Workspace("fault-kill-hook")
+        let cluster = try await RunningCluster(ws)
+        defer { cluster.stop() }
+        try ws.work.write(SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "echo started; sleep 60"), to: "app/migrate.yaml")
+        try ws.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        try ws.work.commit("a long migration")
+        let sync = try BackgroundProcess(
+            SluiceCLI.locate().executable.path, ["sync", "--repo", ws.work.path, "--path", "app", "--app", "shop", "--state-dir", ws.state],
+            environment: ws.environment, logFile: ws.directory.appending("sync.log"))
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(200), "the migration runs") {
+            let pods = try await cluster.kubectl(["get", "pods", "-l", "job-name=migrate", "-o", "jsonpath={.items[*].status.phase}"])
+            return pods.output.contains("Running")
+        }
+        kill(sync.pid, SIGKILL)
+        #expect(sync.waitForExit(within: .seconds(30)))
+        // Someone cleans up by hand: the Job stays Terminating while the hook finalizer holds it.
+        let finalizers = try await cluster.kubectl(["get", "job", "migrate", "-o", "jsonpath={.metadata.finalizers}"])
+        #expect(finalizers.output.contains("sluice.dev/hook-finalizer"), "\(finalizers.output)")
+        _ = try await cluster.kubectl(["delete", "job", "migrate", "--wait=false"])
+        let terminating = try await cluster.kubectl(["get", "job", "migrate", "-o", "jsonpath={.metadata.deletionTimestamp}"])
+        #expect(!terminating.trimmedOutput.isEmpty, "the Job is Terminating")
+
+        try ws.work.remove("app/migrate.yaml")
+        try ws.work.write(SyncCommandTests.configMap("settings", ["mode": "two"]), to: "app/settings.yaml")
+        try ws.work.commit("no more migration")
+        let again = try await ws.run("sync", ["--path", "app", "--app", "shop"])
+        #expect(again.exitCode == 0, "\(again.output)\(again.errorOutput)")
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(200), "the Job is gone") {
+            let job = try await cluster.kubectl(["get", "job", "migrate", "-o", "name"])
+            return job.errorOutput.contains("NotFound")
+        }
+    }
+
+    @Test("an agent stopped with SIGTERM during a PreSync hook stops the hook with its log, runs the SyncFail hook, records the attempt as ended and exits")
+    func sigtermDuringHookRunsSyncFail() async throws {
+        let ws = try Workspace("fault-sigterm-hook")
+        try ws.work.write(SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "echo migrating; sleep 60"), to: "app/migrate.yaml")
+        try ws.work.write(SyncCommandTests.hookJob("notify", hook: "SyncFail", script: "echo paging the on-call"), to: "app/notify.yaml")
+        try ws.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        let revision = try ws.work.commit("a long migration")
+        let agent = try await AgentCommandTests.RunningAgent(ws, ["--path", "app", "--app", "shop", "--interval", "1h"])
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(200), "the migration runs") {
+            agent.process.log().contains("hook PreSync Job default/migrate: running")
+        }
+        kill(agent.process.pid, SIGTERM)
+        #expect(agent.process.waitForExit(within: .seconds(60)), "the agent exits after the SyncFail hook")
+
+        let show = try await ws.sluice(["show", revision, "--state-dir", ws.state, "--output", "json"])
+        let attempt = try SyncCommandTests.object(show)
+        #expect(attempt["outcome"] as? String == "Failed", "\(attempt)")
+        #expect((attempt["outcomeMessage"] as? String)?.contains("the sync stopped while hook migrate ran") == true, "\(attempt["outcomeMessage"] ?? "")")
+        let tasks = try SyncCommandTests.tasks(attempt)
+        let migrate = try SyncCommandTests.task(tasks, named: "migrate", phase: "PreSync")
+        #expect(migrate["status"] as? String == "Failed")
+        #expect((migrate["log"] as? String)?.contains("migrating") == true, "the stopped hook's log is kept: \(migrate)")
+        let notify = try SyncCommandTests.task(tasks, named: "notify", phase: "SyncFail")
+        #expect(notify["status"] as? String == "Succeeded", "\(notify)")
+        #expect((notify["log"] as? String)?.contains("paging the on-call") == true, "\(notify)")
+    }
+}
