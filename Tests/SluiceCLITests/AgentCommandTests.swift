@@ -472,7 +472,7 @@ struct AgentCommandTests {
         }
     }
 
-    @Test("rollback re-applies an earlier revision, the agent leaves the quarantined head alone, and follows the next commit")
+    @Test("rollback re-applies an earlier revision; the agent leaves the quarantined head and commits elsewhere in the repository alone, and follows the next commit under the path")
     func rollbackAndQuarantine() async throws {
         let workspace = try Workspace("agent-rollback")
         try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
@@ -505,14 +505,25 @@ struct AgentCommandTests {
         }
         #expect(try await Self.configValue(workspace, "settings", "mode") == "one")
         #expect(Self.attempts(try await Self.history(workspace), revision: second).count == 1)
+        #expect(try await status()["quarantined"] as? [String] == [second])
 
-        // A newer commit: the agent follows the ref again.
+        // A commit elsewhere in the repository does not undo the rollback: it joins the quarantine.
+        try workspace.work.write("# docs\n", to: "README.md")
+        let elsewhere = try workspace.work.commit("docs only")
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(500), "the commit elsewhere joins the quarantine") {
+            (try await status()["quarantined"] as? [String])?.contains(elsewhere) == true
+        }
+        #expect(try await Self.configValue(workspace, "settings", "mode") == "one")
+        #expect(Self.attempts(try await Self.history(workspace), revision: elsewhere).isEmpty)
+
+        // A commit that changes the application's path: the agent follows the ref again.
         try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "three"]), to: "app/settings.yaml")
         let third = try workspace.work.commit("third")
         try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the third commit is synced") {
             Self.attempts(try await Self.history(workspace), revision: third).contains { $0["outcome"] as? String == "Succeeded" }
         }
         #expect(try await Self.configValue(workspace, "settings", "mode") == "three")
+        #expect(try await status()["quarantined"] as? [String] == [])
         agent.process.stop()
     }
 
