@@ -89,7 +89,8 @@ public actor Reconciler {
         let settings = application.settingsDigest
         let previous = try? await ledger.application(app)
         try? await ledger.recordSource(
-            app: app, repo: application.url.description, spec: application.spec.description, path: application.path, settings: settings)
+            app: app, repo: application.url.description, spec: application.spec.description, path: application.path,
+            namespace: application.loadOptions.defaultNamespace ?? "", settings: settings)
         guard let previous, previous.settings == settings else { return }
         // Stalled on a revision with these settings: it stays so until a new commit.
         if !previous.stalledRevision.isEmpty { state.stalled = previous.stalledRevision }

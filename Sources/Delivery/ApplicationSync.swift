@@ -102,7 +102,9 @@ public struct ApplicationSync: Sendable {
     /// when it succeeded, its Health stage having passed; degraded when an object did not become
     /// healthy; other outcomes say nothing new).
     func recordOutcome(_ result: SyncResult) async throws {
-        try await ledger.recordSource(app: app, repo: source.mirror.url.description, spec: source.spec.description, path: source.path)
+        try await ledger.recordSource(
+            app: app, repo: source.mirror.url.description, spec: source.spec.description, path: source.path,
+            namespace: source.loadOptions.defaultNamespace ?? "")
         switch result.outcome {
         case .succeeded:
             try await ledger.recordHealth(HealthStatus.healthy.rawValue, message: "", app: app)

@@ -11,6 +11,8 @@ public struct ApplicationRecord: Sendable, Hashable {
     public var repo: String
     public var spec: String
     public var path: String
+    /// The default namespace of its objects (`""` when not recorded).
+    public var namespace: String = ""
     /// True while suspended: the agent checks nothing and syncs nothing for it.
     public var suspended: Bool
     /// Why it was suspended (or resumed).
@@ -47,11 +49,14 @@ public struct ApplicationRecord: Sendable, Hashable {
 extension Ledger {
     /// Records where an application comes from and a digest of its settings (the agent does at
     /// start; a `nil` digest keeps the one recorded); keeps its suspension.
-    public func recordSource(app: String, repo: String, spec: String, path: String, settings: String? = nil) async throws {
+    public func recordSource(
+        app: String, repo: String, spec: String, path: String, namespace: String = "", settings: String? = nil
+    ) async throws {
         if let settings {
-            try await upsert(app, "record the source of \(app)", ["repo": repo, "spec": spec, "path": path, "settings": settings])
+            try await upsert(
+                app, "record the source of \(app)", ["repo": repo, "spec": spec, "path": path, "namespace": namespace, "settings": settings])
         } else {
-            try await upsert(app, "record the source of \(app)", ["repo": repo, "spec": spec, "path": path])
+            try await upsert(app, "record the source of \(app)", ["repo": repo, "spec": spec, "path": path, "namespace": namespace])
         }
     }
 
@@ -141,7 +146,8 @@ extension ApplicationRecord {
     init(row: Row) {
         func date(_ column: String) -> Date? { (row[column] as Int64?).map { Ledger.date(milliseconds: $0) } }
         self.init(
-            app: row["app"], repo: row["repo"], spec: row["spec"], path: row["path"], suspended: row["suspended"],
+            app: row["app"], repo: row["repo"], spec: row["spec"], path: row["path"], namespace: row["namespace"] as String? ?? "",
+            suspended: row["suspended"],
             reason: row["reason"], suspendedAt: date("suspendedAt"), lastCheckAt: date("lastCheckAt"),
             lastSeenRevision: row["lastSeenRevision"], nextCheckAt: date("nextCheckAt"),
             quarantined: Set((row["quarantined"] as String? ?? "").split(separator: "\n").map(String.init)),

@@ -29,6 +29,7 @@ extension Ledger {
                 "repo": .string(record?.repo ?? ""),
                 "spec": .string(record?.spec ?? ""),
                 "path": .string(record?.path ?? ""),
+                "namespace": .string(record?.namespace ?? ""),
                 "suspended": .bool(record?.suspended ?? false),
                 "reason": .string(record?.reason ?? ""),
                 "suspendedAt": time(record?.suspendedAt),

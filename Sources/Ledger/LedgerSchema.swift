@@ -127,6 +127,8 @@ enum LedgerSchema {
             try db.execute(sql: "ALTER TABLE application ADD COLUMN error TEXT NOT NULL DEFAULT ''")
             try db.execute(sql: "ALTER TABLE application ADD COLUMN errorAt INTEGER")
             try db.execute(sql: "ALTER TABLE application ADD COLUMN stalledRevision TEXT NOT NULL DEFAULT ''")
+            // The default namespace of the application's objects, so that a rollback needs no flags.
+            try db.execute(sql: "ALTER TABLE application ADD COLUMN namespace TEXT NOT NULL DEFAULT ''")
         }
         return migrator
     }

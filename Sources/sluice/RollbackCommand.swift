@@ -13,7 +13,8 @@ struct RollbackCommand: AsyncParsableCommand {
         discussion: """
             The manifests come from the Git mirror, or from the ledger's record of the revision when Git \
             cannot be reached (then Secrets are left as they are live: the ledger keeps no Secret values). \
-            The agent follows the ref again when a newer commit arrives. Recorded with trigger rollback. \
+            The agent follows the ref again when a newer commit changes the application's path. Recorded with \
+            trigger rollback. With --app and no --repo, the repository, path and namespace come from the ledger. \
             Exit codes: 0 rolled back; 1 the sync failed; 2 usage error or unknown revision; 4 the cluster could not be reached.
             """)
 
@@ -29,6 +30,7 @@ struct RollbackCommand: AsyncParsableCommand {
     var output: OutputFormat = .text
 
     func run() async throws {
+        let (source, target) = try await Self.fromLedger(source, target)
         // A rollback may run beside an agent: never mark its running attempt Interrupted.
         let session = try await CommandSession.open(source: source, target: target, flags: flags, readOnly: false, runPods: true, markInterrupted: false, progress: progress.printer(output: output))
         let code: Int32
@@ -40,6 +42,29 @@ struct RollbackCommand: AsyncParsableCommand {
         }
         await session.close()
         if code != 0 { throw CLIExit(code: code, message: "") }
+    }
+
+    /// With `--app` and no `--repo`, the repository, path and default namespace the ledger recorded
+    /// for the application (at its last sync, by the agent or the command line).
+    static func fromLedger(_ source: SourceOptions, _ target: TargetOptions) async throws -> (SourceOptions, TargetOptions) {
+        guard source.repo == nil, let app = source.app else { return (source, target) }
+        let record: ApplicationRecord?
+        do {
+            let ledger = try Ledger.openForReading(stateDirectory: source.stateDir)
+            record = try await ledger.application(app)
+            try await ledger.close()
+        } catch let error as LedgerError {
+            throw CLIExit.usage("--repo is not given and \(error.message)")
+        }
+        guard let record, !record.repo.isEmpty else {
+            throw CLIExit.usage("the ledger in \(source.stateDir) has no source for \(app); give --repo (and --path)")
+        }
+        var source = source
+        var target = target
+        source.repo = record.repo
+        if source.path.isEmpty { source.path = record.path }
+        if target.namespace == nil, !record.namespace.isEmpty { target.namespace = record.namespace }
+        return (source, target)
     }
 
     func rollback(_ session: CommandSession) async throws -> Int32 {

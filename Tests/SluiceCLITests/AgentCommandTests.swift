@@ -485,8 +485,8 @@ struct AgentCommandTests {
         }
         #expect(try await Self.configValue(workspace, "settings", "mode") == "two")
 
-        let rollback = try await workspace.sluice(
-            ["rollback", String(first.prefix(8)), "--repo", workspace.work.path, "--path", "app", "--app", "shop", "--state-dir", workspace.state, "--output", "json"])
+        // Only the application: its repository and path come from the ledger.
+        let rollback = try await workspace.sluice(["rollback", String(first.prefix(8)), "--app", "shop", "--state-dir", workspace.state, "--output", "json"])
         #expect(rollback.exitCode == 0, "\(rollback.errorOutput)")
         let record = try #require(try JSONSerialization.jsonObject(with: rollback.stdout) as? [String: Any])
         #expect(record["trigger"] as? String == "rollback")
