@@ -88,9 +88,11 @@ public actor Reconciler {
         let app = application.name
         let settings = application.settingsDigest
         let previous = try? await ledger.application(app)
-        try? await ledger.recordSource(
-            app: app, repo: application.url.description, spec: application.spec.description, path: application.path,
-            namespace: application.loadOptions.defaultNamespace ?? "", settings: settings)
+        await write("record the source") {
+            try await ledger.recordSource(
+                app: app, repo: application.url.description, spec: application.spec.description, path: application.path,
+                namespace: application.loadOptions.defaultNamespace ?? "", settings: settings)
+        }
         guard let previous, previous.settings == settings else { return }
         // Stalled on a revision with these settings: it stays so until a new commit.
         if !previous.stalledRevision.isEmpty { state.stalled = previous.stalledRevision }
@@ -117,7 +119,8 @@ public actor Reconciler {
         guard pendingTrigger == nil else { return }
         let delay = state.delay(interval: options.interval, retry: retry, jitter: Double.random(in: -0.1...0.1))
         let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-        try? await ledger.recordCheck(app: application.name, seen: lastChecked, next: Date().addingTimeInterval(seconds))
+        let seen = lastChecked
+        await write("record the check") { try await ledger.recordCheck(app: application.name, seen: seen, next: Date().addingTimeInterval(seconds)) }
         let clock = self.clock
         let sleeper = Task { _ = try? await clock.sleep(for: delay, tolerance: nil) }
         self.sleeper = sleeper
@@ -177,13 +180,28 @@ public actor Reconciler {
         for revision in quarantined.sorted() {
             guard let changes = try? await syncer.source.mirror.changes(from: revision, to: head, under: application.path), changes.isEmpty
             else { continue }
-            try? await ledger.setQuarantined(quarantined.union([head]), app: application.name)
+            await write("extend the quarantine") { try await ledger.setQuarantined(quarantined.union([head]), app: application.name) }
             logger.info("the quarantine holds: nothing under the path changed since the rolled-back commit", metadata: ["revision": "\(head)"])
             return true
         }
-        try? await ledger.setQuarantined([], app: application.name)
+        // When the quarantine cannot be lifted in the ledger, nothing is applied this time either.
+        guard await write("lift the quarantine", { try await ledger.setQuarantined([], app: application.name) }) else { return true }
         logger.info("a change under the path lifts the quarantine", metadata: ["revision": "\(head)"])
         return false
+    }
+
+    /// Writes to the ledger; a write that fails is logged and counts as a transient error (retried
+    /// with back-off), and the caller stops before its next side effect. Returns whether it landed.
+    @discardableResult
+    func write(_ what: String, _ body: () async throws -> Void) async -> Bool {
+        do {
+            try await body()
+            return true
+        } catch {
+            logger.error("cannot \(what) in the ledger; the sync waits for it", metadata: ["error": "\(error)"])
+            state.record(.transient(reason: "cannot \(what) in the ledger: \(error)"))
+            return false
+        }
     }
 
     /// Takes a result into account: the state for the next tick, the ledger for `sluice status`, the
@@ -233,8 +251,10 @@ public actor Reconciler {
         }
         let objects = report.drifted.map(\.description)
         metrics.recordDrift(app: app, objects: objects.count)
-        try? await ledger.recordDrift(objects, app: app)
-        try? await ledger.recordHealth(report.health.status.rawValue, message: report.health.message, app: app)
+        guard await write("record the drift check", {
+            try await ledger.recordDrift(objects, app: app)
+            try await ledger.recordHealth(report.health.status.rawValue, message: report.health.message, app: app)
+        }) else { return }
         metrics.recordHealth(app: app, report.health.status.rawValue)
         guard !objects.isEmpty else { return }
         logger.warning(
@@ -289,7 +309,8 @@ public actor Reconciler {
         }
         if !quarantined.isEmpty, !quarantined.contains(head.revision) {
             if trigger == .manual {
-                try? await ledger.setQuarantined([], app: app)  // a person's sync ends the quarantine
+                // A person's sync ends the quarantine.
+                guard await write("lift the quarantine", { try await ledger.setQuarantined([], app: app) }) else { return }
             } else if await quarantineHolds(quarantined, head: head.revision, syncer: syncer) {
                 return
             }
@@ -298,8 +319,11 @@ public actor Reconciler {
             // Only a retry still pending is superseded; with retries used up (or off) there is none,
             // and an empty attempt would hide the failed one from `sluice show`.
             logger.info("a newer commit supersedes the retry", metadata: ["revision": "\(failed)", "by": "\(head.revision)"])
-            _ = try? await syncer.runner.record(
-                revision: failed, trigger: .retry, outcome: .superseded, outcomeMessage: "superseded by \(head.revision) before its retry")
+            let recorded = await write("record the superseded retry") {
+                _ = try await syncer.runner.record(
+                    revision: failed, trigger: .retry, outcome: .superseded, outcomeMessage: "superseded by \(head.revision) before its retry")
+            }
+            guard recorded else { return }
         }
         state.dropFailure()
         let revisions = application.everyCommit ? (try? await syncer.replayRevisions(to: head)) ?? [head] : [head]
