@@ -3,6 +3,7 @@ import Foundation
 import Ledger
 import NIOConcurrencyHelpers
 import Prometheus
+import SyncEngine
 
 /// The agent's Prometheus metrics (names prefixed `sluice_`), served on `/metrics`.
 public final class AgentMetrics: Sendable {
@@ -26,33 +27,24 @@ public final class AgentMetrics: Sendable {
         ).record(duration)
     }
 
-    /// Records how long each phase of a finished attempt took (`sluice_phase_duration_seconds`:
-    /// from the phase's first task to the next phase's, the last to the attempt's end) and each hook
-    /// it ran, from creation to completion (`sluice_hook_duration_seconds`), both by app and phase.
-    func recordPhases(app: String, detail: AttemptDetail) {
+    /// Records how long each phase of a finished sync took (`sluice_phase_duration_seconds`, from
+    /// the phase's start to the next one's, the last to the sync's end) and each hook it ran, from
+    /// creation to completion (`sluice_hook_duration_seconds`), both by app and phase; from the
+    /// sync's result, without reading the record back.
+    func recordPhases(app: String, result: SyncResult) {
         let buckets: [Duration] = [.milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(15), .seconds(60), .seconds(300), .seconds(900)]
-        let running = detail.tasks.filter { !$0.hook || $0.action != .deleted }  // not the hook deletions at the end
-        var starts: [String: Date] = [:]
-        for task in running { starts[task.phase] = min(starts[task.phase] ?? task.startedAt, task.startedAt) }
-        let ordered = starts.sorted { $0.value < $1.value }
-        for (index, (phase, start)) in ordered.enumerated() {
-            guard let end = index + 1 < ordered.count ? ordered[index + 1].value : detail.attempt.finishedAt else { continue }
+        for (phase, duration) in result.phases {
             registry.makeDurationHistogram(
                 descriptor: MetricNameDescriptor(namespace: "sluice", metricName: "phase_duration", unitName: "seconds", helpText: "How long sync phases took"),
                 labels: [("app", app), ("phase", phase)], buckets: buckets
-            ).record(Self.duration(end.timeIntervalSince(start)))
+            ).record(duration)
         }
-        for task in detail.tasks where task.hook && task.action != .deleted {
-            guard let finished = task.finishedAt else { continue }
+        for (phase, duration) in result.hooks {
             registry.makeDurationHistogram(
                 descriptor: MetricNameDescriptor(namespace: "sluice", metricName: "hook_duration", unitName: "seconds", helpText: "How long hooks ran, from creation to completion"),
-                labels: [("app", app), ("phase", task.phase)], buckets: buckets
-            ).record(Self.duration(finished.timeIntervalSince(task.startedAt)))
+                labels: [("app", app), ("phase", phase)], buckets: buckets
+            ).record(duration)
         }
-    }
-
-    static func duration(_ seconds: TimeInterval) -> Duration {
-        .milliseconds(Int64((max(0, seconds) * 1000).rounded()))
     }
 
     /// Sets the last applied revision of `app` (`sluice_last_applied_revision_info{app,revision} 1`,

@@ -339,9 +339,7 @@ public actor Reconciler {
                 return
             }
             metrics.recordSync(app: app, outcome: result.outcome, duration: .now - start)
-            if let attempt = try? await ledger.attempt(result.attempt), let detail = try? await ledger.detail(of: attempt) {
-                metrics.recordPhases(app: app, detail: detail)
-            }
+            metrics.recordPhases(app: app, result: result)
             if let error = await SyncEvents(client: client).record(result, revision: fetched.revision, configuration: application.sync) {
                 logger.warning("cannot record the sync's Event", metadata: ["error": "\(error.message)"])
             }

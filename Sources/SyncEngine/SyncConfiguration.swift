@@ -108,6 +108,11 @@ public struct SyncResult: Sendable {
     public var changes: ChangeSet
     /// The failure, when it failed.
     public var error: SyncEngineError?
+    /// How long each phase took, in the order they ran (from the phase's start to the next one's,
+    /// the last to the end of the sync), so that metrics need not read the record back.
+    public var phases: [(phase: String, duration: Duration)] = []
+    /// How long each hook ran, from its creation to its completion, with its phase.
+    public var hooks: [(phase: String, duration: Duration)] = []
 
     /// A result from its parts.
     public init(attempt: AttemptID, outcome: Outcome, message: String = "", changes: ChangeSet = ChangeSet(), error: SyncEngineError? = nil) {

@@ -166,6 +166,7 @@ extension SyncExecution {
                     return completion == .running ? .wait : .done(completion)
                 })
         } catch let error as SyncEngineError where error.code == .timeout {
+            hookFinished(hook)
             await output?.finish()
             if progress != nil { report(.hook("\(progressLabel): ran over its timeout " + SyncProgress.elapsed(since: started, limit: limit)), phase: phase) }
             try await captureLogs(hook, into: ledgerTask)
@@ -177,6 +178,7 @@ extension SyncExecution {
             await output?.stop()
             throw error
         }
+        hookFinished(hook)
         await output?.finish()
         if progress != nil { report(.hook("\(progressLabel): \(completion) " + SyncProgress.elapsed(since: started, limit: nil)), phase: phase) }
         try await captureLogs(hook, into: ledgerTask)

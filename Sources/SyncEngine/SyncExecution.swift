@@ -35,6 +35,11 @@ actor SyncExecution {
     /// Ledger tasks not finished yet, closed as failed when the sync stops early.
     var openTasks = Set<TaskID>()
     var phase: String?
+    /// When each phase started, in order.
+    var phaseStarts: [(phase: String, at: ContinuousClock.Instant)] = []
+    /// When each hook was sent, by ``hookKey(_:)``, and how long the finished ones ran.
+    var hookStarts: [String: ContinuousClock.Instant] = [:]
+    var hookDurations: [(phase: String, duration: Duration)] = []
 
     init(
         client: KubeClient, recording: Recording, configuration: SyncConfiguration, request: SyncRequest, attempt: AttemptID,
@@ -59,6 +64,7 @@ actor SyncExecution {
     func enter(_ phase: String) async throws {
         guard self.phase != phase else { return }
         self.phase = phase
+        phaseStarts.append((phase, .now))
         try await recording.enterPhase(phase, of: attempt)
         logger.info("phase", metadata: ["app": "\(app)", "revision": "\(request.revision)", "phase": "\(phase)"])
         if case .report(let report) = progress?.sink { report(.phase(phase)) }
@@ -112,6 +118,19 @@ actor SyncExecution {
             await saveProgress()
         }
         if !healthChecked { try await waitForUnchangedHealth() }
+    }
+
+    /// How long each phase took, the last until `end`.
+    func phaseDurations(until end: ContinuousClock.Instant) -> [(phase: String, duration: Duration)] {
+        phaseStarts.enumerated().map { index, start in
+            (start.phase, (index + 1 < phaseStarts.count ? phaseStarts[index + 1].at : end) - start.at)
+        }
+    }
+
+    /// Notes that a hook finished (either way): how long it ran since it was sent.
+    func hookFinished(_ hook: SyncTask) {
+        guard let start = hookStarts.removeValue(forKey: Self.hookKey(hook)) else { return }
+        hookDurations.append((hook.phase.rawValue, .now - start))
     }
 
     /// The inventory as this attempt leaves it so far: what it listed, less what was forgotten and
@@ -226,7 +245,10 @@ actor SyncExecution {
                 existing = try await currentObject(gvk, identity)
             }
             let object = Tracking.marked(task.object, app: app, identity: identity, hook: task.isHook)
-            if task.isHook { runningHooks[Self.hookKey(task)] = task }
+            if task.isHook {
+                runningHooks[Self.hookKey(task)] = task
+                hookStarts[Self.hookKey(task)] = .now
+            }
             let result = try await send(object, gvk: gvk, identity: identity, options: task.manifest.settings.options, existing: existing)
             let action: TaskAction
             if existing == nil {

@@ -144,7 +144,10 @@ public struct SyncRunner: Sendable {
         logger.info(
             "sync finished",
             metadata: ["app": "\(configuration.app)", "revision": "\(request.revision)", "outcome": "\(outcome.rawValue)"])
-        return SyncResult(attempt: attempt, outcome: outcome, message: outcomeMessage, changes: Self.sorted(changes), error: failure)
+        var result = SyncResult(attempt: attempt, outcome: outcome, message: outcomeMessage, changes: Self.sorted(changes), error: failure)
+        result.phases = await execution.phaseDurations(until: .now)
+        result.hooks = await execution.hookDurations
+        return result
     }
 
     /// Records an attempt that ended before anything was applied: manifests that cannot be loaded
