@@ -223,7 +223,7 @@ public struct ApplicationSync: Sendable {
                 report.upToDate = true
                 return report
             }
-            let touchesKustomize = changes.contains { Self.isKustomization($0.path) || $0.oldPath.map(Self.isKustomization) == true }
+            let touchesKustomize = changes.contains { ApplicationSource.isKustomization($0.path) || $0.oldPath.map(ApplicationSource.isKustomization) == true }
             if !touchesKustomize, let hookFiles = try await ledger.hookFiles(app: app, revision: base) {
                 return try await incrementalPlan(fetched, base: base, inventory: inventory, changes: changes, hookFiles: hookFiles)
             }
@@ -249,27 +249,9 @@ public struct ApplicationSync: Sendable {
         try await loadNoting(at: revision).manifests
     }
 
-    /// An application's revision as loaded: its manifests, whether Kustomize rendered them, the
-    /// files under its path (to say what they are when none is a manifest), and whether the path
-    /// exists at all.
-    struct Loaded {
-        var manifests: ManifestSet
-        var rendered: Bool
-        var files: [String]
-        var pathExists: Bool
-    }
-
-    /// The manifests at `revision`.
-    func loadNoting(at revision: String) async throws -> Loaded {
-        var snapshot = try await source.mirror.snapshot(at: revision, under: source.path)
-        let pathExists = source.path.isEmpty || !snapshot.files.isEmpty || !snapshot.submodules.isEmpty
-        let files = snapshot.files.map(\.path)
-        let rendered = snapshot.files.contains(where: { Self.isKustomization($0.path) })
-        // A Kustomize overlay reaches outside its directory (`../../base`): then read the whole tree.
-        if !source.path.isEmpty, rendered {
-            snapshot = try await source.mirror.snapshot(at: revision, under: "")
-        }
-        return Loaded(manifests: try await parse(snapshot.files), rendered: rendered, files: files, pathExists: pathExists)
+    /// The manifests at `revision`, with what ``ApplicationSource/load(at:)`` says of them.
+    func loadNoting(at revision: String) async throws -> ApplicationSource.Loaded {
+        try await source.load(at: revision)
     }
 
     /// A sync of nothing is never a success. Before the first sync, a path the revision does not
@@ -277,7 +259,7 @@ public struct ApplicationSync: Sendable {
     /// throws `emptyRevision` unless `--allow-empty`, naming what it found instead: a Jsonnet or Helm
     /// source Sluice does not render would otherwise "succeed" with nothing applied. Once something
     /// was applied, a revision that removes the path or every object meets the prune guard instead.
-    func refuseEmpty(_ loaded: Loaded, revision: String, base: String?) throws {
+    func refuseEmpty(_ loaded: ApplicationSource.Loaded, revision: String, base: String?) throws {
         guard base == nil else { return }
         guard loaded.pathExists else {
             throw SyncEngineError(
@@ -296,12 +278,7 @@ public struct ApplicationSync: Sendable {
     }
 
     func parse(_ repositoryFiles: [RepositoryFile]) async throws -> ManifestSet {
-        let files = repositoryFiles.map { ManifestFile(path: $0.path, bytes: Array($0.contents)) }
-        let path = source.path
-        let options = source.loadOptions
-        return try await Self.offPool { () throws(ManifestError) -> ManifestSet in
-            try ManifestLoader.load(files: files, applicationPath: path, options: options)
-        }
+        try await source.parse(repositoryFiles)
     }
 
     /// A plan that reads only the changed files and the files with hooks, at both revisions: its
@@ -341,7 +318,7 @@ public struct ApplicationSync: Sendable {
     func recordedManifests(_ revision: String) async throws -> ManifestSet? {
         guard let stored = try await ledger.manifests(app: app, revision: revision) else { return nil }
         let options = source.loadOptions
-        var set = try await Self.offPool { () throws(ManifestError) -> ManifestSet in
+        var set = try await ApplicationSource.offPool { () throws(ManifestError) -> ManifestSet in
             try ManifestLoader.load(files: [ManifestFile(path: "ledger.yaml", bytes: stored)], options: options)
         }
         set.manifests = set.manifests.map { manifest in
@@ -374,23 +351,5 @@ public struct ApplicationSync: Sendable {
             return true
         }
         return last.outcome == .succeeded
-    }
-
-    static func isKustomization(_ path: String) -> Bool {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        return name == "kustomization.yaml" || name == "kustomization.yml" || name == "Kustomization"
-    }
-
-    /// Runs blocking work (file parsing, Kustomize) on a thread of its own, off the cooperative pool.
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws(ManifestError) -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                do {
-                    continuation.resume(returning: try work())
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
     }
 }

@@ -97,9 +97,7 @@ struct DiffCommand: AsyncParsableCommand {
     func manifests(_ revision: String, application: ApplicationSource, ledger: Ledger?, app: String) async throws -> (ManifestSet, String) {
         if (try? await application.mirror.commit(revision)) != nil {
             do {
-                let snapshot = try await application.mirror.snapshot(at: revision, under: "")
-                let files = snapshot.files.map { ManifestFile(path: $0.path, bytes: Array($0.contents)) }
-                return (try ManifestLoader.load(files: files, applicationPath: application.path, options: application.loadOptions), "git")
+                return (try await application.load(at: revision).manifests, "git")
             } catch let error as ManifestError {
                 throw CLIExit.usage("the manifests at \(revision) cannot be loaded: \(error.description)")
             }
