@@ -44,6 +44,11 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(
+            name: "Curl",
+            dependencies: ["CLibCurl"],
+            swiftSettings: swift6
+        ),
+        .target(
             name: "KubeModel",
             swiftSettings: swift6
         ),
@@ -59,7 +64,7 @@ let package = Package(
             name: "KubeClient",
             dependencies: [
                 "KubeModel",
-                "CLibCurl",
+                "Curl",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -112,7 +117,7 @@ let package = Package(
             name: "GitSource",
             dependencies: [
                 "CLibGit2",
-                "CLibCurl",
+                "Curl",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -137,6 +142,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
+                "Curl",
                 "GitSource",
                 "LocalCluster",
                 "KubeModel",
