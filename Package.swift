@@ -183,6 +183,11 @@ let package = Package(
             swiftSettings: swift6
         ),
         .testTarget(
+            name: "CurlTests",
+            dependencies: ["Curl", "TestSupport"],
+            swiftSettings: swift6
+        ),
+        .testTarget(
             name: "KubeModelTests",
             dependencies: ["KubeModel"],
             swiftSettings: swift6
