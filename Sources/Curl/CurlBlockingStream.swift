@@ -82,23 +82,17 @@ final class Mailbox: @unchecked Sendable {
     }
 
     private func receive(_ result: Result<CurlResponse, CurlError>, ends: Bool) {
-        condition.lock()
-        defer {
-            condition.broadcast()
-            condition.unlock()
+        locked {
+            head = result
+            if ends { ended = true }
         }
-        head = result
-        if ends { ended = true }
     }
 
     private func finish(_ failure: CurlError?) {
-        condition.lock()
-        defer {
-            condition.broadcast()
-            condition.unlock()
+        locked {
+            ended = true
+            self.failure = failure
         }
-        ended = true
-        self.failure = failure
     }
 
     private func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
