@@ -45,6 +45,11 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(
+            name: "Curl",
+            dependencies: ["CLibCurl"],
+            swiftSettings: swift6
+        ),
+        .target(
             name: "KubeModel",
             dependencies: [
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -64,7 +69,7 @@ let package = Package(
             name: "KubeClient",
             dependencies: [
                 "KubeModel",
-                "CLibCurl",
+                "Curl",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -129,7 +134,7 @@ let package = Package(
             name: "GitSource",
             dependencies: [
                 "CLibGit2",
-                "CLibCurl",
+                "Curl",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -154,6 +159,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
+                "Curl",
                 "GitSource",
                 "LocalCluster",
                 "KubeModel",
@@ -192,6 +198,11 @@ let package = Package(
                 "GitSource", "LocalCluster", "KubeModel", "KubeClient", "Manifests", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swift6
+        ),
+        .testTarget(
+            name: "CurlTests",
+            dependencies: ["Curl", "TestSupport"],
             swiftSettings: swift6
         ),
         .testTarget(

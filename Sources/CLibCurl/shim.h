@@ -42,4 +42,8 @@ static inline long sluice_curlauth_basic(void) { return (long)CURLAUTH_BASIC; }
 static inline long sluice_curlauth_bearer(void) { return (long)CURLAUTH_BEARER; }
 static inline long sluice_curl_global_init(void) { return (long)curl_global_init(CURL_GLOBAL_DEFAULT); }
 
+/* A write callback's answer that pauses the transfer, and the call that resumes it. */
+static inline size_t sluice_curl_writefunc_pause(void) { return (size_t)CURL_WRITEFUNC_PAUSE; }
+static inline CURLcode sluice_curl_unpause(CURL *h) { return curl_easy_pause(h, CURLPAUSE_CONT); }
+
 #endif

@@ -1,14 +1,14 @@
-import CLibCurl
 import CLibGit2
 import Foundation
 
-/// libgit2's smart-HTTP subtransport, built on libcurl.
+/// libgit2's smart-HTTP subtransport, built on libcurl (through the Curl module).
 ///
 /// libgit2 1.5's own HTTP transport has no socket timeouts, so a server that accepts a connection
 /// and never answers would hang a fetch forever. Registered for `http://` and `https://`, this one
 /// gives every request the operation's deadline and cancellation, libcurl's proxy support
 /// (HTTPS_PROXY, NO_PROXY), OpenSSL with the system trust store or a given CA bundle, and HTTP/2.
-/// Connections are reused between the ref advertisement and the pack request.
+/// Requests run on the Curl module's shared multi loop, whose connection cache lets the pack
+/// request reuse the ref advertisement's connection.
 enum CurlSmartTransport {
     static func register() {
         let transportCallback: git_transport_cb = { out, owner, _ in
@@ -51,19 +51,13 @@ enum CurlSmartTransport {
     }
 }
 
-/// The state behind one libgit2 subtransport: a libcurl multi handle (its connection cache is
-/// what lets the pack request reuse the advertisement's connection) and the operation context.
+/// The state behind one libgit2 subtransport: the transport it belongs to, whose connect
+/// options carry the operation context.
 final class CurlSubtransport {
-    let multi: UnsafeMutableRawPointer?
     let owner: UnsafeMutablePointer<git_transport>?
 
     init(owner: UnsafeMutablePointer<git_transport>?) {
         self.owner = owner
-        multi = curl_multi_init()
-    }
-
-    deinit {
-        if let multi { curl_multi_cleanup(multi) }
     }
 
     /// The operation this transport works for, from the remote's callbacks payload.
@@ -87,14 +81,14 @@ final class CurlSubtransport {
     ) -> Int32 {
         let context = operationContext(url: url)
         let base = url.hasSuffix("/") ? String(url.dropLast()) : url
-        let stream: CurlStream
+        let stream: SmartHTTPStream
         switch action {
         case GIT_SERVICE_UPLOADPACK_LS:
-            stream = CurlStream(subtransport: self, context: context, url: base + "/info/refs?service=git-upload-pack",
-                                post: false, expectedType: "application/x-git-upload-pack-advertisement")
+            stream = SmartHTTPStream(context: context, url: base + "/info/refs?service=git-upload-pack",
+                                     post: false, expectedType: "application/x-git-upload-pack-advertisement")
         case GIT_SERVICE_UPLOADPACK:
-            stream = CurlStream(subtransport: self, context: context, url: base + "/git-upload-pack",
-                                post: true, expectedType: "application/x-git-upload-pack-result")
+            stream = SmartHTTPStream(context: context, url: base + "/git-upload-pack",
+                                     post: true, expectedType: "application/x-git-upload-pack-result")
         default:
             _ = sluice_git_error_set(Int32(GIT_ERROR_NET.rawValue), "sluice only fetches; pushing is not supported")
             return -1

@@ -1,5 +1,5 @@
-import CLibCurl
 import CLibGit2
+import Curl
 
 /// Versions of the C libraries GitSource runs on.
 public enum GitLibraries {
@@ -10,8 +10,9 @@ public enum GitLibraries {
         return "\(major).\(minor).\(patch)"
     }
 
-    /// libcurl's version string, e.g. `libcurl/7.88.1 OpenSSL/3.0.19 ...`.
+    /// libcurl's version string, e.g. `libcurl/7.88.1 OpenSSL/3.0.19 ...` (the Curl module's
+    /// ``CurlLibrary/version``, which GitSource's HTTP transport runs on).
     public static var libcurlVersion: String {
-        String(cString: curl_version())
+        CurlLibrary.version
     }
 }

@@ -42,12 +42,6 @@ final class OperationContext: Sendable {
     /// Whether the operation must stop now (cancelled or out of time).
     var shouldAbort: Bool { isCancelled || deadlinePassed }
 
-    /// Milliseconds left before the deadline (at least 1, for APIs where 0 means "no limit").
-    var millisecondsLeft: Int {
-        let left = (deadline - ContinuousClock.now).components
-        return max(1, Int(left.seconds) * 1000 + Int(left.attoseconds / 1_000_000_000_000_000))
-    }
-
     var timeoutDescription: String {
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         return seconds == seconds.rounded() ? "\(Int(seconds))s" : String(format: "%.1fs", seconds)

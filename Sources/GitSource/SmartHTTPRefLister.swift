@@ -15,15 +15,14 @@ enum SmartHTTPRefLister {
         for prefix in prefixes { body += PktLine.encode("ref-prefix \(prefix)\n") }
         body += PktLine.flush
         let url = base(context) + "/git-upload-pack"
-        let easy = try CurlEasy(url: url, context: context, headers: [
-            "Git-Protocol: version=2",
-            "Content-Type: application/x-git-upload-pack-request",
-            "Accept: application/x-git-upload-pack-result",
-        ])
-        easy.setPostBody(body)
-        let response = try easy.perform(context: context)
+        let request = SmartHTTP.request(url, context: context, headers: [
+            ("Git-Protocol", "version=2"),
+            ("Content-Type", "application/x-git-upload-pack-request"),
+            ("Accept", "application/x-git-upload-pack-result"),
+        ], body: body)
+        let response = try SmartHTTP.send(request, context: context)
         if [401, 403, 404].contains(response.status) {
-            throw CurlEasy.statusError(response.status, url: url, context: context)
+            throw SmartHTTP.statusError(response.status, url: url, context: context)
         }
         guard response.status == 200, response.contentType?.lowercased().hasPrefix("application/x-git-upload-pack-result") == true,
               response.body.count >= 4, response.body.suffix(4).elementsEqual(PktLine.flush),
@@ -49,9 +48,8 @@ enum SmartHTTPRefLister {
     /// Lists refs from the v0 advertisement (`GET info/refs`), keeping those under `prefixes`.
     static func listV0(_ context: OperationContext, prefixes: [String]) throws -> RemoteListing {
         let url = base(context) + "/info/refs?service=git-upload-pack"
-        let easy = try CurlEasy(url: url, context: context, headers: ["Accept: */*"])
-        let response = try easy.perform(context: context)
-        guard response.status == 200 else { throw CurlEasy.statusError(response.status, url: url, context: context) }
+        let response = try SmartHTTP.send(SmartHTTP.request(url, context: context, headers: [("Accept", "*/*")]), context: context)
+        guard response.status == 200 else { throw SmartHTTP.statusError(response.status, url: url, context: context) }
         guard response.contentType?.lowercased().hasPrefix("application/x-git-upload-pack-advertisement") == true else {
             throw GitSourceError(.protocolError, "\(RepositoryURL.redact(url)) does not speak Git's smart HTTP protocol")
         }

@@ -1,9 +1,18 @@
+import Curl
 import Foundation
 import KubeModel
 import Logging
 
+/// How to reach the API server: TLS trust and client identity, proxy. Built from a ``ClusterConnection``.
+typealias TransportSettings = CurlSettings
+/// One HTTP request to the API server (its URL relative to the server until sent).
+typealias HTTPRequest = CurlRequest
+/// A buffered response, or a stream's status and headers.
+typealias HTTPResponse = CurlResponse
+
 /// Sends requests to one API server: authentication, the client-side rate limit, retries with
-/// back-off, cancellation. Above it, ``KubeClient`` speaks Kubernetes; below it, libcurl.
+/// back-off, cancellation. Above it, ``KubeClient`` speaks Kubernetes; below it, the Curl module's
+/// shared multi loop.
 final class APITransport: Sendable {
     let server: String
     let settings: TransportSettings
@@ -62,13 +71,11 @@ final class APITransport: Sendable {
             } catch {
                 throw KubeClientError(.cancelled, "\(object): cancelled")
             }
-            let outcome: Result<HTTPResponse, TransportFailure>
+            let outcome: Result<HTTPResponse, CurlError>
             do {
-                outcome = .success(try await perform(prepared, settings: settings))
-            } catch let failure as TransportFailure {
-                outcome = .failure(failure)
+                outcome = .success(try await CurlTransfer.send(prepared, settings: settings))
             } catch {
-                throw KubeClientError(.cancelled, "\(object): cancelled")
+                outcome = .failure(error)
             }
             switch outcome {
             case .success(let response):
@@ -107,7 +114,7 @@ final class APITransport: Sendable {
         insecure.insecureSkipVerify = true
         insecure.caPEM = nil
         let request = HTTPRequest(method: "GET", url: server + "/version", headers: [("User-Agent", userAgent)], timeout: .seconds(10), captureCertificate: true)
-        guard let response = try? await perform(request, settings: insecure), let subject = response.headers[":certificate-subject"] else { return nil }
+        guard let response = try? await CurlTransfer.send(request, settings: insecure), let subject = response.headers[":certificate-subject"] else { return nil }
         let issuer = response.headers[":certificate-issuer"] ?? "?"
         return "subject \(subject), issued by \(issuer)"
     }
@@ -120,38 +127,10 @@ final class APITransport: Sendable {
         } catch {
             throw KubeClientError(.cancelled, "\(object): cancelled")
         }
-        let transfer: Transfer
         do {
-            transfer = try Transfer(request: prepared, settings: settings)
+            return try await CurlTransfer.stream(prepared, settings: settings)
         } catch {
             throw translate(error, object: object)
-        }
-        let (chunks, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
-        continuation.onTermination = { _ in CurlMultiLoop.shared.remove(transfer) }
-        do {
-            let head = try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (status: CheckedContinuation<HTTPResponse, any Error>) in
-                    transfer.start(.stream(status: status, chunks: continuation))
-                }
-            } onCancel: {
-                CurlMultiLoop.shared.remove(transfer)
-            }
-            return (head, chunks)
-        } catch let failure as TransportFailure {
-            throw translate(failure, object: object)
-        } catch {
-            throw KubeClientError(.cancelled, "\(object): cancelled")
-        }
-    }
-
-    private func perform(_ request: HTTPRequest, settings: TransportSettings) async throws -> HTTPResponse {
-        let transfer = try Transfer(request: request, settings: settings)
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                transfer.start(.buffered(continuation))
-            }
-        } onCancel: {
-            CurlMultiLoop.shared.remove(transfer)
         }
     }
 
@@ -163,7 +142,7 @@ final class APITransport: Sendable {
         }
     }
 
-    private func translate(_ failure: TransportFailure, object: String, certificate: String? = nil) -> KubeClientError {
+    private func translate(_ failure: CurlError, object: String, certificate: String? = nil) -> KubeClientError {
         switch failure.kind {
         case .tls:
             let presented = certificate.map { "the server's certificate (\($0)) is not trusted by the configured certificate authority" }

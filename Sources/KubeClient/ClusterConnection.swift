@@ -1,3 +1,4 @@
+import Curl
 import Foundation
 
 /// Everything needed to reach one cluster: the result of resolving a kubeconfig
@@ -89,12 +90,6 @@ public struct ClusterConnection: Sendable, CustomStringConvertible, CustomDebugS
 
     /// `url` with any `user:password@` removed.
     static func redactingUserInfo(_ url: String) -> String {
-        guard var components = URLComponents(string: url) else {
-            return url.contains("@") ? "<unprintable URL>" : url
-        }
-        guard components.user != nil || components.password != nil else { return url }
-        components.user = nil
-        components.password = nil
-        return components.string ?? "<unprintable URL>"
+        CurlURL.withoutCredentials(url)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Curl
 import GitSource
 
 /// `sluice version`.
@@ -15,7 +16,7 @@ struct VersionCommand: ParsableCommand {
     }
 
     func run() throws {
-        let result = Result(version: SluiceVersion.current, libgit2: GitLibraries.libgit2Version, libcurl: GitLibraries.libcurlVersion)
+        let result = Result(version: SluiceVersion.current, libgit2: GitLibraries.libgit2Version, libcurl: CurlLibrary.version)
         switch output {
         case .json: try printJSON(result)
         case .text: print("sluice \(result.version) (libgit2 \(result.libgit2), \(result.libcurl))")
