@@ -586,7 +586,7 @@ struct AgentCommandTests {
         second.process.stop()
     }
 
-    @Test("with the Git server down for a while the agent keeps running and counts the errors, then recovers when it is back")
+    @Test("with the Git server down for a while the agent keeps running, counts the errors and shows a fetch error in status, then recovers when it is back")
     func gitServerDownAndBack() async throws {
         let workspace = try Workspace("agent-git-down")
         let daemon = try await GitDaemonServer.start()
@@ -607,6 +607,12 @@ struct AgentCommandTests {
         }
         #expect(agent.process.isRunning)
         #expect(try await agent.get("/healthz").0 == 200)
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the failed check is in status") {
+            (try await AgentOutcomeTests.status(workspace))["errorClass"] as? String == "fetch"
+        }
+        let down = try await AgentOutcomeTests.status(workspace)
+        #expect((down["error"] as? String)?.contains("127.0.0.1") == true, "\(down)")
+        #expect(down["stalled"] as? Bool == false, "a server that is down is retried, not stalled")
 
         // Back, with a new commit: the agent picks it up.
         try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "two"]), to: "app/settings.yaml")
@@ -618,6 +624,7 @@ struct AgentCommandTests {
             Self.attempts(try await Self.history(workspace), revision: second).contains { $0["outcome"] as? String == "Succeeded" }
         }
         #expect(try await Self.configValue(workspace, "settings", "mode") == "two")
+        #expect((try await AgentOutcomeTests.status(workspace))["errorClass"] is NSNull, "the error clears when the server is back")
         agent.process.stop()
     }
 

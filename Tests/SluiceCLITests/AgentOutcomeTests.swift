@@ -4,8 +4,8 @@ import TestSupport
 
 /// What the agent makes of each outcome, seen as a user sees it: `sluice status`, its JSON, the
 /// history and `/metrics`. A deterministic failure stalls instead of being retried; a repeated
-/// webhook for the applied head records nothing; a Git server that is down is a `fetch` error
-/// until it is back.
+/// webhook for the applied head records nothing. (A Git server that is down, a `fetch` error until
+/// it is back: AgentCommandTests.gitServerDownAndBack.)
 @Suite("The agent's outcomes, visible in status and metrics", .timeLimit(.minutes(3)))
 struct AgentOutcomeTests {
     typealias Workspace = SyncCommandTests.Workspace
@@ -79,34 +79,6 @@ struct AgentOutcomeTests {
         #expect(cleared["health"] as? String == "Healthy")
         #expect(try await agent.metric(#"sluice_app_stalled{app="shop"}"#) == 0)
         #expect(try await agent.metric(#"sluice_app_health{app="shop",status="Healthy"}"#) == 1)
-        agent.process.stop()
-    }
-
-    @Test("a Git server that is down is a fetch error in status until it is back")
-    func fetchErrorInStatus() async throws {
-        let workspace = try Workspace("agent-fetch-error")
-        let daemon = try await GitDaemonServer.start()
-        let bare = try daemon.createRepository(named: "deploy")
-        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
-        let first = try workspace.work.commit("first")
-        try workspace.work.push(to: bare)
-        let agent = try await RunningAgent(
-            workspace, ["--repo", daemon.url(for: "deploy"), "--path", "app", "--app", "shop", "--interval", "1s", "--git-timeout", "5s"])
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the first commit is synced") {
-            AgentCommandTests.attempts(try await AgentCommandTests.history(workspace), revision: first).contains { $0["outcome"] as? String == "Succeeded" }
-        }
-        daemon.stop()
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the failed check is in status") {
-            (try await Self.status(workspace))["errorClass"] as? String == "fetch"
-        }
-        let down = try await Self.status(workspace)
-        #expect((down["error"] as? String)?.contains("127.0.0.1") == true, "\(down)")
-        #expect(down["stalled"] as? Bool == false, "a server that is down is retried, not stalled")
-        let restarted = try await GitDaemonServer.start(root: daemon.root, port: daemon.port)
-        defer { restarted.stop() }
-        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the error clears when the server is back") {
-            (try await Self.status(workspace))["errorClass"] is NSNull
-        }
         agent.process.stop()
     }
 }
