@@ -33,6 +33,8 @@ public actor Reconciler {
 
     /// What the reconciler remembers between ticks, and decides from.
     var state = ReconcileState()
+    /// The last result that was not a transient error: what status shows once one is over.
+    var standing: ReconcileResult?
     /// The outcome of the last attempt.
     public private(set) var lastOutcome: Outcome?
     /// True once the first check of the source has been tried (for `/readyz`).
@@ -95,7 +97,10 @@ public actor Reconciler {
         }
         guard let previous, previous.settings == settings else { return }
         // Stalled on a revision with these settings: it stays so until a new commit.
-        if !previous.stalledRevision.isEmpty { state.stalled = previous.stalledRevision }
+        if !previous.stalledRevision.isEmpty {
+            state.stalled = previous.stalledRevision
+            standing = .stalled(revision: previous.stalledRevision, reason: previous.error)
+        }
         guard let latest = try? await ledger.history(app: app, limit: 1).first,
             latest.outcome == .succeeded || latest.outcome == .unchanged
         else { return }
@@ -210,24 +215,39 @@ public actor Reconciler {
     func finish(_ result: ReconcileResult, errorClass: String? = nil, clearOnly: Bool = false) async {
         let app = application.name
         if clearOnly {
+            // The transient error is over: status shows again what stood before it (a stall, a
+            // failed sync), or nothing.
             state.transientFailures = 0
-            try? await ledger.clearError(app: app)
-            metrics.recordStalled(app: app, false)
+            await record(standing ?? .ready(revision: state.lastSeen ?? ""), errorClass: nil)
             return
         }
         state.record(result)
+        if case .transient = result {} else { standing = result }
+        metrics.recordStalled(app: app, state.stalled != nil)
+        await record(result, errorClass: errorClass)
+        if case .stalled(_, let reason) = result {
+            logger.error("stalled: not retried until a new commit or new settings", metadata: ["reason": "\(reason)"])
+        }
+    }
+
+    /// Keeps a result's error (or its absence) in the ledger for `sluice status`.
+    private func record(_ result: ReconcileResult, errorClass: String?) async {
+        let app = application.name
         metrics.recordStalled(app: app, state.stalled != nil)
         do {
             switch result {
             case .ready:
                 try await ledger.clearError(app: app)
-            case .failed(_, let reason), .transient(let reason):
+            case .failed(_, let reason):
                 try await ledger.recordError(errorClass ?? result.errorClass ?? "sync", reason, app: app)
+            case .transient(let reason):
+                // A stall outlasts a transient error: it is still the revision's.
+                try await ledger.recordError(errorClass ?? "transient", reason, stalledRevision: state.stalled ?? "", app: app)
             case .stalled(let revision, let reason):
                 try await ledger.recordError("stalled", reason, stalledRevision: revision ?? "", app: app)
-                logger.error("stalled: not retried until a new commit or new settings", metadata: ["reason": "\(reason)"])
             }
         } catch {
+            // Not thrown further: this only feeds `sluice status`; the attempt itself is recorded.
             logger.error("cannot record the result in the ledger", metadata: ["error": "\(error)"])
         }
     }

@@ -81,4 +81,34 @@ struct AgentOutcomeTests {
         #expect(try await agent.metric(#"sluice_app_health{app="shop",status="Healthy"}"#) == 1)
         agent.process.stop()
     }
+
+    @Test("a fetch error while stalled shows in status, and once the Git server is back the stall shows again, still not retried")
+    func stalledThroughAFetchError() async throws {
+        let workspace = try Workspace("agent-stalled-fetch")
+        let daemon = try await GitDaemonServer.start()
+        let bare = try daemon.createRepository(named: "deploy")
+        try workspace.work.write("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\ndata: {a: [1, 2\n", to: "app/broken.yaml")
+        let broken = try workspace.work.commit("a broken manifest")
+        try workspace.work.push(to: bare)
+        let agent = try await RunningAgent(
+            workspace, ["--repo", daemon.url(for: "deploy"), "--path", "app", "--app", "shop", "--interval", "1s", "--git-timeout", "5s"])
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the broken commit stalls") {
+            (try await Self.status(workspace))["errorClass"] as? String == "stalled"
+        }
+        daemon.stop()
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the failed check is in status") {
+            (try await Self.status(workspace))["errorClass"] as? String == "fetch"
+        }
+        #expect((try await Self.status(workspace))["stalled"] as? Bool == true, "still stalled while the server is down")
+        let restarted = try await GitDaemonServer.start(root: daemon.root, port: daemon.port)
+        defer { restarted.stop() }
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the stall shows again") {
+            (try await Self.status(workspace))["errorClass"] as? String == "stalled"
+        }
+        let status = try await Self.status(workspace)
+        #expect(status["stalled"] as? Bool == true, "\(status)")
+        #expect(status["stalledRevision"] as? String == broken)
+        #expect(AgentCommandTests.attempts(try await AgentCommandTests.history(workspace), revision: broken).count == 1, "not retried")
+        agent.process.stop()
+    }
 }
