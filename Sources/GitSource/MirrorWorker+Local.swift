@@ -98,13 +98,23 @@ extension MirrorWorker {
         }
     }
 
+    /// Links `from` to `to`, or copies it under a temporary name and renames it into place: a copy
+    /// cut short (a full disk) must never leave a partial object file, which every later fetch
+    /// would take as present.
     private func linkOrCopy(_ from: String, _ to: String) throws {
         if fileExistsOrLinked(from, to) { return }
+        let fm = FileManager.default
+        let temporary = to + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
-            try FileManager.default.copyItem(atPath: from, toPath: to)
+            try fm.copyItem(atPath: from, toPath: temporary)
         } catch {
-            if FileManager.default.fileExists(atPath: to) { return }
+            try? fm.removeItem(atPath: temporary)
             throw GitSourceError(.other, "cannot copy \(from) into the mirror: \(error)")
+        }
+        guard rename(temporary, to) == 0 else {
+            let code = errno
+            try? fm.removeItem(atPath: temporary)
+            throw GitSourceError(.other, "cannot move \(to) into place in the mirror: \(String(cString: strerror(code)))")
         }
     }
 

@@ -24,6 +24,10 @@ public protocol SyncRecorder: Sendable {
     func recordChanges(_ changes: ChangeSet, for attempt: AttemptID) async throws
     /// Ends the attempt with its outcome.
     func finishAttempt(_ attempt: AttemptID, outcome: Outcome, message: String) async throws
+    /// The sync of `attempt` stopped because the recorder could not be written (a full disk): end
+    /// the attempt as failed with `reason` now if possible, else at the next write that succeeds,
+    /// so it is not left `Running`.
+    func abandon(_ attempt: AttemptID, reason: String) async
 }
 
 extension SyncRecorder {

@@ -33,6 +33,9 @@ public actor Ledger {
     let database: DatabaseQueue
     /// Set by ``close()``: every later call throws instead of reaching the closed connection.
     var isClosed = false
+    /// Attempts whose sync stopped because the ledger could not be written, with why: ended at the
+    /// next write that succeeds (``abandon(_:reason:)``).
+    var abandoned: [AttemptID: String] = [:]
     let now: @Sendable () -> Date
     let logger: Logger
 
@@ -178,7 +181,9 @@ public actor Ledger {
             // A record must land even when the sync that writes it is being cancelled (a timeout, a
             // newer commit): GRDB gives up on a cancelled task's access, so write from a task of its own.
             let database = database
-            return try await Task { try await database.write(body) }.value
+            let result = try await Task { try await database.write(body) }.value
+            if !abandoned.isEmpty { await endAbandoned() }
+            return result
         } catch let error as LedgerError {
             throw error
         } catch {
@@ -277,3 +282,39 @@ public struct LedgerStatistics: Sendable, Hashable {
 
 /// The ledger is where a sync records itself.
 extension Ledger: SyncRecorder {}
+
+extension Ledger {
+    /// Ends `attempt` as `Failed` with `reason` now, or, when the ledger cannot be written (a full
+    /// disk), at the next write that succeeds: a sync stopped by a failed write is not left
+    /// `Running` until the next start.
+    public func abandon(_ attempt: AttemptID, reason: String) async {
+        abandoned[attempt] = reason
+        await endAbandoned()
+    }
+
+    /// Ends the abandoned attempts that are still `Running`; keeps them for later when it cannot.
+    func endAbandoned() async {
+        guard !isClosed, !abandoned.isEmpty else { return }
+        let pending = abandoned
+        let stamp = Ledger.milliseconds(now())
+        let database = database
+        do {
+            try await Task {
+                try await database.write { db in
+                    for (attempt, reason) in pending {
+                        try db.execute(
+                            sql: "UPDATE task SET status = ?, finishedAt = ?, message = ? WHERE status = ? AND attemptId = ?",
+                            arguments: [TaskStatus.failed.rawValue, stamp, "stopped: the ledger could not be written", TaskStatus.running.rawValue, attempt.rawValue])
+                        try db.execute(
+                            sql: "UPDATE attempt SET outcome = ?, finishedAt = ?, outcomeMessage = ? WHERE id = ? AND outcome = ?",
+                            arguments: [Outcome.failed.rawValue, stamp, reason, attempt.rawValue, Outcome.running.rawValue])
+                    }
+                }
+            }.value
+            for attempt in pending.keys { abandoned[attempt] = nil }
+            logger.notice("ended attempts whose sync stopped when the ledger could not be written", metadata: ["count": "\(pending.count)"])
+        } catch {
+            logger.warning("the ledger still cannot be written; abandoned attempts are ended later", metadata: ["error": "\(Ledger.describe(error))"])
+        }
+    }
+}

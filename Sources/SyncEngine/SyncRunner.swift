@@ -59,6 +59,17 @@ public struct SyncRunner: Sendable {
         let attempt = try await recording.beginAttempt(
             app: configuration.app, revision: request.revision, ref: request.ref, author: request.author,
             message: request.message, trigger: request.trigger)
+        do {
+            return try await sync(request, attempt: attempt, attemptStart: attemptStart)
+        } catch let failure as Recording.Failure {
+            // Nothing more was sent after the failed write (no hook starts unrecorded); the attempt
+            // is ended as soon as the recorder can be written again.
+            await recorder.abandon(attempt, reason: "the sync stopped: the ledger could not be written (\(failure.underlying))")
+            throw failure
+        }
+    }
+
+    private func sync(_ request: SyncRequest, attempt: AttemptID, attemptStart: Int64) async throws -> SyncResult {
         try await recording.recordManifests(Array(Redaction.ledgerText(request.manifests).utf8), for: attempt)
         try await recording.enterPhase("Validate", of: attempt)
 

@@ -118,4 +118,70 @@ struct FaultPathTests {
         #expect(notify["status"] as? String == "Succeeded", "\(notify)")
         #expect((notify["log"] as? String)?.contains("paging the on-call") == true, "\(notify)")
     }
+
+    /// A small tmpfs for a state directory, so that a test can fill it up; unmounted by ``unmount()``.
+    struct SmallDisk {
+        let path: String
+
+        init(at path: String, megabytes: Int) async throws {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            let mounted = try await ProcessRunner.runAsync("mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", path], timeout: .seconds(30))
+            guard mounted.exitCode == 0 else { throw TestSupportError(.systemCall, "mount tmpfs on \(path): \(mounted.errorOutput)") }
+            self.path = path
+        }
+
+        /// Fills what is left with one file.
+        func fill() async throws -> String {
+            let filler = path + "/filler"
+            _ = try await ProcessRunner.runAsync("dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"], timeout: .seconds(60))
+            return filler
+        }
+
+        func unmount() {
+            _ = try? ProcessRunner.run("umount", ["-l", path], timeout: .seconds(30))
+        }
+    }
+
+    @Test("with the state directory's disk full, the agent keeps running, starts no hook and leaves no attempt Running; with space back it syncs the commit")
+    func diskFull() async throws {
+        let ws = try Workspace("fault-disk-full")
+        let cluster = try await RunningCluster(ws)
+        defer { cluster.stop() }
+        let disk = try await SmallDisk(at: ws.directory.appending("small-disk").path, megabytes: 16)
+        defer { disk.unmount() }
+        let state = disk.path + "/state"
+        try ws.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        let first = try ws.work.commit("first")
+        let agent = try await AgentCommandTests.RunningAgent(
+            ws, ["--path", "app", "--app", "shop", "--interval", "1s", "--kubeconfig", cluster.kubeconfig.path], stateDir: state)
+        let history = { () async throws -> [[String: Any]] in
+            let result = try await ws.sluice(["history", "--state-dir", state, "--output", "json"])
+            return (try? JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]]) ?? []
+        }
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the first commit is synced") {
+            AgentCommandTests.attempts(try await history(), revision: first).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+
+        let filler = try await disk.fill()
+        let marker = ws.directory.appending("migration-ran").path
+        try ws.work.write(SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "touch \(marker); echo migrated"), to: "app/migrate.yaml")
+        try ws.work.write(SyncCommandTests.configMap("settings", ["mode": "two"]), to: "app/settings.yaml")
+        let second = try ws.work.commit("a migration, with the disk full")
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(200), "the agent meets the full disk") {
+            let log = agent.process.log()
+            return log.contains("No space left on device") || log.contains("database or disk is full")
+        }
+        #expect(agent.process.isRunning)
+        #expect(try await agent.get("/healthz").0 == 200)
+        #expect(!FileManager.default.fileExists(atPath: marker), "no hook starts while the ledger cannot record it")
+
+        try FileManager.default.removeItem(atPath: filler)
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(500), "the commit is synced once there is space") {
+            AgentCommandTests.attempts(try await history(), revision: second).contains { $0["outcome"] as? String == "Succeeded" }
+        }
+        #expect(FileManager.default.fileExists(atPath: marker))
+        let attempts = AgentCommandTests.attempts(try await history(), revision: second)
+        #expect(!attempts.contains { $0["outcome"] as? String == "Running" }, "no attempt is left Running: \(attempts)")
+        agent.process.stop()
+    }
 }
