@@ -45,6 +45,10 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(
+            name: "ProcessSpawn",
+            swiftSettings: swift6
+        ),
+        .target(
             name: "Curl",
             dependencies: ["CLibCurl"],
             swiftSettings: swift6
@@ -70,6 +74,7 @@ let package = Package(
             dependencies: [
                 "KubeModel",
                 "Curl",
+                "ProcessSpawn",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -142,6 +147,7 @@ let package = Package(
             name: "LocalCluster",
             dependencies: [
                 "KubeModel",
+                "ProcessSpawn",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -183,6 +189,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
+            dependencies: ["ProcessSpawn"],
             swiftSettings: swift6
         ),
         .testTarget(

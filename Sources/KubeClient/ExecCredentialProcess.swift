@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSpawn
 
 #if canImport(Glibc)
 import Glibc
@@ -45,21 +46,26 @@ enum ExecCredentialProcess {
         executable: String, arguments: [String], environment: [String: String], inheritStandardInput: Bool,
         timeout: Duration
     ) -> Result<Output, KubeConfigFileSystem.Problem> {
-        var outPipe: [Int32] = [-1, -1]
-        var errPipe: [Int32] = [-1, -1]
-        guard pipe(&outPipe) == 0 else { return .failure(problem(errno)) }
-        guard pipe(&errPipe) == 0 else {
-            let code = errno
-            outPipe.forEach { close($0) }
-            return .failure(problem(code))
+        let outPipe: (read: Int32, write: Int32)
+        let errPipe: (read: Int32, write: Int32)
+        do {
+            outPipe = try ChildProcess.pipe()
+        } catch {
+            return .failure(problem(error.code))
         }
-        for descriptor in outPipe + errPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
-        let started = spawn(executable, arguments, environment, inheritStandardInput, outPipe[1], errPipe[1])
-        close(outPipe[1])
-        close(errPipe[1])
+        do {
+            errPipe = try ChildProcess.pipe()
+        } catch {
+            close(outPipe.read)
+            close(outPipe.write)
+            return .failure(problem(error.code))
+        }
+        let started = spawn(executable, arguments, environment, inheritStandardInput, outPipe.write, errPipe.write)
+        close(outPipe.write)
+        close(errPipe.write)
         defer {
-            close(outPipe[0])
-            close(errPipe[0])
+            close(outPipe.read)
+            close(errPipe.read)
         }
         let pid: pid_t
         switch started {
@@ -69,7 +75,7 @@ enum ExecCredentialProcess {
         let deadline = ContinuousClock.now + timeout
         var output = Output(status: -1, standardOutput: [], standardError: "", timedOut: false, outputTooLarge: false)
         var errorBytes: [UInt8] = []
-        output.timedOut = !drain(outPipe[0], errPipe[0], until: deadline, into: &output, errorBytes: &errorBytes)
+        output.timedOut = !drain(outPipe.read, errPipe.read, until: deadline, into: &output, errorBytes: &errorBytes)
         output.standardError = String(decoding: errorBytes, as: UTF8.self)
         if output.timedOut { kill(-pid, SIGKILL) }
         output.status = reap(pid, until: deadline, timedOut: &output.timedOut)
@@ -80,41 +86,15 @@ enum ExecCredentialProcess {
         _ executable: String, _ arguments: [String], _ environment: [String: String], _ inheritStandardInput: Bool,
         _ outWrite: Int32, _ errWrite: Int32
     ) -> Result<pid_t, KubeConfigFileSystem.Problem> {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if !inheritStandardInput { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
-        posix_spawn_file_actions_adddup2(&actions, outWrite, 1)
-        posix_spawn_file_actions_adddup2(&actions, errWrite, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Dispatch's threads block some signals; the plugin should start with none blocked and
-        // default dispositions, in a group of its own so a timeout can kill its children too.
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        var code = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        // ETXTBSY: a plugin just written may still be open for writing in a process another
-        // thread forked meanwhile; it goes away at that child's exec. Go's os/exec retries too.
-        var retries = 0
-        while code == ETXTBSY && retries < 20 {
-            retries += 1
-            usleep(20_000)
-            code = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        do {
+            // In a group of its own, so a timeout can kill the plugin's children too.
+            return .success(
+                try ChildProcess.spawn(
+                    executable, arguments: [executable] + arguments, environment: environment,
+                    stdin: inheritStandardInput ? .inherit : .null, stdout: .descriptor(outWrite), stderr: .descriptor(errWrite)))
+        } catch {
+            return .failure(problem(error.code))
         }
-        guard code == 0 else { return .failure(problem(code)) }
-        return .success(pid)
     }
 
     /// Reads both pipes until both reach end-of-file (true) or the deadline passes (false).
@@ -160,22 +140,17 @@ enum ExecCredentialProcess {
         var delay: UInt32 = 1_000
         while true {
             let result = waitpid(pid, &status, WNOHANG)
-            if result == pid { return decode(status) }
+            if result == pid { return ChildProcess.exitCode(waitStatus: status) }
             if result < 0 && errno != EINTR { return -1 }
             if ContinuousClock.now >= deadline {
                 timedOut = true
                 kill(-pid, SIGKILL)
                 while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                return decode(status)
+                return ChildProcess.exitCode(waitStatus: status)
             }
             usleep(delay)
             delay = min(delay * 2, 20_000)
         }
-    }
-
-    private static func decode(_ status: Int32) -> Int32 {
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 
     private static func problem(_ code: Int32) -> KubeConfigFileSystem.Problem {

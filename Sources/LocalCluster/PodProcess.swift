@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSpawn
 import Synchronization
 
 #if canImport(Glibc)
@@ -58,15 +59,14 @@ final class PodProcess: Sendable {
             throw StartError(message: "exec: \"\(program)\": cannot create working directory \(directory): \(error.localizedDescription)")
         }
         let executable = try resolve(program, searchPath: launch.environment["PATH"], workingDirectory: directory)
-        var pipeEnds: [Int32] = [-1, -1]
         // Close-on-exec from the start, so children spawned concurrently never hold this pipe.
-        guard let pipe2 = GlibcExtensions.pipe2 else {
-            throw StartError(message: "exec: \"\(program)\": pipe2 is missing from the C library")
+        let readEnd: Int32
+        let writeEnd: Int32
+        do {
+            (readEnd, writeEnd) = try ChildProcess.pipe()
+        } catch {
+            throw StartError(message: "exec: \"\(program)\": cannot create output pipe: \(error)")
         }
-        guard pipe2(&pipeEnds, O_CLOEXEC) == 0 else {
-            throw StartError(message: "exec: \"\(program)\": cannot create output pipe: \(errorText(errno))")
-        }
-        let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
         let pid: pid_t
         do {
             pid = try spawn(executable, launch, directory: directory, outputTo: writeEnd)
@@ -132,8 +132,7 @@ final class PodProcess: Sendable {
 
     /// The exit code for a `waitpid` status: the exit status, or 128 + the terminating signal.
     static func exitCode(waitStatus status: Int32) -> Int32 {
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        ChildProcess.exitCode(waitStatus: status)
     }
 
     /// The path to execute: `program` itself when it has a `/` (relative to the working
@@ -151,86 +150,20 @@ final class PodProcess: Sendable {
         throw StartError(message: "exec: \"\(program)\": executable file not found in $PATH")
     }
 
-    /// Spawns `executable` with the launch's arguments and environment in `directory`.
+    /// Spawns `executable` with the launch's arguments and environment in `directory`, stdin from
+    /// `/dev/null`, stdout and stderr into `writeEnd`.
     private static func spawn(_ executable: String, _ launch: Launch, directory: String, outputTo writeEnd: Int32) throws -> pid_t {
         let program = launch.arguments[0]
-        let entries = launch.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let entries = launch.environment.map { "\($0.key)=\($0.value)" }
         if let bad = (launch.arguments + entries + [directory]).first(where: { $0.utf8.contains(0) }) {
             throw StartError(message: "exec: \"\(program)\": invalid argument: \(bad.debugDescription) contains a NUL byte")
         }
-        guard let addChdir = GlibcExtensions.addChdir else {
-            throw StartError(message: "exec: \"\(program)\": posix_spawn_file_actions_addchdir_np is missing (glibc 2.29 or later is needed)")
+        do {
+            return try ChildProcess.spawn(
+                executable, arguments: launch.arguments, environment: launch.environment, directory: directory,
+                stdin: .null, stdout: .descriptor(writeEnd), stderr: .descriptor(writeEnd))
+        } catch {
+            throw StartError(message: error.step == "posix_spawn" ? "exec: \"\(program)\": \(error.reason)" : "exec: \"\(program)\": cannot prepare posix_spawn: \(error)")
         }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-
-        var failures: [String] = []
-        func check(_ result: Int32, _ step: String) {
-            if result != 0 { failures.append("\(step): \(errorText(result))") }
-        }
-        check(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0), "open /dev/null")
-        check(posix_spawn_file_actions_adddup2(&actions, writeEnd, 1), "dup2 stdout")
-        check(posix_spawn_file_actions_adddup2(&actions, writeEnd, 2), "dup2 stderr")
-        // Descriptors another part of this process opened without O_CLOEXEC must not leak in.
-        if let addClosefrom = GlibcExtensions.addClosefrom { check(addClosefrom(&actions, 3), "closefrom") }
-        check(addChdir(&actions, directory), "chdir")
-        let flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
-        check(posix_spawnattr_setflags(&attributes, Int16(flags)), "setflags")
-        check(posix_spawnattr_setpgroup(&attributes, 0), "setpgroup")
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        check(posix_spawnattr_setsigmask(&attributes, &noSignals), "setsigmask")
-        // Every signal back to its default: this process ignores SIGPIPE, the child must not.
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        check(posix_spawnattr_setsigdefault(&attributes, &allSignals), "setsigdefault")
-        if !failures.isEmpty {
-            throw StartError(message: "exec: \"\(program)\": cannot prepare posix_spawn: \(failures.joined(separator: ", "))")
-        }
-
-        let argv = launch.arguments.map { strdup($0) } + [nil]
-        let envp = entries.map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard result == 0 else {
-            throw StartError(message: "exec: \"\(program)\": \(errorText(result))")
-        }
-        return pid
-    }
-
-    /// The text for an `errno` value, like "no such file or directory".
-    private static func errorText(_ code: Int32) -> String {
-        guard let text = strerror(code) else { return "error \(code)" }
-        let message = String(cString: text)
-        return message.prefix(1).lowercased() + message.dropFirst()
-    }
-}
-
-/// glibc functions that the Glibc module does not import (they need `_GNU_SOURCE`), looked up
-/// once at run time.
-private enum GlibcExtensions {
-    typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
-    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-    typealias AddClosefrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-
-    /// `pipe2`, glibc 2.9 and later.
-    static let pipe2: Pipe2? = symbol("pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
-    /// `posix_spawn_file_actions_addchdir_np`, glibc 2.29 and later.
-    static let addChdir: AddChdir? = symbol("posix_spawn_file_actions_addchdir_np").map { unsafeBitCast($0, to: AddChdir.self) }
-    /// `posix_spawn_file_actions_addclosefrom_np`, glibc 2.34 and later.
-    static let addClosefrom: AddClosefrom? = symbol("posix_spawn_file_actions_addclosefrom_np").map {
-        unsafeBitCast($0, to: AddClosefrom.self)
-    }
-
-    private static func symbol(_ name: String) -> UnsafeMutableRawPointer? {
-        // The handle of the program itself searches every loaded library, libc included.
-        guard let handle = dlopen(nil, RTLD_NOW) else { return nil }
-        return dlsym(handle, name)
     }
 }

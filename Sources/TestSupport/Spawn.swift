@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSpawn
 
 #if canImport(Glibc)
 import Glibc
@@ -22,76 +23,45 @@ enum Spawn {
         case descriptor(Int32)
     }
 
-    /// Spawns `path` with `arguments`; `directory` is entered through `/bin/sh` when given.
+    /// Spawns `path` with `arguments` in `directory` when given (see ``ChildProcess``).
     static func start(
         _ path: String, _ arguments: [String], environment: [String: String],
         directory: URL?, stdin: Stream, stdout: Stream, stderr: Stream
     ) throws -> pid_t {
-        var argv = [path] + arguments
-        var executable = path
-        if let directory {
-            executable = "/bin/sh"
-            argv = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path] + argv
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for (fd, stream) in [(Int32(0), stdin), (1, stdout), (2, stderr)] {
+        func stream(_ stream: Stream) -> ChildProcess.Stream {
             switch stream {
-            case .null:
-                posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
-            case .file(let file):
-                posix_spawn_file_actions_addopen(&actions, fd, file, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-            case .descriptor(let source):
-                posix_spawn_file_actions_adddup2(&actions, source, fd)
+            case .null: return .null
+            case .file(let file): return .file(file)
+            case .descriptor(let descriptor): return .descriptor(descriptor)
             }
         }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-        let cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        let cEnvironment: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (cArguments + cEnvironment).forEach { free($0) } }
-        var pid: pid_t = 0
         spawnLock.lock()
         defer { spawnLock.unlock() }
-        let code = posix_spawn(&pid, executable, &actions, &attributes, cArguments, cEnvironment)
-        guard code == 0 else {
-            throw TestSupportError(.commandFailed, "cannot start \(path): \(String(cString: strerror(code)))")
+        do {
+            return try ChildProcess.spawn(
+                path, arguments: [path] + arguments, environment: environment, directory: directory?.path,
+                stdin: stream(stdin), stdout: stream(stdout), stderr: stream(stderr))
+        } catch {
+            throw TestSupportError(.commandFailed, "cannot start \(path): \(error.reason)")
         }
-        return pid
     }
 
     /// A pipe whose ends are close-on-exec, so that no other child spawned meanwhile inherits
     /// them and holds them open (which would keep readers from ever seeing end-of-file).
     static func pipe() throws -> (read: FileHandle, write: FileHandle) {
-        var fds: [Int32] = [0, 0]
-        // pipe2 is not visible from Swift's Glibc; the spawn lock keeps any spawn from
-        // happening between pipe() and marking the ends close-on-exec.
-        spawnLock.lock()
-        defer { spawnLock.unlock() }
-        guard Glibc.pipe(&fds) == 0 else {
-            throw TestSupportError(.systemCall, "pipe failed: \(String(cString: strerror(errno)))")
+        do {
+            let ends = try ChildProcess.pipe()
+            return (FileHandle(fileDescriptor: ends.read, closeOnDealloc: true), FileHandle(fileDescriptor: ends.write, closeOnDealloc: true))
+        } catch {
+            throw TestSupportError(.systemCall, "cannot create a pipe: \(error)")
         }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        return (FileHandle(fileDescriptor: fds[0], closeOnDealloc: true), FileHandle(fileDescriptor: fds[1], closeOnDealloc: true))
     }
 
     /// The exit code (128 + signal when killed) if `pid` has exited; reaps it. Nil while running.
     static func poll(_ pid: pid_t) -> Int32? {
         var status: Int32 = 0
         let result = waitpid(pid, &status, WNOHANG)
-        if result == pid { return decode(status) }
+        if result == pid { return ChildProcess.exitCode(waitStatus: status) }
         if result < 0 { return errno == ECHILD ? -1 : nil }
         return nil
     }
@@ -105,10 +75,5 @@ enum Spawn {
             usleep(delay)
             delay = min(delay * 2, 20_000)
         }
-    }
-
-    private static func decode(_ status: Int32) -> Int32 {
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 }
