@@ -65,6 +65,7 @@ let package = Package(
             name: "Manifests",
             dependencies: [
                 "KubeModel",
+                "ProcessSpawn",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swift6

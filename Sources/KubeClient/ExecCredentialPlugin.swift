@@ -130,8 +130,9 @@ public final class ExecCredentialPlugin: Sendable {
         let stderr = redacted(output.standardError, tokens: redacting)
         let said = stderr.isEmpty ? "" : ": \(stderr)"
         if output.timedOut { return failure("the plugin \(command) did not finish within \(configuration.timeout)\(said)") }
-        guard output.status == 0 else { return failure("the plugin \(command) exited with status \(output.status)\(said)") }
+        // Output past the limit stops the plugin, so it says more than its exit status.
         if output.outputTooLarge { return failure("the plugin \(command) printed more than \(ExecCredentialProcess.maximumOutput) bytes") }
+        guard output.status == 0 else { return failure("the plugin \(command) exited with status \(output.status)\(said)") }
         do {
             return .success(try ExecCredential.parse(output.standardOutput, apiVersion: configuration.apiVersion, origin: origin))
         } catch {
