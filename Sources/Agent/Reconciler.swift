@@ -213,7 +213,6 @@ public actor Reconciler {
     /// metrics. `errorClass` names a failure before any sync ran (`fetch`); `clearOnly` only clears a
     /// transient error.
     func finish(_ result: ReconcileResult, errorClass: String? = nil, clearOnly: Bool = false) async {
-        let app = application.name
         if clearOnly {
             // The transient error is over: status shows again what stood before it (a stall, a
             // failed sync), or nothing.
@@ -223,7 +222,6 @@ public actor Reconciler {
         }
         state.record(result)
         if case .transient = result {} else { standing = result }
-        metrics.recordStalled(app: app, state.stalled != nil)
         await record(result, errorClass: errorClass)
         if case .stalled(_, let reason) = result {
             logger.error("stalled: not retried until a new commit or new settings", metadata: ["reason": "\(reason)"])

@@ -16,7 +16,6 @@ actor HookOutputFollower {
     private var streams: [Task<Void, Never>] = []
     private var watcher: Task<Void, Never>?
 
-    static let podKind = GroupVersionKind(group: "", version: "v1", kind: "Pod")
     /// How long the output of a finished hook may take to arrive in full before it is cut off.
     static let drainLimit = Duration.seconds(5)
 
@@ -37,19 +36,12 @@ actor HookOutputFollower {
     }
 
     /// The namespace, and the label selector or name, that find the hook's Pods.
-    private var podQuery: (namespace: String, name: String?, selector: String?)? {
-        let namespace = hook.namespace.isEmpty ? execution.client.defaultNamespace : hook.namespace
-        switch (hook.groupKind.group, hook.groupKind.kind) {
-        case ("batch", "Job"): return (namespace, nil, "job-name=\(hook.name)")
-        case ("", "Pod"): return (namespace, hook.name, nil)
-        default: return nil
-        }
-    }
+    private var podQuery: (namespace: String, name: String?, selector: String?)? { execution.hookPodQuery(hook) }
 
     private func watchPods() async {
         guard let query = podQuery else { return }
         do {
-            let events = execution.client.watch(Self.podKind, namespace: query.namespace, name: query.name, labelSelector: query.selector)
+            let events = execution.client.watch(SyncExecution.podKind, namespace: query.namespace, name: query.name, labelSelector: query.selector)
             for try await event in events where event.type != "DELETED" {
                 consider(event.object)
             }
@@ -94,13 +86,7 @@ actor HookOutputFollower {
     /// of its output (at most ``drainLimit``), then stops.
     func finish() async {
         watcher?.cancel()
-        if let query = podQuery {
-            if let name = query.name {
-                if let pod = try? await execution.client.get(Self.podKind, namespace: query.namespace, name: name) { consider(pod) }
-            } else if let pods = try? await execution.client.list(Self.podKind, namespace: query.namespace, labelSelector: query.selector) {
-                for pod in pods.items { consider(pod) }
-            }
-        }
+        for pod in (try? await execution.hookPods(hook)) ?? [] { consider(pod) }
         let all = streams
         let cutOff = Task {
             try? await Task.sleep(for: Self.drainLimit)

@@ -227,22 +227,8 @@ extension SyncExecution {
 
     /// Reads the logs of the hook's Pods (a Job's Pods, or the Pod itself) into its ledger task.
     func captureLogs(_ hook: SyncTask, into ledgerTask: TaskID) async throws {
-        let pods: [JSONValue]
-        let podKind = GroupVersionKind(group: "", version: "v1", kind: "Pod")
-        let namespace: String? = hook.namespace.isEmpty ? nil : hook.namespace
-        do {
-            switch (hook.groupKind.group, hook.groupKind.kind) {
-            case ("batch", "Job"):
-                pods = try await client.list(podKind, namespace: namespace ?? client.defaultNamespace, labelSelector: "job-name=\(hook.name)").items
-                    .sorted { ($0.name ?? "") < ($1.name ?? "") }
-            case ("", "Pod"):
-                pods = [try await client.get(podKind, namespace: namespace, name: hook.name)]
-            default:
-                return
-            }
-        } catch {
-            return  // logs are best effort: a hook's result never depends on them
-        }
+        // Logs are best effort: a hook's result never depends on them.
+        guard let pods = try? await hookPods(hook), !pods.isEmpty else { return }
         var text = ""
         for pod in pods {
             let containers = (pod[path: ["spec", "initContainers"]]?.arrayValue ?? []) + (pod[path: ["spec", "containers"]]?.arrayValue ?? [])
@@ -255,6 +241,27 @@ extension SyncExecution {
             }
         }
         if !text.isEmpty { try await recording.appendLog(text, to: ledgerTask) }
+    }
+
+    static let podKind = GroupVersionKind(group: "", version: "v1", kind: "Pod")
+
+    /// Where a hook's Pods are: a Job's by its `job-name` label, a Pod hook itself by name; `nil`
+    /// for other kinds (they have no Pods, so no logs).
+    nonisolated func hookPodQuery(_ hook: SyncTask) -> (namespace: String, name: String?, selector: String?)? {
+        let namespace = hook.namespace.isEmpty ? client.defaultNamespace : hook.namespace
+        switch (hook.groupKind.group, hook.groupKind.kind) {
+        case ("batch", "Job"): return (namespace, nil, "job-name=\(hook.name)")
+        case ("", "Pod"): return (namespace, hook.name, nil)
+        default: return nil
+        }
+    }
+
+    /// The hook's Pods as they are now, by name.
+    nonisolated func hookPods(_ hook: SyncTask) async throws -> [JSONValue] {
+        guard let query = hookPodQuery(hook) else { return [] }
+        if let name = query.name { return [try await client.get(Self.podKind, namespace: query.namespace, name: name)] }
+        return try await client.list(Self.podKind, namespace: query.namespace, labelSelector: query.selector).items
+            .sorted { ($0.name ?? "") < ($1.name ?? "") }
     }
 
     /// Deletes the hooks of a stage that say `BeforeHookCreation` and still exist, and waits until they are gone.

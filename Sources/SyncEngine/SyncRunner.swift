@@ -22,10 +22,9 @@ public struct SyncRunner: Sendable {
     /// Where a sync reports its waits and hooks as they happen; `nil` reports nothing.
     public let progress: SyncProgress?
 
-    /// The application's inventory ConfigMap.
-    var inventoryStore: InventoryStore {
-        InventoryStore(client: client, app: configuration.app, namespace: configuration.inventoryNamespace)
-    }
+    /// The application's inventory ConfigMap: one store serves the preparation, the writes ahead
+    /// and the final write of every sync.
+    let inventoryStore: InventoryStore
 
     /// A runner for one application.
     public init(
@@ -35,6 +34,7 @@ public struct SyncRunner: Sendable {
         self.client = client
         self.recorder = recorder
         self.recording = Recording(recorder: recorder)
+        self.inventoryStore = InventoryStore(client: client, app: configuration.app, namespace: configuration.inventoryNamespace)
         self.configuration = configuration
         self.logger = logger
         self.progress = progress
