@@ -248,7 +248,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "Delivery", "GitSource", "KubeModel", "SyncEngine", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "Agent", "Delivery", "GitSource", "KubeClient", "KubeModel", "Ledger", "LocalCluster", "SyncEngine", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swift6
         ),
         .testTarget(

@@ -30,6 +30,8 @@ public actor Reconciler {
     let logger: Logger
     /// Sleeps between ticks: the continuous clock, or a test's.
     let clock: any Clock<Duration>
+    /// The time on `clock` since the reconciler was made: what the drift interval is measured on.
+    let elapsed: @Sendable () -> Duration
 
     /// What the reconciler remembers between ticks, and decides from.
     var state = ReconcileState()
@@ -40,7 +42,8 @@ public actor Reconciler {
     /// True once the first check of the source has been tried (for `/readyz`).
     public private(set) var checkedOnce = false
     var pendingTrigger: Trigger?
-    var lastDriftCheck: ContinuousClock.Instant?
+    /// When (on ``elapsed``) the last drift check ran.
+    var lastDriftCheck: Duration?
     /// The commit the last check saw.
     var lastChecked: String?
     var sleeper: Task<Void, Never>?
@@ -56,6 +59,7 @@ public actor Reconciler {
         metrics: AgentMetrics, limiter: Limiter, checks: Limiter, logger: Logger, clock: any Clock<Duration> = ContinuousClock()
     ) {
         self.clock = clock
+        self.elapsed = clock.stopwatch()
         self.application = application
         self.store = store
         self.client = client
@@ -107,7 +111,7 @@ public actor Reconciler {
         state.lastSeen = latest.revision
         lastOutcome = latest.outcome
         if let interval = options.driftInterval {
-            lastDriftCheck = .now - interval * Double.random(in: 0...1)
+            lastDriftCheck = elapsed() - interval * Double.random(in: 0...1)
         }
         logger.info("resuming from the ledger", metadata: ["revision": "\(latest.revision)"])
     }
@@ -152,7 +156,7 @@ public actor Reconciler {
         do {
             resolved = try await store.check(
                 application.url, spec: application.spec, credentials: application.credentials,
-                maxAge: trigger == .poll || trigger == .retry ? options.interval / 2 : .zero)  // a push needs a fresh listing
+                maxAge: trigger == .poll ? options.interval / 2 : .zero)  // a push, or a retry a new commit may supersede, needs a fresh listing
             await checks.release()
             metrics.recordFetch(app: app, duration: .now - checkStart, failed: false)
         } catch {
@@ -254,9 +258,9 @@ public actor Reconciler {
     /// (log, metrics, ledger, Event) and, with self-heal, re-applies the drifted objects.
     func checkDriftIfDue() async {
         guard let interval = options.driftInterval, state.lastSeen != nil, state.failing == nil, state.stalled == nil else { return }
-        if let last = lastDriftCheck, ContinuousClock.now - last < interval { return }
+        if let last = lastDriftCheck, elapsed() - last < interval { return }
         if let record = try? await ledger.application(application.name), record.suspended { return }
-        lastDriftCheck = .now
+        lastDriftCheck = elapsed()
         let app = application.name
         let syncer = await makeSyncer()
         let report: DriftReport
@@ -343,7 +347,9 @@ public actor Reconciler {
             }
             guard recorded else { return }
         }
-        state.dropFailure()
+        // A retry of the failed revision keeps its count (so the limit holds); another revision,
+        // or a person's sync, starts the count anew.
+        if state.failing?.revision != head.revision || trigger == .manual || trigger == .rollback { state.dropFailure() }
         let revisions = application.everyCommit ? (try? await syncer.replayRevisions(to: head)) ?? [head] : [head]
         for fetched in revisions {
             let start = ContinuousClock.now

@@ -5,17 +5,23 @@ public actor GitSourceStore {
     private let options: GitSourceOptions
     private var mirrors: [String: GitMirror] = [:]
     private struct Check {
-        var at: ContinuousClock.Instant
+        /// When it was listed, on ``elapsed``.
+        var at: Duration
         var listing: RemoteListing
         var prefixes: [String]
     }
     private var checks: [String: Check] = [:]
     private var inFlight: [String: (prefixes: [String], task: Task<RemoteListing, Error>)] = [:]
 
-    /// A store for mirrors under `stateDirectory`.
-    public init(stateDirectory: String, options: GitSourceOptions = GitSourceOptions()) {
+    /// The time since the store was made, on its clock: what a listing's age is measured on.
+    private let elapsed: @Sendable () -> Duration
+
+    /// A store for mirrors under `stateDirectory`; `clock` ages the cached listings (a test's clock
+    /// in tests).
+    public init(stateDirectory: String, options: GitSourceOptions = GitSourceOptions(), clock: any Clock<Duration> = ContinuousClock()) {
         self.stateDirectory = stateDirectory
         self.options = options
+        self.elapsed = clock.stopwatch()
     }
 
     /// The mirror for `url`, created on first use. Credentials are those of the first caller.
@@ -57,7 +63,7 @@ public actor GitSourceStore {
     }
 
     private func listing(for key: String, mirror: GitMirror, prefixes: [String], maxAge: Duration) async throws -> RemoteListing {
-        if let cached = checks[key], ContinuousClock.now - cached.at < maxAge, Self.covers(cached.prefixes, prefixes) {
+        if let cached = checks[key], elapsed() - cached.at < maxAge, Self.covers(cached.prefixes, prefixes) {
             return cached.listing
         }
         if let running = inFlight[key], Self.covers(running.prefixes, prefixes) {
@@ -67,7 +73,7 @@ public actor GitSourceStore {
         inFlight[key] = (prefixes, task)
         defer { if inFlight[key]?.prefixes == prefixes { inFlight[key] = nil } }
         let listing = try await task.value
-        checks[key] = Check(at: .now, listing: listing, prefixes: prefixes)
+        checks[key] = Check(at: elapsed(), listing: listing, prefixes: prefixes)
         return listing
     }
 
@@ -84,5 +90,14 @@ public actor GitSourceStore {
 extension Result where Failure == Error {
     init(catching body: () async throws -> Success) async {
         do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}
+
+extension Clock where Duration == Swift.Duration {
+    /// A function giving the time on this clock since `stopwatch()` was called: how code that
+    /// takes an injected clock measures intervals.
+    public func stopwatch() -> @Sendable () -> Duration {
+        let start = now
+        return { start.duration(to: self.now) }
     }
 }

@@ -40,12 +40,17 @@ extension ClusterAPI {
         BuiltinResources.all.first { $0.group == group && $0.kind == kind } ?? BuiltinResources.all[0]
     }
 
-    /// Serves the kinds of every Established CRD that is not being deleted.
-    func refreshCustomResources() {
+    /// Serves the kinds of every Established CRD that is not being deleted, and of `establishing`,
+    /// a CRD about to be marked Established: its kinds are served before a client can see the
+    /// condition, so that a client that waited for it is never answered 404.
+    func refreshCustomResources(establishing: JSONValue? = nil) {
         let crds = store.list(GroupResource(group: "apiextensions.k8s.io", resource: "customresourcedefinitions"), namespace: nil).items
-        let established = crds.filter { crd in
+        var established = crds.filter { crd in
             crd.deletionTimestamp == nil
                 && (crd[path: ["status", "conditions"]]?.arrayValue ?? []).contains { $0["type"] == "Established" && $0["status"] == "True" }
+        }
+        if let establishing, establishing.deletionTimestamp == nil, !established.contains(where: { $0.name == establishing.name }) {
+            established.append(establishing)
         }
         registry.setCustomResources(established.flatMap(ResourceRegistry.resourceTypes(fromCRD:)))
     }

@@ -119,6 +119,7 @@ final class ControllerManager: Sendable {
     }
 
     private func reconcileCRD(_ crd: JSONValue, key: ObjectKey) {
+        api.refreshCustomResources(establishing: crd)
         api.internalUpdate(Resources.crds, key) { crd in
             let names = crd[path: ["spec", "names"]] ?? .emptyObject
             var conditions = crd[path: ["status", "conditions"]]?.arrayValue ?? []

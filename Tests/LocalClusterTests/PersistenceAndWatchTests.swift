@@ -77,7 +77,8 @@ import TestSupport
         defer { Task { await fixture.stop() } }
         _ = await fixture.request("POST", Self.configMaps, body: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "watched"]])
         let watchersBefore = fixture.cluster.store.watcherCount
-        async let waiter = fixture.kubectl("wait", "--for=delete", "configmap/watched", "--timeout=30s", check: false)
+        // -v=6 logs each request with its status and latency, so a failure shows where it stalled.
+        async let waiter = fixture.kubectl("wait", "--for=delete", "configmap/watched", "--timeout=30s", "-v=6", check: false)
         try await waitUntil(timeout: .seconds(30), "kubectl's watch is registered") {
             fixture.cluster.store.watcherCount > watchersBefore
         }
@@ -85,6 +86,7 @@ import TestSupport
         let result = try await waiter
         #expect(result.exitCode == 0, "\(result.errorOutput)")
         #expect(result.output.contains("configmap/watched condition met"))
+        #expect(result.errorOutput.contains("sendInitialEvents=true"), "kubectl lists through a watch (WatchListClient)")
     }
 
     @Test func aWatchResumesAcrossARestartFromTheWritesSinceTheLastStart() async throws {
