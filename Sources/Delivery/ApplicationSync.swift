@@ -72,15 +72,20 @@ public struct ApplicationSync: Sendable {
     func run(_ request: SyncRequest) async throws -> SyncResult {
         let app = self.app
         let logger = self.logger
-        let lock = try await StateLock.lock(
-            StateLock.syncPath(stateDirectory: ledger.stateDirectory, app: app),
-            holder: "pid \(ProcessInfo.processInfo.processIdentifier): sync of \(app) at \(request.revision)",
+        let lock = try await ledger.lockSync(
+            app: app, holder: "pid \(ProcessInfo.processInfo.processIdentifier): sync of \(app) at \(request.revision)",
             waiting: { holder in
                 logger.notice("waiting for another sync of the application to end", metadata: ["app": "\(app)", "holder": "\(holder)"])
             })
-        defer { lock.release() }
-        let result = try await runner.sync(request)
-        try await recordOutcome(result)
+        let result: SyncResult
+        do {
+            result = try await runner.sync(request)
+            try await recordOutcome(result)
+        } catch {
+            await lock.release()
+            throw error
+        }
+        await lock.release()
         return result
     }
 

@@ -1,6 +1,5 @@
 import KubeModel
 import Foundation
-import GRDB
 
 /// What the ledger keeps about one application besides its attempts: its source, whether it is
 /// suspended and why, and the agent's last check.
@@ -110,7 +109,7 @@ extension Ledger {
     /// Sets `columns` of the application's record, creating the record when there is none; the other
     /// columns keep their values. A column in `keepingWhenNull` keeps its value when given `nil`.
     private func upsert(
-        _ app: String, _ what: String, _ columns: KeyValuePairs<String, (any DatabaseValueConvertible)?>,
+        _ app: String, _ what: String, _ columns: KeyValuePairs<String, (any LedgerBindable)?>,
         keepingWhenNull: Set<String> = []
     ) async throws {
         let names = columns.map(\.key)
@@ -121,40 +120,40 @@ extension Ledger {
             INSERT INTO application (app, \(names.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: names.count)))
             ON CONFLICT(app) DO UPDATE SET \(assignments.joined(separator: ", "))
             """
-        let arguments = StatementArguments([app as (any DatabaseValueConvertible)?] + columns.map(\.value))
+        let arguments: [any LedgerBindable] = [app] + columns.map { $0.value?.ledgerValue ?? LedgerValue.null }
         try await writing(what) { db in
-            try db.execute(sql: sql, arguments: arguments)
+            try await db.execute(sql, arguments)
         }
     }
 
     /// One application's record, or `nil` when the ledger has none.
     public func application(_ app: String) async throws -> ApplicationRecord? {
         try await reading("read the record of \(app)") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM application WHERE app = ?", arguments: [app]).map(ApplicationRecord.init(row:))
+            try await db.row("SELECT * FROM application WHERE app = ?", [app]).map(ApplicationRecord.init(row:))
         }
     }
 
     /// Every application's record, by name.
     public func applicationRecords() async throws -> [ApplicationRecord] {
         try await reading("read the applications") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM application ORDER BY app").map(ApplicationRecord.init(row:))
+            try await db.rows("SELECT * FROM application ORDER BY app").map(ApplicationRecord.init(row:))
         }
     }
 }
 
 extension ApplicationRecord {
-    init(row: Row) {
-        func date(_ column: String) -> Date? { (row[column] as Int64?).map { Ledger.date(milliseconds: $0) } }
+    init(row: LedgerRow) throws {
+        func date(_ column: String) throws -> Date? { (try row[column] as Int64?).map { Ledger.date(milliseconds: $0) } }
         self.init(
-            app: row["app"], repo: row["repo"], spec: row["spec"], path: row["path"], namespace: row["namespace"] as String? ?? "",
-            suspended: row["suspended"],
-            reason: row["reason"], suspendedAt: date("suspendedAt"), lastCheckAt: date("lastCheckAt"),
-            lastSeenRevision: row["lastSeenRevision"], nextCheckAt: date("nextCheckAt"),
-            quarantined: Set((row["quarantined"] as String? ?? "").split(separator: "\n").map(String.init)),
-            drift: (row["drift"] as String? ?? "").split(separator: "\n").map(String.init), driftCheckedAt: date("driftCheckedAt"),
-            settings: row["settings"] as String? ?? "", health: row["health"] as String? ?? "",
-            healthMessage: row["healthMessage"] as String? ?? "", healthCheckedAt: date("healthCheckedAt"),
-            errorClass: row["errorClass"] as String? ?? "", error: row["error"] as String? ?? "", errorAt: date("errorAt"),
-            stalledRevision: row["stalledRevision"] as String? ?? "")
+            app: try row["app"], repo: try row["repo"], spec: try row["spec"], path: try row["path"], namespace: try row["namespace"] as String? ?? "",
+            suspended: try row["suspended"],
+            reason: try row["reason"], suspendedAt: try date("suspendedAt"), lastCheckAt: try date("lastCheckAt"),
+            lastSeenRevision: try row["lastSeenRevision"], nextCheckAt: try date("nextCheckAt"),
+            quarantined: Set((try row["quarantined"] as String? ?? "").split(separator: "\n").map(String.init)),
+            drift: (try row["drift"] as String? ?? "").split(separator: "\n").map(String.init), driftCheckedAt: try date("driftCheckedAt"),
+            settings: try row["settings"] as String? ?? "", health: try row["health"] as String? ?? "",
+            healthMessage: try row["healthMessage"] as String? ?? "", healthCheckedAt: try date("healthCheckedAt"),
+            errorClass: try row["errorClass"] as String? ?? "", error: try row["error"] as String? ?? "", errorAt: try date("errorAt"),
+            stalledRevision: try row["stalledRevision"] as String? ?? "")
     }
 }

@@ -1,6 +1,5 @@
 import KubeModel
 import Foundation
-import GRDB
 
 extension Ledger {
     /// Records a new attempt as `Running`; call before the first cluster write.
@@ -25,22 +24,20 @@ extension Ledger {
         let revision = try RevisionPrefix.fullRevision(revision)
         let stamp = Ledger.milliseconds(now())
         let id = try await writing("record the start of a sync of \(app) at \(revision)") { db in
-            let highest = try Int.fetchOne(
-                db,
-                sql: "SELECT MAX(number) FROM attempt WHERE app = ? AND revision = ?",
-                arguments: [app, revision]
+            let highest = try await db.scalar(as: Int.self, "SELECT MAX(number) FROM attempt WHERE app = ? AND revision = ?",
+                [app, revision]
             )
-            try db.execute(
-                sql: """
+            let inserted = try await db.row("""
                     INSERT INTO attempt (app, revision, number, ref, author, message, trigger, startedAt, outcome)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
                     """,
-                arguments: [
+                [
                     app, revision, (highest ?? 0) + 1, ref, author, message, trigger.rawValue, stamp,
                     Outcome.running.rawValue,
                 ]
             )
-            return db.lastInsertedRowID
+            guard let inserted else { throw LedgerError(.writeFailed, "the new attempt has no id") }
+            return try inserted["id"] as Int64
         }
         return AttemptID(id)
     }
@@ -48,11 +45,10 @@ extension Ledger {
     /// Records that a running attempt entered `phase` (it becomes the attempt's `phaseReached`).
     public func enterPhase(_ phase: String, of attempt: AttemptID) async throws {
         try await writing("record phase \(phase) of attempt \(attempt)") { db in
-            try db.execute(
-                sql: "UPDATE attempt SET phaseReached = ? WHERE id = ?",
-                arguments: [phase, attempt.rawValue]
+            let changed = try await db.rows("UPDATE attempt SET phaseReached = ? WHERE id = ? RETURNING id",
+                [phase, attempt.rawValue]
             )
-            guard db.changesCount == 1 else { throw LedgerError(.notFound, "no attempt \(attempt) in the ledger \(self.path)") }
+            guard changed.count == 1 else { throw LedgerError(.notFound, "no attempt \(attempt) in the ledger \(self.path)") }
         }
     }
 
@@ -66,13 +62,11 @@ extension Ledger {
         }
         let stamp = Ledger.milliseconds(now())
         try await writing("record the end of attempt \(attempt)") { db in
-            try db.execute(
-                sql: "UPDATE attempt SET outcome = ?, finishedAt = ?, outcomeMessage = ? WHERE id = ? AND outcome = ?",
-                arguments: [outcome.rawValue, stamp, message, attempt.rawValue, Outcome.running.rawValue]
+            let changed = try await db.rows("UPDATE attempt SET outcome = ?, finishedAt = ?, outcomeMessage = ? WHERE id = ? AND outcome = ? RETURNING id",
+                [outcome.rawValue, stamp, message, attempt.rawValue, Outcome.running.rawValue]
             )
-            guard db.changesCount == 1 else {
-                let current = try String.fetchOne(
-                    db, sql: "SELECT outcome FROM attempt WHERE id = ?", arguments: [attempt.rawValue])
+            guard changed.count == 1 else {
+                let current = try await db.scalar(as: String.self, "SELECT outcome FROM attempt WHERE id = ?", [attempt.rawValue])
                 guard let current else { throw LedgerError(.notFound, "no attempt \(attempt) in the ledger \(self.path)") }
                 throw LedgerError(.invalidArgument, "attempt \(attempt) already finished as \(current)")
             }
@@ -83,7 +77,7 @@ extension Ledger {
     public func attempt(_ id: AttemptID) async throws -> Attempt {
         let path = path
         return try await reading("read attempt \(id)") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM attempt WHERE id = ?", arguments: [id.rawValue])
+            guard let row = try await db.row("SELECT * FROM attempt WHERE id = ?", [id.rawValue])
             else { throw LedgerError(.notFound, "no attempt \(id) in the ledger \(path)") }
             return try Attempt(row: row)
         }
@@ -101,15 +95,15 @@ extension Ledger {
         let prefix = try RevisionPrefix(revision)
         let path = path
         return try await reading("read an attempt of revision \(revision)") { db in
-            let (app, full) = try prefix.resolve(db, app: app, ledger: path)
+            let (app, full) = try await prefix.resolve(db, app: app, ledger: path)
             var sql = "SELECT * FROM attempt WHERE app = ? AND revision = ?"
-            var arguments: StatementArguments = [app, full]
+            var arguments: [any LedgerBindable] = [app, full]
             if let number {
                 sql += " AND number = ?"
                 arguments += [number]
             }
             sql += " ORDER BY number DESC LIMIT 1"
-            guard let row = try Row.fetchOne(db, sql: sql, arguments: arguments) else {
+            guard let row = try await db.row(sql, arguments) else {
                 throw LedgerError(
                     .notFound,
                     "no attempt number \(number ?? 0) of revision \(full) of \(app) in the ledger \(path)"
@@ -126,7 +120,7 @@ extension Ledger {
         let parsed = try RevisionPrefix(prefix)
         let path = path
         return try await reading("look up revision \(prefix)") { db in
-            try parsed.resolve(db, app: app, ledger: path).revision
+            try await parsed.resolve(db, app: app, ledger: path).revision
         }
     }
 
@@ -134,24 +128,22 @@ extension Ledger {
     public func history(app: String? = nil, limit: Int = 50) async throws -> [Attempt] {
         try await reading("read the history") { db in
             var sql = "SELECT * FROM attempt"
-            var arguments: StatementArguments = []
+            var arguments: [any LedgerBindable] = []
             if let app {
                 sql += " WHERE app = ?"
                 arguments += [app]
             }
             sql += " ORDER BY startedAt DESC, id DESC LIMIT ?"
             arguments += [max(0, limit)]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Attempt.init(row:))
+            return try await db.rows(sql, arguments).map(Attempt.init(row:))
         }
     }
 
     /// The latest `Succeeded` attempt of `app` (its revision is the last applied one), or `nil`.
     public func lastSucceeded(app: String) async throws -> Attempt? {
         try await reading("read the last successful sync of \(app)") { db in
-            try Row.fetchOne(
-                db,
-                sql: "SELECT * FROM attempt WHERE app = ? AND outcome = ? ORDER BY startedAt DESC, id DESC LIMIT 1",
-                arguments: [app, Outcome.succeeded.rawValue]
+            try await db.row("SELECT * FROM attempt WHERE app = ? AND outcome = ? ORDER BY startedAt DESC, id DESC LIMIT 1",
+                [app, Outcome.succeeded.rawValue]
             ).map(Attempt.init(row:))
         }
     }
@@ -159,7 +151,7 @@ extension Ledger {
     /// The applications with at least one attempt, sorted by name.
     public func apps() async throws -> [String] {
         try await reading("list the applications") { db in
-            try String.fetchAll(db, sql: "SELECT DISTINCT app FROM attempt ORDER BY app")
+            try await db.rows("SELECT DISTINCT app FROM attempt ORDER BY app").map { try $0["app"] as String }
         }
     }
 
@@ -176,28 +168,28 @@ extension Ledger {
 }
 
 extension Attempt {
-    init(row: Row) throws {
-        let triggerText: String = row["trigger"]
-        let outcomeText: String = row["outcome"]
+    init(row: LedgerRow) throws {
+        let triggerText: String = try row["trigger"]
+        let outcomeText: String = try row["outcome"]
         guard let trigger = Trigger(rawValue: triggerText), let outcome = Outcome(rawValue: outcomeText) else {
-            throw LedgerError(.corrupt, "attempt \(row["id"] as Int64) has an unknown trigger or outcome")
+            throw LedgerError(.corrupt, "attempt \(try row["id"] as Int64) has an unknown trigger or outcome")
         }
-        let finished: Int64? = row["finishedAt"]
+        let finished: Int64? = try row["finishedAt"]
         self.init(
-            id: AttemptID(row["id"]),
-            app: row["app"],
-            revision: row["revision"],
-            number: row["number"],
-            ref: row["ref"],
-            author: row["author"],
-            message: row["message"],
+            id: AttemptID(try row["id"]),
+            app: try row["app"],
+            revision: try row["revision"],
+            number: try row["number"],
+            ref: try row["ref"],
+            author: try row["author"],
+            message: try row["message"],
             trigger: trigger,
-            startedAt: Ledger.date(milliseconds: row["startedAt"]),
+            startedAt: Ledger.date(milliseconds: try row["startedAt"]),
             finishedAt: finished.map { Ledger.date(milliseconds: $0) },
             outcome: outcome,
-            phaseReached: row["phaseReached"],
-            outcomeMessage: row["outcomeMessage"],
-            manifestDigest: row["manifestBlob"]
+            phaseReached: try row["phaseReached"],
+            outcomeMessage: try row["outcomeMessage"],
+            manifestDigest: try row["manifestBlob"]
         )
     }
 }

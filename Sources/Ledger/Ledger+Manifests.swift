@@ -1,6 +1,5 @@
 import KubeModel
 import Foundation
-import GRDB
 
 extension Ledger {
     /// Stores the rendered manifests of an attempt's revision and returns their SHA-256 (hex).
@@ -14,23 +13,19 @@ extension Ledger {
         let digest = ManifestBlob.digest(of: canonical)
         try await writing("store the manifests of attempt \(attempt)") { db in
             guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT app, revision FROM attempt WHERE id = ?", arguments: [attempt.rawValue])
+                let row = try await db.row("SELECT app, revision FROM attempt WHERE id = ?", [attempt.rawValue])
             else { throw LedgerError(.notFound, "no attempt \(attempt) in the ledger \(self.path)") }
-            let stored = try Bool.fetchOne(db, sql: "SELECT 1 FROM blob WHERE sha256 = ?", arguments: [digest]) ?? false
+            let stored = try await db.scalar(as: Bool.self, "SELECT 1 FROM blob WHERE sha256 = ?", [digest]) ?? false
             if !stored {
-                // Compressing here runs on GRDB's queue, off the cooperative thread pool.
+                
                 let data = try ManifestBlob.compress(canonical)
-                try db.execute(
-                    sql: "INSERT INTO blob (sha256, size, data) VALUES (?, ?, ?)",
-                    arguments: [digest, canonical.count, Data(data)]
+                try await db.execute("INSERT INTO blob (sha256, size, data) VALUES (?, ?, ?)",
+                    [digest, canonical.count, data]
                 )
             }
-            try db.execute(
-                sql: "UPDATE attempt SET manifestBlob = ? WHERE id = ?", arguments: [digest, attempt.rawValue])
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO revisionManifests (app, revision, blob) VALUES (?, ?, ?)",
-                arguments: [row["app"] as String, row["revision"] as String, digest]
+            try await db.execute("UPDATE attempt SET manifestBlob = ? WHERE id = ?", [digest, attempt.rawValue])
+            try await db.execute("INSERT INTO revisionManifests (app, revision, blob) VALUES (?, ?, ?) ON CONFLICT (app, revision) DO UPDATE SET blob = excluded.blob",
+                [try row["app"] as String, try row["revision"] as String, digest]
             )
         }
         return digest
@@ -46,19 +41,17 @@ extension Ledger {
         let path = path
         return try await reading("read the manifests of \(app) at \(revision)") { db in
             guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
+                let row = try await db.row("""
                         SELECT blob.sha256, blob.size, blob.data FROM revisionManifests
                         JOIN blob ON blob.sha256 = revisionManifests.blob
                         WHERE revisionManifests.app = ? AND revisionManifests.revision = ?
                         """,
-                    arguments: [app, revision]
+                    [app, revision]
                 )
             else { return nil }
-            let digest: String = row["sha256"]
-            let size: Int = row["size"]
-            let data: Data = row["data"]
+            let digest: String = try row["sha256"]
+            let size: Int = try row["size"]
+            let data: [UInt8] = try row["data"]
             return try ManifestBlob.decompress(Array(data), size: size, digest: digest, ledger: path)
         }
     }

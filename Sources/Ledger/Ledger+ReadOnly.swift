@@ -1,6 +1,5 @@
 import KubeModel
 import Foundation
-import GRDB
 import Logging
 
 extension Ledger {
@@ -18,8 +17,12 @@ extension Ledger {
     public static func openForReading(
         stateDirectory: String,
         logger: Logger = Logger(label: "sluice.ledger")
-    ) throws -> Ledger {
-        let path = (stateDirectory as NSString).appendingPathComponent(fileName)
+    ) async throws -> Ledger {
+        try await openForReading(path: (stateDirectory as NSString).appendingPathComponent(fileName), stateDirectory: stateDirectory, logger: logger)
+    }
+
+    /// Opens the SQLite ledger at `path` for reading only.
+    static func openForReading(path: String, stateDirectory: String, logger: Logger) async throws -> Ledger {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw LedgerError(
@@ -31,40 +34,46 @@ extension Ledger {
         guard !isDirectory.boolValue else {
             throw LedgerError(.cannotOpen, "the ledger \(path) is a directory, not a Sluice ledger file")
         }
-        var configuration = Configuration()
-        configuration.readonly = true
-        // The agent may hold the write lock for a moment (a checkpoint): wait for it, don't fail.
-        configuration.busyMode = .timeout(5)
-        configuration.label = "sluice.ledger.read"
-        let migrator = LedgerSchema.migrator
-        let queue: DatabaseQueue
+        let database: SQLiteLedgerDatabase
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            let (superseded, complete) = try queue.read { db in
-                (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
-            }
+            database = try SQLiteLedgerDatabase(path: path, readOnly: true)
+        } catch {
+            throw LedgerError(
+                .cannotOpen,
+                "cannot read the ledger \(path): \(Ledger.describe(error)); check that the file is a Sluice ledger and readable")
+        }
+        try await checkSchema(database)
+        return Ledger(openedDatabase: database, stateDirectory: stateDirectory, logger: logger)
+    }
+
+    /// Refuses a ledger whose schema is not this Sluice's (newer, older, or still being created).
+    static func checkSchema(_ database: any LedgerDatabase) async throws {
+        let location = database.location
+        do {
+            let (superseded, complete) = try await LedgerMigrator.check(database)
             if superseded {
                 throw LedgerError(
                     .cannotOpen,
-                    "the ledger \(path) was written by a newer version of Sluice; upgrade Sluice to read it"
+                    "the ledger \(location) was written by a newer version of Sluice; upgrade Sluice to read it"
                 )
             }
             if !complete {
                 throw LedgerError(
                     .cannotOpen,
-                    "the ledger \(path) has no up-to-date Sluice schema: it was written by an older Sluice "
+                    "the ledger \(location) has no up-to-date Sluice schema: it was written by an older Sluice "
                         + "(run a sync with this version to upgrade it) or is still being created (try again)"
                 )
             }
         } catch let error as LedgerError {
+            try? await database.close()
             throw error
         } catch {
+            try? await database.close()
             throw LedgerError(
                 .cannotOpen,
-                "cannot read the ledger \(path): \(Ledger.describe(error)); check that the file is a Sluice ledger "
+                "cannot read the ledger \(location): \(database.describe(error)); check that it is a Sluice ledger "
                     + "and readable"
             )
         }
-        return Ledger(path: path, openedQueue: queue, logger: logger)
     }
 }

@@ -1,6 +1,5 @@
 import KubeModel
 import Foundation
-import GRDB
 
 extension Ledger {
     /// Records which files of a revision hold hooks (paths relative to the application's
@@ -10,9 +9,8 @@ extension Ledger {
         let revision = try RevisionPrefix.fullRevision(revision)
         let text = files.sorted().joined(separator: "\n")
         try await writing("record the hook files of \(app) at \(revision)") { db in
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO revisionIndex (app, revision, hookFiles) VALUES (?, ?, ?)",
-                arguments: [app, revision, text])
+            try await db.execute("INSERT INTO revisionIndex (app, revision, hookFiles) VALUES (?, ?, ?) ON CONFLICT (app, revision) DO UPDATE SET hookFiles = excluded.hookFiles",
+                [app, revision, text])
         }
     }
 
@@ -21,8 +19,7 @@ extension Ledger {
     public func hookFiles(app: String, revision: String) async throws -> [String]? {
         let revision = try RevisionPrefix.fullRevision(revision)
         return try await reading("read the hook files of \(app) at \(revision)") { db in
-            guard let text = try String.fetchOne(
-                db, sql: "SELECT hookFiles FROM revisionIndex WHERE app = ? AND revision = ?", arguments: [app, revision])
+            guard let text = try await db.scalar(as: String.self, "SELECT hookFiles FROM revisionIndex WHERE app = ? AND revision = ?", [app, revision])
             else { return nil }
             return text.split(separator: "\n").map(String.init)
         }

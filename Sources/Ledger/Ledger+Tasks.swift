@@ -1,6 +1,5 @@
 import KubeModel
 import Foundation
-import GRDB
 
 extension Ledger {
     /// Records a task of a running attempt, next in execution order, started now.
@@ -19,20 +18,19 @@ extension Ledger {
         let stamp = Ledger.milliseconds(now())
         let finished: Int64? = status == .running ? nil : stamp
         let id = try await writing("record a task of attempt \(attempt)") { db in
-            let highest = try Int.fetchOne(
-                db, sql: "SELECT MAX(position) FROM task WHERE attemptId = ?", arguments: [attempt.rawValue])
-            try db.execute(
-                sql: """
+            let highest = try await db.scalar(as: Int.self, "SELECT MAX(position) FROM task WHERE attemptId = ?", [attempt.rawValue])
+            let inserted = try await db.row("""
                     INSERT INTO task (attemptId, position, phase, wave, objectGroup, kind, namespace, name,
                                       hook, action, status, message, startedAt, finishedAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
                     """,
-                arguments: [
+                [
                     attempt.rawValue, (highest ?? 0) + 1, phase, wave, object.group, object.kind,
                     object.namespace, object.name, hook, action.rawValue, status.rawValue, message, stamp, finished,
                 ]
             )
-            return db.lastInsertedRowID
+            guard let inserted else { throw LedgerError(.writeFailed, "the new task has no id") }
+            return try inserted["id"] as Int64
         }
         return TaskID(id)
     }
@@ -48,15 +46,14 @@ extension Ledger {
         let stamp = Ledger.milliseconds(now())
         let finished: Int64? = status == .running ? nil : stamp
         try await writing("update task \(task)") { db in
-            try db.execute(
-                sql: """
+            let changed = try await db.rows("""
                     UPDATE task SET status = ?, finishedAt = ?, action = COALESCE(?, action),
                                     message = COALESCE(?, message)
-                    WHERE id = ?
+                    WHERE id = ? RETURNING id
                     """,
-                arguments: [status.rawValue, finished, action?.rawValue, message, task.rawValue]
+                [status.rawValue, finished, action?.rawValue, message, task.rawValue]
             )
-            guard db.changesCount == 1 else { throw LedgerError(.notFound, "no task \(task) in the ledger \(self.path)") }
+            guard changed.count == 1 else { throw LedgerError(.notFound, "no task \(task) in the ledger \(self.path)") }
         }
     }
 
@@ -69,15 +66,13 @@ extension Ledger {
         let limit = logLimit
         try await writing("record the log of task \(task)") { db in
             guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT log, logDroppedBytes FROM task WHERE id = ?", arguments: [task.rawValue])
+                let row = try await db.row("SELECT log, logDroppedBytes FROM task WHERE id = ?", [task.rawValue])
             else { throw LedgerError(.notFound, "no task \(task) in the ledger \(self.path)") }
-            let existing: String? = row["log"]
+            let existing: String? = try row["log"]
             let capped = LogCap.append(
-                text, to: existing ?? "", alreadyDropped: row["logDroppedBytes"], limit: limit)
-            try db.execute(
-                sql: "UPDATE task SET log = ?, logDroppedBytes = ? WHERE id = ?",
-                arguments: [capped.kept, capped.dropped, task.rawValue]
+                text, to: existing ?? "", alreadyDropped: try row["logDroppedBytes"], limit: limit)
+            try await db.execute("UPDATE task SET log = ?, logDroppedBytes = ? WHERE id = ?",
+                [capped.kept, capped.dropped, task.rawValue]
             )
         }
     }
@@ -85,8 +80,7 @@ extension Ledger {
     /// The tasks of an attempt in execution order.
     public func tasks(of attempt: AttemptID) async throws -> [TaskRecord] {
         try await reading("read the tasks of attempt \(attempt)") { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM task WHERE attemptId = ? ORDER BY position", arguments: [attempt.rawValue]
+            try await db.rows("SELECT * FROM task WHERE attemptId = ? ORDER BY position", [attempt.rawValue]
             ).map(TaskRecord.init(row:))
         }
     }
@@ -94,15 +88,14 @@ extension Ledger {
     /// Records the change set of an attempt, replacing any recorded before.
     public func recordChanges(_ changes: ChangeSet, for attempt: AttemptID) async throws {
         try await writing("record the change set of attempt \(attempt)") { db in
-            try db.execute(sql: "DELETE FROM change WHERE attemptId = ?", arguments: [attempt.rawValue])
+            try await db.execute("DELETE FROM change WHERE attemptId = ?", [attempt.rawValue])
             for (change, keys) in changes.labelled {
                 for (position, key) in keys.enumerated() {
-                    try db.execute(
-                        sql: """
+                    try await db.execute("""
                             INSERT INTO change (attemptId, change, position, objectGroup, kind, namespace, name)
                             VALUES (?, ?, ?, ?, ?, ?, ?)
                             """,
-                        arguments: [attempt.rawValue, change, position, key.group, key.kind, key.namespace, key.name]
+                        [attempt.rawValue, change, position, key.group, key.kind, key.namespace, key.name]
                     )
                 }
             }
@@ -113,12 +106,11 @@ extension Ledger {
     public func changes(of attempt: AttemptID) async throws -> ChangeSet {
         try await reading("read the change set of attempt \(attempt)") { db in
             var changes = ChangeSet()
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM change WHERE attemptId = ? ORDER BY change, position",
-                arguments: [attempt.rawValue])
+            let rows = try await db.rows("SELECT * FROM change WHERE attemptId = ? ORDER BY change, position",
+                [attempt.rawValue])
             for row in rows {
-                let key = ObjectIdentity(group: row["objectGroup"], kind: row["kind"], namespace: row["namespace"], name: row["name"])
-                switch row["change"] as String {
+                let key = ObjectIdentity(group: try row["objectGroup"], kind: try row["kind"], namespace: try row["namespace"], name: try row["name"])
+                switch try row["change"] as String {
                 case "created": changes.created.append(key)
                 case "configured": changes.configured.append(key)
                 case "unchanged": changes.unchanged.append(key)
@@ -139,29 +131,29 @@ extension ChangeSet {
 }
 
 extension TaskRecord {
-    init(row: Row) throws {
-        let actionText: String = row["action"]
-        let statusText: String = row["status"]
-        let id: Int64 = row["id"]
+    init(row: LedgerRow) throws {
+        let actionText: String = try row["action"]
+        let statusText: String = try row["status"]
+        let id: Int64 = try row["id"]
         guard let action = TaskAction(rawValue: actionText), let status = TaskStatus(rawValue: statusText) else {
             throw LedgerError(.corrupt, "task \(id) has an unknown action or status")
         }
-        let finished: Int64? = row["finishedAt"]
-        let kept: String? = row["log"]
+        let finished: Int64? = try row["finishedAt"]
+        let kept: String? = try row["log"]
         self.init(
             id: TaskID(id),
-            attempt: AttemptID(row["attemptId"]),
-            position: row["position"],
-            phase: row["phase"],
-            wave: row["wave"],
-            object: ObjectIdentity(group: row["objectGroup"], kind: row["kind"], namespace: row["namespace"], name: row["name"]),
-            hook: row["hook"],
+            attempt: AttemptID(try row["attemptId"]),
+            position: try row["position"],
+            phase: try row["phase"],
+            wave: try row["wave"],
+            object: ObjectIdentity(group: try row["objectGroup"], kind: try row["kind"], namespace: try row["namespace"], name: try row["name"]),
+            hook: try row["hook"],
             action: action,
             status: status,
-            message: row["message"],
-            startedAt: Ledger.date(milliseconds: row["startedAt"]),
+            message: try row["message"],
+            startedAt: Ledger.date(milliseconds: try row["startedAt"]),
             finishedAt: finished.map { Ledger.date(milliseconds: $0) },
-            log: kept.map { LogCap.render(kept: $0, dropped: row["logDroppedBytes"]) }
+            log: try kept.map { LogCap.render(kept: $0, dropped: try row["logDroppedBytes"]) }
         )
     }
 }

@@ -1,14 +1,13 @@
 import KubeModel
 import Foundation
-import GRDB
 import Logging
 
 /// Sluice's per-commit audit history: every sync attempt, its tasks, hook logs, change set, and the
-/// rendered manifests of each revision, in SQLite (`STATE/ledger.sqlite`, WAL mode).
+/// rendered manifests of each revision, in SQLite (`STATE/ledger.sqlite`, WAL mode) or in a
+/// PostgreSQL database that several agents share (``LedgerDatabase``).
 ///
-/// The actor owns the one connection to the file. Every write goes through it and a failed write is
-/// thrown as a ``LedgerError`` naming the file, so a sync fails loudly rather than running unrecorded.
-/// The database work itself runs on GRDB's own dispatch queue, off the cooperative thread pool.
+/// Every write goes through the actor and a failed write is thrown as a ``LedgerError`` naming the
+/// ledger, so a sync fails loudly rather than running unrecorded.
 ///
 /// Nothing here stores request headers or credentials; log text is stored as given, so callers
 /// redact it first.
@@ -19,10 +18,10 @@ public actor Ledger {
     /// The default cap on one task's stored log: the end is kept and the cut noted.
     public static let defaultLogLimit = 256 * 1024
 
-    /// The path of the ledger file.
+    /// Where the ledger is: the SQLite file's path, or the PostgreSQL URL without its password.
     public nonisolated let path: String
-    /// The state directory the ledger file is in.
-    public nonisolated var stateDirectory: String { (path as NSString).deletingLastPathComponent }
+    /// The state directory the ledger file is in (for SQLite; for PostgreSQL, empty).
+    public nonisolated let stateDirectory: String
 
     /// How many attempts were found `Running` when the ledger was opened and marked `Interrupted`.
     public nonisolated let interruptedAtOpen: Int
@@ -30,7 +29,7 @@ public actor Ledger {
     /// The most bytes of log text kept per task.
     public nonisolated let logLimit: Int
 
-    let database: DatabaseQueue
+    let database: any LedgerDatabase
     /// Set by ``close()``: every later call throws instead of reaching the closed connection.
     var isClosed = false
     /// Attempts whose sync stopped because the ledger could not be written, with why: ended at the
@@ -41,14 +40,14 @@ public actor Ledger {
 
     /// Opens (creating if needed) `ledger.sqlite` in `stateDirectory`, creating the directory too.
     ///
-    /// See ``init(path:now:logLimit:logger:)`` for what opening does.
+    /// See ``init(path:now:logLimit:logger:markInterrupted:)`` for what opening does.
     public static func open(
         stateDirectory: String,
         now: @escaping @Sendable () -> Date = { Date() },
         logLimit: Int = Ledger.defaultLogLimit,
         logger: Logger = Logger(label: "sluice.ledger"),
         markInterrupted: Bool = true
-    ) throws -> Ledger {
+    ) async throws -> Ledger {
         do {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         } catch {
@@ -58,7 +57,7 @@ public actor Ledger {
             )
         }
         let path = (stateDirectory as NSString).appendingPathComponent(fileName)
-        return try Ledger(path: path, now: now, logLimit: logLimit, logger: logger, markInterrupted: markInterrupted)
+        return try await Ledger(path: path, now: now, logLimit: logLimit, logger: logger, markInterrupted: markInterrupted)
     }
 
     /// Opens (creating if needed) the ledger file at `path`, applies pending migrations, and marks
@@ -76,29 +75,39 @@ public actor Ledger {
         logLimit: Int = Ledger.defaultLogLimit,
         logger: Logger = Logger(label: "sluice.ledger"),
         markInterrupted: Bool = true
-    ) throws {
-        var configuration = Configuration()
-        configuration.journalMode = .wal
-        // `sluice history` may read while the agent writes: wait briefly for the lock, don't fail.
-        configuration.busyMode = .timeout(5)
-        configuration.label = "sluice.ledger"
-        let migrator = LedgerSchema.migrator
-        let queue: DatabaseQueue
+    ) async throws {
+        let database: SQLiteLedgerDatabase
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            if try queue.read({ try migrator.hasBeenSuperseded($0) }) {
-                throw LedgerError(
-                    .cannotOpen,
-                    "the ledger \(path) was written by a newer version of Sluice; upgrade Sluice or use another state directory"
-                )
-            }
-            try migrator.migrate(queue)
-        } catch let error as LedgerError {
-            throw error
+            database = try SQLiteLedgerDatabase(path: path, readOnly: false)
         } catch {
             throw LedgerError(
                 .cannotOpen,
                 "cannot open the ledger \(path): \(Ledger.describe(error)); "
+                    + "check that the state directory is writable and the file is a Sluice ledger")
+        }
+        try await self.init(
+            database: database, stateDirectory: database.stateDirectory, now: now, logLimit: logLimit, logger: logger,
+            markInterrupted: markInterrupted)
+    }
+
+    /// Opens a ledger on `database`: migrates it (once, however many processes start together) and,
+    /// with `markInterrupted`, marks `Interrupted` the attempts left `Running` by processes that are
+    /// gone.
+    init(
+        database: any LedgerDatabase, stateDirectory: String, now: @escaping @Sendable () -> Date, logLimit: Int, logger: Logger,
+        markInterrupted: Bool
+    ) async throws {
+        let location = database.location
+        do {
+            try await LedgerMigrator.migrate(database)
+        } catch let error as LedgerError {
+            try? await database.close()
+            throw error
+        } catch {
+            try? await database.close()
+            throw LedgerError(
+                .cannotOpen,
+                "cannot open the ledger \(location): \(database.describe(error)); "
                     + "check that the state directory is writable and the file is a Sluice ledger"
             )
         }
@@ -107,32 +116,35 @@ public actor Ledger {
         do {
             // A command that only changes an application's settings (`sluice suspend`) beside a running
             // agent must not touch the agent's running attempt.
-            interrupted = markInterrupted ? try Ledger.markInterrupted(queue, stateDirectory: (path as NSString).deletingLastPathComponent, at: stamp) : 0
+            interrupted = markInterrupted ? try await Ledger.markInterrupted(database, at: stamp) : 0
         } catch {
+            try? await database.close()
             throw LedgerError(
                 .writeFailed,
-                "cannot mark interrupted attempts in the ledger \(path): \(Ledger.describe(error))"
+                "cannot mark interrupted attempts in the ledger \(location): \(database.describe(error))"
             )
         }
         if interrupted > 0 {
             logger.warning(
                 "found attempts still running from a previous agent; marked them Interrupted",
-                metadata: ["count": "\(interrupted)", "ledger": "\(path)"]
+                metadata: ["count": "\(interrupted)", "ledger": "\(location)"]
             )
         }
-        self.path = path
-        self.database = queue
+        self.path = location
+        self.stateDirectory = stateDirectory
+        self.database = database
         self.now = now
         self.logLimit = max(0, logLimit)
         self.logger = logger
         self.interruptedAtOpen = interrupted
     }
 
-    /// Wraps a connection the caller has already opened and checked, without migrating it or
+    /// Wraps a database the caller has already opened and checked, without migrating it or
     /// marking anything `Interrupted` (see ``openForReading(stateDirectory:logger:)``).
-    init(path: String, openedQueue: DatabaseQueue, logger: Logger) {
-        self.path = path
-        self.database = openedQueue
+    init(openedDatabase database: any LedgerDatabase, stateDirectory: String, logger: Logger) {
+        self.path = database.location
+        self.stateDirectory = stateDirectory
+        self.database = database
         self.now = { Date() }
         self.logLimit = Ledger.defaultLogLimit
         self.logger = logger
@@ -140,21 +152,22 @@ public actor Ledger {
     }
 
     /// Closes the connection; later calls throw. Safe to call more than once.
-    public func close() throws {
+    public func close() async throws {
+        guard !isClosed else { return }
         isClosed = true
         do {
-            try database.close()
+            try await database.close()
         } catch {
-            throw LedgerError(.writeFailed, "cannot close the ledger \(path): \(Ledger.describe(error))")
+            throw LedgerError(.writeFailed, "cannot close the ledger \(path): \(database.describe(error))")
         }
     }
 
-    /// The identifiers of the schema migrations applied to the file (`v1`, ...), in order.
+    /// The identifiers of the schema migrations applied to the ledger (`v1`, ...), in order.
     public func appliedMigrations() async throws -> [String] {
-        let migrator = LedgerSchema.migrator
+        let table = LedgerMigrator.table(of: database)
         return try await reading("read the schema version") { db in
-            let applied = try migrator.appliedIdentifiers(db)
-            return migrator.migrations.filter { applied.contains($0) }
+            let applied = Set(try await db.rows("SELECT identifier FROM \(table)", []).map { try $0["identifier"] as String })
+            return LedgerSchema.identifiers.filter { applied.contains($0) }
         }
     }
 
@@ -162,24 +175,24 @@ public actor Ledger {
     public func statistics() async throws -> LedgerStatistics {
         try await reading("count the records") { db in
             LedgerStatistics(
-                attempts: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM attempt") ?? 0,
-                tasks: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM task") ?? 0,
-                manifestBlobs: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blob") ?? 0,
-                manifestBytesStored: try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(data)), 0) FROM blob") ?? 0
+                attempts: try await db.scalar("SELECT COUNT(*) FROM attempt") ?? 0,
+                tasks: try await db.scalar("SELECT COUNT(*) FROM task") ?? 0,
+                manifestBlobs: try await db.scalar("SELECT COUNT(*) FROM blob") ?? 0,
+                manifestBytesStored: try await db.scalar("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM blob") ?? 0
             )
         }
     }
 
-    /// Runs `body` in a write transaction, translating failures into a ``LedgerError`` naming the file.
+    /// Runs `body` in a write transaction, translating failures into a ``LedgerError`` naming the ledger.
     func writing<T: Sendable>(
         _ what: String,
-        _ body: @escaping @Sendable (Database) throws -> T
+        _ body: @escaping @Sendable (any LedgerStatements) async throws -> T
     ) async throws -> T {
-        // GRDB must not be used after close (it would touch a freed connection).
+        // The connection must not be used after close.
         guard !isClosed else { throw LedgerError(.writeFailed, "cannot \(what) in the ledger \(path): the ledger is closed") }
         do {
             // A record must land even when the sync that writes it is being cancelled (a timeout, a
-            // newer commit): GRDB gives up on a cancelled task's access, so write from a task of its own.
+            // newer commit): the database gives up on a cancelled task's access, so write from a task of its own.
             let database = database
             let result = try await Task { try await database.write(body) }.value
             if !abandoned.isEmpty { await endAbandoned() }
@@ -187,75 +200,79 @@ public actor Ledger {
         } catch let error as LedgerError {
             throw error
         } catch {
-            throw LedgerError(.writeFailed, "cannot \(what) in the ledger \(path): \(Ledger.describe(error))")
+            throw LedgerError(.writeFailed, "cannot \(what) in the ledger \(path): \(database.describe(error))")
         }
     }
 
-    /// Runs `body` in a read transaction, translating failures into a ``LedgerError`` naming the file.
+    /// Runs `body` in a read transaction, translating failures into a ``LedgerError`` naming the ledger.
     func reading<T: Sendable>(
         _ what: String,
-        _ body: @escaping @Sendable (Database) throws -> T
+        _ body: @escaping @Sendable (any LedgerStatements) async throws -> T
     ) async throws -> T {
         guard !isClosed else { throw LedgerError(.readFailed, "cannot \(what) from the ledger \(path): the ledger is closed") }
         do {
-            return try await database.read(body)
+            let database = database
+            return try await Task { try await database.read(body) }.value
         } catch let error as LedgerError {
             throw error
         } catch {
-            throw LedgerError(.readFailed, "cannot \(what) from the ledger \(path): \(Ledger.describe(error))")
+            throw LedgerError(.readFailed, "cannot \(what) from the ledger \(path): \(database.describe(error))")
         }
     }
 
+    /// Takes the sync lock of `app`: one sync of an application at a time over every process
+    /// sharing the ledger; it also tells a later start that an attempt left `Running` by this
+    /// process is alive. `waiting` is told who holds it while this waits.
+    public nonisolated func lockSync(app: String, holder: String, waiting: @escaping @Sendable (String) -> Void) async throws -> SyncLock {
+        SyncLock(lock: try await database.lockSync(app: app, holder: holder, waiting: waiting))
+    }
+
     /// Marks `Interrupted` the attempts still `Running` whose process is gone: those of applications
-    /// whose sync lock (``StateLock/syncPath(stateDirectory:app:)``) nobody holds. The locks are held
-    /// while marking, so a sync starting meanwhile is never marked.
-    static func markInterrupted(_ queue: DatabaseQueue, stateDirectory: String, at stamp: Int64) throws -> Int {
-        let apps = try queue.read { db in
-            try String.fetchAll(db, sql: "SELECT DISTINCT app FROM attempt WHERE outcome = ?", arguments: [Outcome.running.rawValue])
+    /// whose sync lock nobody holds. The locks are held while marking, so a sync starting meanwhile
+    /// is never marked.
+    static func markInterrupted(_ database: any LedgerDatabase, at stamp: Int64) async throws -> Int {
+        let apps = try await database.read { db in
+            try await db.rows("SELECT DISTINCT app FROM attempt WHERE outcome = ?", [Outcome.running.rawValue]).map { try $0["app"] as String }
         }
         // The applications whose lock this process could take: nobody else is syncing them.
-        var held: [(app: String, lock: StateLock)] = []
-        defer { held.forEach { $0.lock.release() } }
+        var held: [(app: String, lock: any LedgerLock)] = []
         for app in apps {
-            if let lock = try StateLock.tryLock(
-                StateLock.syncPath(stateDirectory: stateDirectory, app: app), holder: "pid \(getpid()): marking interrupted attempts")
-            {
+            if let lock = try await database.tryLockSync(app: app, holder: "pid \(getpid()): marking interrupted attempts") {
                 held.append((app, lock))
             }
         }
         let dead = held.map(\.app)
-        guard !dead.isEmpty else { return 0 }
-        return try queue.write { db in
-            var count = 0
-            for app in dead {
-                try db.execute(
-                    sql: """
+        do {
+            let count = dead.isEmpty ? 0 : try await database.write { db in
+                var count = 0
+                for app in dead {
+                    try await db.execute(
+                        """
                         UPDATE task SET status = ?, finishedAt = ?, message = ?
                         WHERE status = ? AND attemptId IN (SELECT id FROM attempt WHERE outcome = ? AND app = ?)
                         """,
-                    arguments: [
-                        TaskStatus.failed.rawValue, stamp, "interrupted: the agent stopped before this task finished",
-                        TaskStatus.running.rawValue, Outcome.running.rawValue, app,
-                    ]
-                )
-                try db.execute(
-                    sql: "UPDATE attempt SET outcome = ?, finishedAt = ?, outcomeMessage = ? WHERE outcome = ? AND app = ?",
-                    arguments: [
-                        Outcome.interrupted.rawValue, stamp, "the agent stopped during this sync",
-                        Outcome.running.rawValue, app,
-                    ]
-                )
-                count += db.changesCount
+                        [
+                            TaskStatus.failed.rawValue, stamp, "interrupted: the agent stopped before this task finished",
+                            TaskStatus.running.rawValue, Outcome.running.rawValue, app,
+                        ]
+                    )
+                    count += try await db.rows(
+                        "UPDATE attempt SET outcome = ?, finishedAt = ?, outcomeMessage = ? WHERE outcome = ? AND app = ? RETURNING id",
+                        [Outcome.interrupted.rawValue, stamp, "the agent stopped during this sync", Outcome.running.rawValue, app]
+                    ).count
+                }
+                return count
             }
+            for entry in held { await entry.lock.release() }
             return count
+        } catch {
+            for entry in held { await entry.lock.release() }
+            throw error
         }
     }
 
     static func describe(_ error: any Error) -> String {
-        if let error = error as? DatabaseError {
-            let detail = error.message ?? "\(error.resultCode)"
-            return "SQLite error \(error.extendedResultCode.rawValue): \(detail)"
-        }
+        if let error = error as? LedgerError { return error.message }
         return "\(error)"
     }
 
@@ -266,6 +283,14 @@ public actor Ledger {
     static func date(milliseconds: Int64) -> Date {
         Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
+}
+
+/// A held sync lock of one application (``Ledger/lockSync(app:holder:waiting:)``).
+public struct SyncLock: Sendable {
+    let lock: any LedgerLock
+
+    /// Releases the lock; safe to call more than once.
+    public func release() async { await lock.release() }
 }
 
 /// Counts of what a ledger holds.
@@ -302,19 +327,19 @@ extension Ledger {
             try await Task {
                 try await database.write { db in
                     for (attempt, reason) in pending {
-                        try db.execute(
-                            sql: "UPDATE task SET status = ?, finishedAt = ?, message = ? WHERE status = ? AND attemptId = ?",
-                            arguments: [TaskStatus.failed.rawValue, stamp, "stopped: the ledger could not be written", TaskStatus.running.rawValue, attempt.rawValue])
-                        try db.execute(
-                            sql: "UPDATE attempt SET outcome = ?, finishedAt = ?, outcomeMessage = ? WHERE id = ? AND outcome = ?",
-                            arguments: [Outcome.failed.rawValue, stamp, reason, attempt.rawValue, Outcome.running.rawValue])
+                        try await db.execute(
+                            "UPDATE task SET status = ?, finishedAt = ?, message = ? WHERE status = ? AND attemptId = ?",
+                            [TaskStatus.failed.rawValue, stamp, "stopped: the ledger could not be written", TaskStatus.running.rawValue, attempt.rawValue])
+                        try await db.execute(
+                            "UPDATE attempt SET outcome = ?, finishedAt = ?, outcomeMessage = ? WHERE id = ? AND outcome = ?",
+                            [Outcome.failed.rawValue, stamp, reason, attempt.rawValue, Outcome.running.rawValue])
                     }
                 }
             }.value
             for attempt in pending.keys { abandoned[attempt] = nil }
             logger.notice("ended attempts whose sync stopped when the ledger could not be written", metadata: ["count": "\(pending.count)"])
         } catch {
-            logger.warning("the ledger still cannot be written; abandoned attempts are ended later", metadata: ["error": "\(Ledger.describe(error))"])
+            logger.warning("the ledger still cannot be written; abandoned attempts are ended later", metadata: ["error": "\(database.describe(error))"])
         }
     }
 }

@@ -1,5 +1,4 @@
 import KubeModel
-import GRDB
 
 /// A revision as a user types it: a full 40-hex commit id or a prefix of at least 4 hex digits.
 struct RevisionPrefix: Sendable {
@@ -37,17 +36,17 @@ struct RevisionPrefix: Sendable {
     }
 
     /// The one (application, revision) of a recorded attempt that this prefix names.
-    func resolve(_ db: Database, app: String?, ledger path: String) throws -> (app: String, revision: String) {
+    func resolve(_ db: any LedgerStatements, app: String?, ledger path: String) async throws -> (app: String, revision: String) {
         // Only hex digits reach here, so LIKE needs no escaping; revisions are stored lower case.
         var sql = "SELECT DISTINCT app, revision FROM attempt WHERE revision LIKE ?"
-        var arguments: StatementArguments = [text + "%"]
+        var arguments: [any LedgerBindable] = [text + "%"]
         if let app {
             sql += " AND app = ?"
             arguments += [app]
         }
         sql += " ORDER BY revision, app LIMIT 11"
-        let matches = try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-            (app: row["app"] as String, revision: row["revision"] as String)
+        let matches = try await db.rows(sql, arguments).map { row in
+            (app: try row["app"] as String, revision: try row["revision"] as String)
         }
         let scope = app.map { " of \($0)" } ?? ""
         guard let first = matches.first else {

@@ -54,6 +54,9 @@ public enum ProcessRunner {
         out.collect(from: outPipe.read, group: readers)
         err.collect(from: errPipe.read, group: readers)
         if let input {
+            // A child that exits without reading its input must not kill this process with SIGPIPE:
+            // the write then fails with EPIPE, which is ignored.
+            signal(SIGPIPE, SIG_IGN)
             let writer = inPipe.write
             DispatchQueue.global().async {
                 try? writer.write(contentsOf: input)

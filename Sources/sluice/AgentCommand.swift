@@ -167,7 +167,7 @@ struct AgentCommand: AsyncParsableCommand {
         let cluster = try await target.connect(stateDirectory: source.stateDir, runPods: true)
         let ledger: Ledger
         do {
-            ledger = try Ledger.open(stateDirectory: source.stateDir)
+            ledger = try await Ledger.open(try source.ledgerLocation(), stateDirectory: source.stateDir)
         } catch let error as LedgerError {
             await cluster.stop()
             throw CLIExit.usage(error.message)

@@ -22,11 +22,16 @@ struct CommandSession {
         let spec = try source.refSpec()
         let app = source.appName(url)
         let mirror = GitMirror(url: url, credentials: try source.credentials(), stateDirectory: source.stateDir, options: try source.gitOptions(progress: progress))
+        let location = try source.ledgerLocation()
         let cluster = try await target.connect(stateDirectory: source.stateDir, runPods: runPods)
         let ledger: Ledger
         do {
-            let existing = readOnly ? try? Ledger.openForReading(stateDirectory: source.stateDir) : nil
-            ledger = try existing ?? Ledger.open(stateDirectory: source.stateDir, markInterrupted: markInterrupted)
+            let existing = readOnly ? try? await Ledger.openForReading(location, stateDirectory: source.stateDir) : nil
+            if let existing {
+                ledger = existing
+            } else {
+                ledger = try await Ledger.open(location, stateDirectory: source.stateDir, markInterrupted: markInterrupted)
+            }
         } catch let error as LedgerError {
             await cluster.stop()
             throw CLIExit.usage(error.message)

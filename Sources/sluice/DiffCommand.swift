@@ -37,7 +37,7 @@ struct DiffCommand: AsyncParsableCommand {
         let url = try source.repositoryURL()
         let app = source.appName(url)
         let mirror = GitMirror(url: url, credentials: try source.credentials(), stateDirectory: source.stateDir, options: try source.gitOptions(progress: ProgressPrinter.fetchOnly(output: output)))
-        let ledger = try? Ledger.openForReading(stateDirectory: source.stateDir)
+        let ledger = try? await Ledger.openForReading(try source.ledgerLocation(), stateDirectory: source.stateDir)
         defer { if let ledger { Task { try? await ledger.close() } } }
         let application = ApplicationSource(mirror: mirror, spec: try source.refSpec(), path: source.path, loadOptions: source.loadOptions(defaultNamespace: namespace))
 

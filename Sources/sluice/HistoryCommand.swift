@@ -25,6 +25,8 @@ struct HistoryCommand: AsyncParsableCommand {
     @Option(help: "State directory: mirrors, the ledger, the embedded cluster's data.")
     var stateDir = ".sluice"
 
+    @OptionGroup var ledgerOptions: LedgerOptions
+
     @Option(help: "Output format: text or json.")
     var output: OutputFormat = .text
 
@@ -33,7 +35,7 @@ struct HistoryCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (attempts, apps, path) = try await LedgerOutput.reading(stateDirectory: stateDir) { ledger in
+        let (attempts, apps, path) = try await LedgerOutput.reading(stateDirectory: stateDir, ledger: ledgerOptions) { ledger in
             let attempts = try await ledger.history(app: app, limit: limit)
             // Only needed to make an empty answer useful.
             let apps = attempts.isEmpty ? try await ledger.apps() : []

@@ -8,9 +8,10 @@ enum LedgerOutput {
     ///
     /// Any ``LedgerError`` (no ledger yet, unknown or ambiguous revision, unreadable file) ends the
     /// command with exit 2 and the ledger's message, which names the file and what to do.
-    static func reading<T>(stateDirectory: String, _ body: (Ledger) async throws -> T) async throws -> T {
+    static func reading<T>(stateDirectory: String, ledger options: LedgerOptions, _ body: (Ledger) async throws -> T) async throws -> T {
+        let location = try options.location(stateDirectory: stateDirectory)
         do {
-            let ledger = try Ledger.openForReading(stateDirectory: stateDirectory)
+            let ledger = try await Ledger.openForReading(location, stateDirectory: stateDirectory)
             let result: T
             do {
                 result = try await body(ledger)

@@ -50,7 +50,7 @@ struct RollbackCommand: AsyncParsableCommand {
         guard source.repo == nil, let app = source.app else { return (source, target) }
         let record: ApplicationRecord?
         do {
-            let ledger = try Ledger.openForReading(stateDirectory: source.stateDir)
+            let ledger = try await Ledger.openForReading(try source.ledgerLocation(), stateDirectory: source.stateDir)
             record = try await ledger.application(app)
             try await ledger.close()
         } catch let error as LedgerError {

@@ -29,6 +29,8 @@ struct ShowCommand: AsyncParsableCommand {
     @Option(help: "State directory: mirrors, the ledger, the embedded cluster's data.")
     var stateDir = ".sluice"
 
+    @OptionGroup var ledgerOptions: LedgerOptions
+
     @Option(help: "Output format: text or json.")
     var output: OutputFormat = .text
 
@@ -37,7 +39,7 @@ struct ShowCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let detail = try await LedgerOutput.reading(stateDirectory: stateDir) { ledger in
+        let detail = try await LedgerOutput.reading(stateDirectory: stateDir, ledger: ledgerOptions) { ledger in
             try await ledger.detail(app: app, revision: revision, number: attempt)
         }
         switch output {

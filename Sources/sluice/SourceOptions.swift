@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GitSource
+import Ledger
 import Manifests
 
 /// SOURCE in DESIGN.md: the repository, the ref spec, the path, and credentials.
@@ -59,6 +60,11 @@ struct SourceOptions: ParsableArguments {
 
     @Option(help: "State directory: mirrors, the ledger, the embedded cluster's data.")
     var stateDir: String = ".sluice"
+
+    @OptionGroup var ledgerOptions: LedgerOptions
+
+    /// The ledger these options name.
+    func ledgerLocation() throws -> LedgerLocation { try ledgerOptions.location(stateDirectory: stateDir) }
 
     func validate() throws {
         let pins = [branch, tag, semver, commit].compactMap { $0 }

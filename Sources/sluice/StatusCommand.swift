@@ -16,11 +16,13 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: "State directory: mirrors, the ledger, the embedded cluster's data.")
     var stateDir = ".sluice"
 
+    @OptionGroup var ledgerOptions: LedgerOptions
+
     @Option(help: "Output format: text or json.")
     var output: OutputFormat = .text
 
     func run() async throws {
-        let entries = try await LedgerOutput.reading(stateDirectory: stateDir) { ledger -> [JSONValue] in
+        let entries = try await LedgerOutput.reading(stateDirectory: stateDir, ledger: ledgerOptions) { ledger -> [JSONValue] in
             var names = try await ledger.knownApps()
             if let app {
                 guard names.contains(app) else { throw CLIExit.usage("no application \(app) in \(stateDir); known: \(names.joined(separator: ", "))") }

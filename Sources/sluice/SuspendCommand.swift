@@ -13,13 +13,16 @@ struct SuspendOptions: ParsableArguments {
     @Option(help: "State directory: mirrors, the ledger, the embedded cluster's data.")
     var stateDir = ".sluice"
 
+    @OptionGroup var ledgerOptions: LedgerOptions
+
     /// Suspends or resumes the application in the state directory's ledger.
     func set(_ suspended: Bool) async throws {
         guard !app.isEmpty else { throw CLIExit.usage("--app must name an application") }
         do {
             // An application the ledger does not know is a typo far more often than a plan: refuse it,
             // listing the ones it knows. (A reader first: a wrong --state-dir must not create a ledger.)
-            let reader = try Ledger.openForReading(stateDirectory: stateDir)
+            let location = try ledgerOptions.location(stateDirectory: stateDir)
+            let reader = try await Ledger.openForReading(location, stateDirectory: stateDir)
             let known = try await reader.knownApps()
             try await reader.close()
             guard known.contains(app) else {
@@ -28,7 +31,7 @@ struct SuspendOptions: ParsableArguments {
                         + (known.isEmpty ? "no application has run with it yet" : "known: \(known.sorted().joined(separator: ", "))"))
             }
             // Never mark a running agent's attempt Interrupted: this only changes a setting.
-            let ledger = try Ledger.open(stateDirectory: stateDir, markInterrupted: false)
+            let ledger = try await Ledger.open(location, stateDirectory: stateDir, markInterrupted: false)
             try await ledger.setSuspended(suspended, app: app, reason: reason)
             try await ledger.close()
         } catch let error as LedgerError {

@@ -72,7 +72,7 @@ struct ReconcilerClockTests {
             daemon = try await GitDaemonServer.start()
             bare = try daemon.createRepository(named: "deploy")
             work = try GitRepository(at: directory.appending("work"))
-            ledger = try Ledger.open(stateDirectory: directory.appending("state").path)
+            ledger = try await Ledger.open(stateDirectory: directory.appending("state").path)
         }
 
         func stop() async {

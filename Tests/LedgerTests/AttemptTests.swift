@@ -5,9 +5,9 @@ import Testing
 
 @Suite("Attempts and history")
 struct AttemptTests {
-    @Test("An attempt is recorded Running and finishes Succeeded with the clock's times")
-    func lifecycle() async throws {
-        let fixture = try LedgerFixture()
+    @Test("An attempt is recorded Running and finishes Succeeded with the clock's times", arguments: LedgerBackend.allCases)
+    func lifecycle(_ backend: LedgerBackend) async throws {
+        let fixture = try await LedgerFixture(backend)
         let started = fixture.clock.now()
         let id = try await fixture.begin(revision("ABCDEF12"), trigger: .webhook)
 
@@ -30,9 +30,9 @@ struct AttemptTests {
         #expect(try await fixture.ledger.lastSucceeded(app: "shop")?.id == id)
     }
 
-    @Test("Attempts of the same revision are numbered from 1 per application")
-    func numbering() async throws {
-        let fixture = try LedgerFixture()
+    @Test("Attempts of the same revision are numbered from 1 per application", arguments: LedgerBackend.allCases)
+    func numbering(_ backend: LedgerBackend) async throws {
+        let fixture = try await LedgerFixture(backend)
         let first = try await fixture.begin(revision("a1"))
         try await fixture.ledger.finishAttempt(first, outcome: .failed, message: "hook migrate failed")
         let second = try await fixture.begin(revision("a1"), trigger: .retry)
@@ -50,9 +50,9 @@ struct AttemptTests {
         #expect(try await fixture.ledger.lastSucceeded(app: "shop") == nil)
     }
 
-    @Test("Finishing an attempt twice, or as Running, is refused")
-    func finishingRules() async throws {
-        let fixture = try LedgerFixture()
+    @Test("Finishing an attempt twice, or as Running, is refused", arguments: LedgerBackend.allCases)
+    func finishingRules(_ backend: LedgerBackend) async throws {
+        let fixture = try await LedgerFixture(backend)
         let id = try await fixture.begin(revision("a1"))
         await #expect(throws: LedgerError.self) { try await fixture.ledger.finishAttempt(id, outcome: .running) }
         try await fixture.ledger.finishAttempt(id, outcome: .superseded)
@@ -62,16 +62,16 @@ struct AttemptTests {
         #expect(error?.message.contains("already finished as Superseded") == true)
     }
 
-    @Test("A revision that is not 40 hex digits cannot begin an attempt")
-    func malformedRevision() async throws {
-        let fixture = try LedgerFixture()
+    @Test("A revision that is not 40 hex digits cannot begin an attempt", arguments: LedgerBackend.allCases)
+    func malformedRevision(_ backend: LedgerBackend) async throws {
+        let fixture = try await LedgerFixture(backend)
         let error = await #expect(throws: LedgerError.self) { try await fixture.begin("main") }
         #expect(error?.code == .invalidArgument)
     }
 
-    @Test("History lists attempts newest first, honours the limit and filters by application")
-    func history() async throws {
-        let fixture = try LedgerFixture()
+    @Test("History lists attempts newest first, honours the limit and filters by application", arguments: LedgerBackend.allCases)
+    func history(_ backend: LedgerBackend) async throws {
+        let fixture = try await LedgerFixture(backend)
         var ids: [AttemptID] = []
         for (index, app) in ["shop", "blog", "shop", "shop", "blog"].enumerated() {
             ids.append(try await fixture.begin(revision(String(index + 1)), app: app))
@@ -123,9 +123,9 @@ struct AttemptTests {
               expected: .error(.invalidArgument, mentioning: "main")),
     ]
 
-    @Test("Abbreviated revisions resolve when unique and fail clearly otherwise", arguments: lookups)
-    func abbreviatedLookup(_ lookup: LookupCase) async throws {
-        let fixture = try LedgerFixture()
+    @Test("Abbreviated revisions resolve when unique and fail clearly otherwise", arguments: LedgerBackend.allCases, lookups)
+    func abbreviatedLookup(_ backend: LedgerBackend, _ lookup: LookupCase) async throws {
+        let fixture = try await LedgerFixture(backend)
         _ = try await fixture.begin(revision("1234abcd"))
         _ = try await fixture.begin(revision("1234ef"))
         _ = try await fixture.begin(revision("9999"), app: "shop")

@@ -13,9 +13,9 @@ struct JSONShapeTests {
         "finishedAt", "log",
     ]
 
-    @Test("A history entry has the contract's fields, RFC 3339 times and a null finishedAt while running")
-    func historyEntry() async throws {
-        let fixture = try LedgerFixture()
+    @Test("A history entry has the contract's fields, RFC 3339 times and a null finishedAt while running", arguments: LedgerBackend.allCases)
+    func historyEntry(_ backend: LedgerBackend) async throws {
+        let fixture = try await LedgerFixture(backend)
         let id = try await fixture.begin(revision("a1"), trigger: .manual)
         let running = try await fixture.ledger.attempt(id).historyJSON
         let members = try #require(running.objectValue)
@@ -41,9 +41,9 @@ struct JSONShapeTests {
         #expect(history.serialized().hasPrefix("[{\"app\":\"shop\""))
     }
 
-    @Test("show has the attempt's fields plus tasks in order and the four change lists")
-    func showShape() async throws {
-        let fixture = try LedgerFixture()
+    @Test("show has the attempt's fields plus tasks in order and the four change lists", arguments: LedgerBackend.allCases)
+    func showShape(_ backend: LedgerBackend) async throws {
+        let fixture = try await LedgerFixture(backend)
         let id = try await fixture.begin(revision("c3"))
         let hook = try await fixture.ledger.beginTask(
             in: id, phase: "PreSync", wave: 0, object: migrateJob,

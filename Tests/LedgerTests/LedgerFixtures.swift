@@ -3,6 +3,11 @@ import Foundation
 import Ledger
 import Synchronization
 import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A clock the tests move by hand, so timestamps in the ledger are exact.
 final class ManualClock: Sendable {
@@ -21,23 +26,39 @@ final class ManualClock: Sendable {
     }
 }
 
-/// A ledger in a fresh temporary state directory, with a manual clock.
+/// The ledger's backends: every behaviour test runs on both.
+enum LedgerBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+}
+
+/// A ledger with a manual clock: SQLite in a fresh temporary state directory, or a fresh database
+/// on the PostgreSQL server the tests share.
 struct LedgerFixture {
+    let backend: LedgerBackend
     let directory: TemporaryDirectory
     let clock: ManualClock
+    let location: LedgerLocation
     let ledger: Ledger
 
-    init(logLimit: Int = Ledger.defaultLogLimit) throws {
+    init(_ backend: LedgerBackend = .sqlite, logLimit: Int = Ledger.defaultLogLimit) async throws {
+        self.backend = backend
         directory = try TemporaryDirectory(label: "ledger")
         clock = ManualClock()
-        ledger = try Ledger.open(stateDirectory: directory.path + "/state", now: clock.now, logLimit: logLimit)
+        switch backend {
+        case .sqlite: location = .sqlite(path: directory.path + "/state/" + Ledger.fileName)
+        case .postgres: location = .postgres(try await SharedPostgres.shared.newDatabase())
+        }
+        ledger = try await Ledger.open(location, stateDirectory: directory.path + "/state", now: clock.now, logLimit: logLimit)
     }
 
     var ledgerPath: String { directory.path + "/state/" + Ledger.fileName }
 
-    /// Opens the same file again, as a restarted agent would.
-    func reopen() throws -> Ledger {
-        try Ledger.open(stateDirectory: directory.path + "/state", now: clock.now)
+    /// Opens the same ledger again, as a restarted agent would.
+    func reopen() async throws -> Ledger {
+        try await Ledger.open(location, stateDirectory: directory.path + "/state", now: clock.now)
     }
 
     /// Begins an attempt with made-up commit details.
@@ -62,3 +83,47 @@ func configMap(_ name: String, namespace: String = "shop") -> ObjectIdentity {
 }
 
 let migrateJob = ObjectIdentity(group: "batch", kind: "Job", namespace: "shop", name: "migrate")
+
+/// One PostgreSQL server for the test process (started on first use, stopped when the process
+/// exits), with a new database per fixture, so the ledger tests run against a real server
+/// without starting one per test.
+actor SharedPostgres {
+    static let shared = SharedPostgres()
+    /// The server, for the exit handler.
+    static let running = Mutex<PostgresServer?>(nil)
+
+    private var starting: Task<Void, any Error>?
+    private var databases = 0
+
+    /// A new, empty database's settings.
+    func newDatabase() async throws -> PostgresLedgerSettings {
+        // One start, however many fixtures ask at once (the actor is re-entered while it starts).
+        let starting = self.starting ?? Task {
+            let server = try await PostgresServer.start()
+            Self.running.withLock { $0 = server }
+            // At exit the server stops and, its last reference gone, its directories are removed.
+            atexit {
+                let server = SharedPostgres.running.withLock { running in
+                    defer { running = nil }
+                    return running
+                }
+                server?.stop()
+            }
+        }
+        self.starting = starting
+        try await starting.value
+        guard let server = Self.running.withLock({ $0 }) else {
+            throw TestSupportError(.notFound, "the shared PostgreSQL server is gone")
+        }
+        databases += 1
+        let name = "ledger_\(databases)"
+        // createdb blocks: not on the cooperative pool, which the whole suite shares.
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            DispatchQueue.global().async { continuation.resume(with: Result { try server.createDatabase(name) }) }
+        }
+        var settings = try PostgresLedgerSettings(url: server.url(database: name), password: server.password)
+        // The whole suite starts at once on two cores: a generous deadline for each transaction.
+        settings.deadline = .seconds(120)
+        return settings
+    }
+}

@@ -1,6 +1,7 @@
 import KubeModel
 import Foundation
 import Ledger
+import Synchronization
 import Testing
 import TestSupport
 
@@ -8,7 +9,7 @@ import TestSupport
 struct LedgerOpeningTests {
     @Test("A fresh state directory gets a ledger file in WAL mode with migration v1 applied")
     func freshFileIsMigrated() async throws {
-        let fixture = try LedgerFixture()
+        let fixture = try await LedgerFixture()
         #expect(try await fixture.ledger.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5"])
         #expect(fixture.ledger.interruptedAtOpen == 0)
         _ = try await fixture.begin(revision("a1"))
@@ -16,14 +17,14 @@ struct LedgerOpeningTests {
         #expect(FileManager.default.fileExists(atPath: fixture.ledgerPath + "-wal"))
     }
 
-    @Test("Re-opening a ledger keeps its records and applies no migration twice")
-    func reopenKeepsRecords() async throws {
-        let fixture = try LedgerFixture()
+    @Test("Re-opening a ledger keeps its records and applies no migration twice", arguments: LedgerBackend.allCases)
+    func reopenKeepsRecords(_ backend: LedgerBackend) async throws {
+        let fixture = try await LedgerFixture(backend)
         let id = try await fixture.begin(revision("a1"))
         try await fixture.ledger.finishAttempt(id, outcome: .succeeded)
         try await fixture.ledger.close()
 
-        let reopened = try fixture.reopen()
+        let reopened = try await fixture.reopen()
         #expect(try await reopened.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5"])
         #expect(reopened.interruptedAtOpen == 0)
         let history = try await reopened.history(limit: 10)
@@ -31,9 +32,9 @@ struct LedgerOpeningTests {
         #expect(history.first?.revision == revision("a1"))
     }
 
-    @Test("Attempts still running when the agent stopped are marked Interrupted at the next open")
-    func runningBecomesInterrupted() async throws {
-        let fixture = try LedgerFixture()
+    @Test("Attempts still running when the agent stopped are marked Interrupted at the next open", arguments: LedgerBackend.allCases)
+    func runningBecomesInterrupted(_ backend: LedgerBackend) async throws {
+        let fixture = try await LedgerFixture(backend)
         let stopped = try await fixture.begin(revision("b2"), app: "shop")
         let task = try await fixture.ledger.beginTask(
             in: stopped, phase: "Sync", wave: 0, object: deployment("web"), hook: false, action: .configured)
@@ -41,7 +42,7 @@ struct LedgerOpeningTests {
         try await fixture.ledger.finishAttempt(done, outcome: .succeeded)
         fixture.clock.advance(by: 60)
 
-        let reopened = try fixture.reopen()
+        let reopened = try await fixture.reopen()
         #expect(reopened.interruptedAtOpen == 1)
         let attempt = try await reopened.attempt(stopped)
         #expect(attempt.outcome == .interrupted)
@@ -51,7 +52,33 @@ struct LedgerOpeningTests {
         #expect(tasks.map(\.id) == [task])
         #expect(tasks.first?.status == .failed)
         #expect(tasks.first?.message.contains("interrupted") == true)
-        #expect(try fixture.reopen().interruptedAtOpen == 0)
+        #expect(try await fixture.reopen().interruptedAtOpen == 0)
+    }
+
+    @Test("On PostgreSQL, an attempt whose sync lock is held is not Interrupted by another process's open, a second sync waits for the lock, and once it is free the attempt is Interrupted")
+    func postgresSyncLockTellsLiveFromDead() async throws {
+        let fixture = try await LedgerFixture(.postgres)
+        let lock = try await fixture.ledger.lockSync(app: "shop", holder: "test", waiting: { _ in })
+        let running = try await fixture.begin(revision("d4"), app: "shop")
+
+        // Another process (a second replica) opens the ledger while the sync runs.
+        let other = try await fixture.reopen()
+        #expect(other.interruptedAtOpen == 0)
+        #expect(try await other.attempt(running).outcome == .running)
+
+        // A second sync of the application waits for the lock, and gets it once it is released.
+        let waited = Mutex(false)
+        async let second = other.lockSync(app: "shop", holder: "replica 2", waiting: { _ in waited.withLock { $0 = true } })
+        try await waitUntil(timeout: .seconds(30), "the second sync waits for the lock") { waited.withLock { $0 } }
+        await lock.release()
+        let secondLock = try await second
+        await secondLock.release()
+
+        // Nobody holds the application's lock now (a dead process's connection releases it; see
+        // FaultPathTests for a sync killed with SIGKILL): the next open marks the attempt Interrupted.
+        let third = try await fixture.reopen()
+        #expect(third.interruptedAtOpen == 1)
+        #expect(try await third.attempt(running).outcome == .interrupted)
     }
 
     enum UnusablePath: String, CaseIterable, CustomTestStringConvertible {
@@ -63,7 +90,7 @@ struct LedgerOpeningTests {
     }
 
     @Test("A ledger file that cannot be opened gives a LedgerError naming the file", arguments: UnusablePath.allCases)
-    func unusablePathThrows(_ kind: UnusablePath) throws {
+    func unusablePathThrows(_ kind: UnusablePath) async throws {
         let directory = try TemporaryDirectory(label: "ledger")
         let path: String
         switch kind {
@@ -78,18 +105,18 @@ struct LedgerOpeningTests {
             try Data(String(repeating: "this is not a database\n", count: 200).utf8).write(to: file)
             path = file.path
         }
-        let error = try #require(throws: LedgerError.self) { try Ledger(path: path) }
+        let error = try await #require(throws: LedgerError.self) { try await Ledger(path: path) }
         #expect(error.code == .cannotOpen)
         #expect(error.message.contains(path))
     }
 
     @Test("A state directory that cannot be created gives a LedgerError naming it")
-    func uncreatableStateDirectoryThrows() throws {
+    func uncreatableStateDirectoryThrows() async throws {
         let directory = try TemporaryDirectory(label: "ledger")
         let file = directory.appending("state")
         try Data("not a directory".utf8).write(to: file)
-        let error = try #require(throws: LedgerError.self) {
-            try Ledger.open(stateDirectory: file.path + "/nested")
+        let error = try await #require(throws: LedgerError.self) {
+            try await Ledger.open(stateDirectory: file.path + "/nested")
         }
         #expect(error.code == .cannotOpen)
         #expect(error.message.contains(file.path))
@@ -97,7 +124,7 @@ struct LedgerOpeningTests {
 
     @Test("A write the database refuses surfaces as a LedgerError naming the file")
     func refusedWriteThrows() async throws {
-        let fixture = try LedgerFixture()
+        let fixture = try await LedgerFixture()
         let error = await #expect(throws: LedgerError.self) {
             try await fixture.ledger.beginTask(
                 in: AttemptID(999), phase: "Sync", wave: 0, object: deployment("web"), hook: false, action: .created)

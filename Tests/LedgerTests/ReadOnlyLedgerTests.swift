@@ -7,7 +7,7 @@ import TestSupport
 struct ReadOnlyLedgerTests {
     @Test("A read-only ledger reads while an agent holds the file open, and leaves its Running attempt Running")
     func readsBesideAWriter() async throws {
-        let fixture = try LedgerFixture()
+        let fixture = try await LedgerFixture()
         let finished = try await fixture.begin(revision("a1"))
         try await fixture.ledger.finishAttempt(finished, outcome: .succeeded)
         fixture.clock.advance(by: 60)
@@ -17,7 +17,7 @@ struct ReadOnlyLedgerTests {
             in: running, phase: "PreSync", wave: 0, object: migrateJob, hook: true, action: .created)
         try await fixture.ledger.appendLog("migrating\n", to: hook)
 
-        let reader = try Ledger.openForReading(stateDirectory: fixture.directory.path + "/state")
+        let reader = try await Ledger.openForReading(stateDirectory: fixture.directory.path + "/state")
         #expect(reader.path == fixture.ledgerPath)
         #expect(reader.interruptedAtOpen == 0)
         let history = try await reader.history(limit: 10)
@@ -39,22 +39,22 @@ struct ReadOnlyLedgerTests {
 
     @Test("Opening for reading after the agent stopped mid-sync still shows the attempt as Running")
     func closedWriterLeavesRunning() async throws {
-        let fixture = try LedgerFixture()
+        let fixture = try await LedgerFixture()
         let running = try await fixture.begin(revision("c3"))
         try await fixture.ledger.close()
 
-        let reader = try Ledger.openForReading(stateDirectory: fixture.directory.path + "/state")
+        let reader = try await Ledger.openForReading(stateDirectory: fixture.directory.path + "/state")
         #expect(try await reader.attempt(running).outcome == .running)
         try await reader.close()
         // Only a read-write open (the next agent) marks it Interrupted.
-        #expect(try fixture.reopen().interruptedAtOpen == 1)
+        #expect(try await fixture.reopen().interruptedAtOpen == 1)
     }
 
     @Test("A state directory without a ledger gives a LedgerError naming the path, and nothing is created")
-    func missingLedger() throws {
+    func missingLedger() async throws {
         let directory = try TemporaryDirectory(label: "ledger")
         let state = directory.path + "/state"
-        let error = try #require(throws: LedgerError.self) { try Ledger.openForReading(stateDirectory: state) }
+        let error = try await #require(throws: LedgerError.self) { try await Ledger.openForReading(stateDirectory: state) }
         #expect(error.code == .cannotOpen)
         #expect(error.message.contains(state + "/" + Ledger.fileName))
         #expect(error.message.contains("nothing has been synced"))
@@ -63,9 +63,9 @@ struct ReadOnlyLedgerTests {
 
     @Test("Writes through a read-only ledger fail with a LedgerError and change nothing")
     func writesFail() async throws {
-        let fixture = try LedgerFixture()
+        let fixture = try await LedgerFixture()
         let running = try await fixture.begin(revision("d4"))
-        let reader = try Ledger.openForReading(stateDirectory: fixture.directory.path + "/state")
+        let reader = try await Ledger.openForReading(stateDirectory: fixture.directory.path + "/state")
 
         let beginError = await #expect(throws: LedgerError.self) {
             try await reader.beginAttempt(
@@ -86,7 +86,7 @@ struct ReadOnlyLedgerTests {
 
     @Test("A ledger written by a newer Sluice cannot be opened for reading")
     func newerSchema() async throws {
-        let fixture = try LedgerFixture()
+        let fixture = try await LedgerFixture()
         _ = try await fixture.begin(revision("a1"))
         try await fixture.ledger.close()
         // Record a migration this Sluice does not know, as a later version would.
@@ -97,8 +97,8 @@ struct ReadOnlyLedgerTests {
              fixture.ledgerPath],
             timeout: .seconds(30), check: true)
 
-        let error = try #require(throws: LedgerError.self) {
-            try Ledger.openForReading(stateDirectory: fixture.directory.path + "/state")
+        let error = try await #require(throws: LedgerError.self) {
+            try await Ledger.openForReading(stateDirectory: fixture.directory.path + "/state")
         }
         #expect(error.code == .cannotOpen)
         #expect(error.message.contains(fixture.ledgerPath))
@@ -114,7 +114,7 @@ struct ReadOnlyLedgerTests {
     }
 
     @Test("A ledger path holding something else gives a LedgerError naming the file", arguments: NotALedger.allCases)
-    func notALedger(_ kind: NotALedger) throws {
+    func notALedger(_ kind: NotALedger) async throws {
         let directory = try TemporaryDirectory(label: "ledger")
         let path = directory.path + "/" + Ledger.fileName
         switch kind {
@@ -122,7 +122,7 @@ struct ReadOnlyLedgerTests {
         case .garbage: try Data(String(repeating: "not a database\n", count: 200).utf8).write(to: URL(fileURLWithPath: path))
         case .directory: try directory.makeSubdirectory(Ledger.fileName)
         }
-        let error = try #require(throws: LedgerError.self) { try Ledger.openForReading(stateDirectory: directory.path) }
+        let error = try await #require(throws: LedgerError.self) { try await Ledger.openForReading(stateDirectory: directory.path) }
         #expect(error.code == .cannotOpen)
         #expect(error.message.contains(path))
     }

@@ -5,9 +5,9 @@ import Testing
 
 @Suite("Tasks, hook logs and change sets")
 struct TaskTests {
-    @Test("Tasks are kept in execution order and updated as the sync runs")
-    func tasksInOrder() async throws {
-        let fixture = try LedgerFixture()
+    @Test("Tasks are kept in execution order and updated as the sync runs", arguments: LedgerBackend.allCases)
+    func tasksInOrder(_ backend: LedgerBackend) async throws {
+        let fixture = try await LedgerFixture(backend)
         let ledger = fixture.ledger
         let attempt = try await fixture.begin(revision("a1"))
         let start = fixture.clock.now()
@@ -42,9 +42,9 @@ struct TaskTests {
         #expect(try await ledger.statistics().tasks == 3)
     }
 
-    @Test("A task that is still running has no finish time")
-    func runningTaskHasNoFinish() async throws {
-        let fixture = try LedgerFixture()
+    @Test("A task that is still running has no finish time", arguments: LedgerBackend.allCases)
+    func runningTaskHasNoFinish(_ backend: LedgerBackend) async throws {
+        let fixture = try await LedgerFixture(backend)
         let attempt = try await fixture.begin(revision("a1"))
         let task = try await fixture.ledger.beginTask(
             in: attempt, phase: "Sync", wave: 0, object: deployment("web"), hook: false, action: .created)
@@ -73,9 +73,9 @@ struct TaskTests {
               expected: "[sluice: 4 earlier bytes of this log were truncated; the last 4 bytes follow]\néé"),
     ]
 
-    @Test("Hook logs are capped, keeping the end and noting the truncation", arguments: logCases)
-    func logsCapped(_ logCase: LogCase) async throws {
-        let fixture = try LedgerFixture(logLimit: logCase.limit)
+    @Test("Hook logs are capped, keeping the end and noting the truncation", arguments: LedgerBackend.allCases, logCases)
+    func logsCapped(_ backend: LedgerBackend, _ logCase: LogCase) async throws {
+        let fixture = try await LedgerFixture(backend, logLimit: logCase.limit)
         let attempt = try await fixture.begin(revision("a1"))
         let task = try await fixture.ledger.beginTask(
             in: attempt, phase: "PreSync", wave: 0, object: migrateJob,
@@ -84,9 +84,9 @@ struct TaskTests {
         #expect(try await fixture.ledger.tasks(of: attempt).first?.log == logCase.expected)
     }
 
-    @Test("The default cap keeps the last 256 KiB of a hook log")
-    func defaultLogCap() async throws {
-        let fixture = try LedgerFixture()
+    @Test("The default cap keeps the last 256 KiB of a hook log", arguments: LedgerBackend.allCases)
+    func defaultLogCap(_ backend: LedgerBackend) async throws {
+        let fixture = try await LedgerFixture(backend)
         let attempt = try await fixture.begin(revision("a1"))
         let task = try await fixture.ledger.beginTask(
             in: attempt, phase: "PostSync", wave: 0, object: 
@@ -101,9 +101,9 @@ struct TaskTests {
         #expect(body.utf8.count == 256 * 1024)
     }
 
-    @Test("A change set is stored per attempt and read back list by list")
-    func changeSets() async throws {
-        let fixture = try LedgerFixture()
+    @Test("A change set is stored per attempt and read back list by list", arguments: LedgerBackend.allCases)
+    func changeSets(_ backend: LedgerBackend) async throws {
+        let fixture = try await LedgerFixture(backend)
         let attempt = try await fixture.begin(revision("a1"))
         let other = try await fixture.begin(revision("b2"))
         #expect(try await fixture.ledger.changes(of: attempt).isEmpty)

@@ -28,10 +28,10 @@ final class ClusterFixture: Sendable {
     }
 
     @discardableResult
-    func kubectl(_ arguments: [String], input: String? = nil, check: Bool = true) async throws -> ProcessResult {
+    func kubectl(_ arguments: [String], input: String? = nil, check: Bool = true, timeout: Duration = .seconds(60)) async throws -> ProcessResult {
         try await ProcessRunner.runAsync(
             "kubectl", ["--kubeconfig", cluster.kubeconfigURL.path] + arguments, environment: ["KUBECONFIG": ""],
-            input: input.map { Data($0.utf8) }, timeout: .seconds(60), check: check)
+            input: input.map { Data($0.utf8) }, timeout: timeout, check: check)
     }
 
     /// `kubectl get -o json`, parsed.

@@ -78,8 +78,11 @@ import TestSupport
         _ = await fixture.request("POST", Self.configMaps, body: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "watched"]])
         let watchersBefore = fixture.cluster.store.watcherCount
         // -v=6 logs each request with its status and latency, so a failure shows where it stalled.
-        async let waiter = fixture.kubectl("wait", "--for=delete", "configmap/watched", "--timeout=30s", "-v=6", check: false)
-        try await waitUntil(timeout: .seconds(30), "kubectl's watch is registered") {
+        // The whole suite runs at once on two cores: kubectl's discovery alone has taken 12 s, so
+        // its deadline is generous (a deadline, not a wait: it ends as soon as the watch sees the delete).
+        async let waiter = fixture.kubectl(
+            ["wait", "--for=delete", "configmap/watched", "--timeout=150s", "-v=6"], check: false, timeout: .seconds(180))
+        try await waitUntil(timeout: .seconds(150), "kubectl's watch is registered") {
             fixture.cluster.store.watcherCount > watchersBefore
         }
         _ = await fixture.request("DELETE", Self.configMaps + "/watched")

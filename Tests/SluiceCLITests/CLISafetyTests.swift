@@ -30,7 +30,7 @@ struct CLISafetyTests {
     @Test("suspend and resume of an application the ledger does not know exit 2 listing the known ones, and a wrong state directory is not created")
     func unknownApplication() async throws {
         let ws = try Workspace("cli-safety-suspend")
-        let ledger = try Ledger.open(stateDirectory: ws.state)
+        let ledger = try await Ledger.open(stateDirectory: ws.state)
         try await ledger.setSuspended(false, app: "shop", reason: "")
         try await ledger.setSuspended(false, app: "billing", reason: "")
         try await ledger.close()

@@ -92,6 +92,53 @@ struct FaultPathTests {
         }
     }
 
+    @Test("on a PostgreSQL ledger shared by two state directories, a sync killed with SIGKILL mid-hook shows Running to the other, is marked Interrupted by the other's next sync, and both read one history")
+    func killedSyncOnASharedPostgresLedger() async throws {
+        let server = try await PostgresServer.start()
+        defer { server.stop() }
+        let ws = try Workspace("fault-postgres")
+        let cluster = try await RunningCluster(ws)
+        defer { cluster.stop() }
+        let other = ws.directory.appending("other-state").path
+        let environment = ws.environment.merging(["SLUICE_LEDGER_PASSWORD": server.password]) { _, new in new }
+        let shared = ["--ledger", server.url(), "--kubeconfig", cluster.kubeconfig.path]
+        func sluice(_ arguments: [String]) async throws -> ProcessResult {
+            try await SluiceCLI.locate().runAsync(arguments, environment: environment, timeout: .seconds(150))
+        }
+        func outcomes(stateDirectory: String) async throws -> [String] {
+            let history = try await sluice(["history", "--state-dir", stateDirectory, "--output", "json"] + shared.prefix(2))
+            #expect(history.exitCode == 0, "\(history.errorOutput)")
+            return try SyncCommandTests.array(history).map { $0["outcome"] as? String ?? "" }
+        }
+
+        try ws.work.write(SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "echo started; sleep 60"), to: "app/migrate.yaml")
+        try ws.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        try ws.work.commit("a long migration")
+        let sync = try BackgroundProcess(
+            SluiceCLI.locate().executable.path,
+            ["sync", "--repo", ws.work.path, "--path", "app", "--app", "shop", "--state-dir", ws.state] + shared,
+            environment: environment, logFile: ws.directory.appending("sync.log"))
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(200), "the migration runs") {
+            let pods = try await cluster.kubectl(["get", "pods", "-l", "job-name=migrate", "-o", "jsonpath={.items[*].status.phase}"])
+            return pods.output.contains("Running")
+        }
+        // Another process, with a state directory of its own, reads the shared ledger meanwhile.
+        #expect(try await outcomes(stateDirectory: other) == ["Running"])
+        kill(sync.pid, SIGKILL)
+        #expect(sync.waitForExit(within: .seconds(30)))
+
+        try ws.work.remove("app/migrate.yaml")
+        try ws.work.commit("no more migration")
+        let again = try await sluice(["sync", "--repo", ws.work.path, "--path", "app", "--app", "shop", "--state-dir", other] + shared)
+        #expect(again.exitCode == 0, "\(again.output)\(again.errorOutput)")
+        #expect(try await outcomes(stateDirectory: ws.state) == ["Succeeded", "Interrupted"])
+        #expect(try await outcomes(stateDirectory: other) == ["Succeeded", "Interrupted"])
+        #expect(!FileManager.default.fileExists(atPath: ws.state + "/ledger.sqlite"), "nothing was written to a local ledger")
+        #expect(!FileManager.default.fileExists(atPath: other + "/ledger.sqlite"))
+        // The password is in no output.
+        #expect(!again.output.contains(server.password) && !again.errorOutput.contains(server.password))
+    }
+
     @Test("an agent stopped with SIGTERM during a PreSync hook stops the hook with its log, runs the SyncFail hook, records the attempt as ended and exits")
     func sigtermDuringHookRunsSyncFail() async throws {
         let ws = try Workspace("fault-sigterm-hook")

@@ -26,7 +26,7 @@ struct HistoryShowCommandTests {
     static func record() async throws -> Recorded {
         let directory = try TemporaryDirectory(label: "cli-ledger")
         // One fixed instant keeps timestamps exact; the ledger orders equal times by when attempts began.
-        let ledger = try Ledger.open(stateDirectory: directory.path + "/state", now: { Self.instant })
+        let ledger = try await Ledger.open(stateDirectory: directory.path + "/state", now: { Self.instant })
 
         let failed = try await ledger.beginAttempt(
             app: "shop", revision: shopFirst, ref: "refs/heads/main", author: "Ada <ada@example.com>",
@@ -239,7 +239,7 @@ struct HistoryShowCommandTests {
     func runningStaysRunning() async throws {
         let directory = try TemporaryDirectory(label: "cli-ledger")
         let state = directory.path + "/state"
-        let ledger = try Ledger.open(stateDirectory: state)
+        let ledger = try await Ledger.open(stateDirectory: state)
         let running = try await ledger.beginAttempt(
             app: "shop", revision: Self.shopFirst, ref: "refs/heads/main", author: "Ada", message: "Deploy",
             trigger: .manual)
@@ -261,6 +261,6 @@ struct HistoryShowCommandTests {
         // Closed by the agent without finishing: a reader still sees Running, not Interrupted.
         let again = try await CLI.run(["history", "--state-dir", state, "--output", "json"])
         #expect(try Self.jsonArray(again).first?["outcome"] as? String == "Running")
-        #expect(try Ledger.open(stateDirectory: state).interruptedAtOpen == 1)
+        #expect(try await Ledger.open(stateDirectory: state).interruptedAtOpen == 1)
     }
 }

@@ -37,7 +37,7 @@ final class SyncFixture: Sendable {
         work = try GitRepository(at: directory.appending("work"))
         daemon = try await GitDaemonServer.start()
         bare = try daemon.createRepository(named: "deploy")
-        ledger = try Ledger.open(stateDirectory: directory.appending("state").path)
+        ledger = try await Ledger.open(stateDirectory: directory.appending("state").path)
         self.app = app
         self.path = path
     }

@@ -9,8 +9,8 @@ struct NetworkFixtureTests {
         let server = try await HangingServer.start()
         // The client's deadline leaves room for a loaded machine to start git and connect.
         async let listing = GitCLI.runAsync(
-            ["ls-remote", server.url(scheme: scheme)], timeout: .seconds(20), check: false)
-        try await server.waitForConnections(1, timeout: .seconds(20))
+            ["ls-remote", server.url(scheme: scheme)], timeout: .seconds(40), check: false)
+        try await server.waitForConnections(1, timeout: .seconds(40))
         #expect(try server.openConnections() == 1)
         let result = try await listing
         #expect(result.timedOut)
