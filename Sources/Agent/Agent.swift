@@ -86,6 +86,16 @@ public final class Agent: Service, Sendable {
                             self.metrics.recordLeader(false)
                             try await election.acquire(client: self.client, logger: self.logger)
                             self.metrics.recordLeader(true)
+                            // The replica this one replaces may have died mid-sync: its attempt ends
+                            // as Interrupted (its sync lock is free) before anything syncs again.
+                            do {
+                                let interrupted = try await self.ledger.markInterruptedAttempts()
+                                if interrupted > 0 {
+                                    self.logger.warning("marked attempts of the previous leader Interrupted", metadata: ["count": "\(interrupted)"])
+                                }
+                            } catch {
+                                self.logger.error("cannot mark the previous leader's attempts Interrupted", metadata: ["error": "\(error)"])
+                            }
                         }
                         await self.registry.apply(self.initialApplications, make: self.makeReconciler, logger: self.logger)
                         try await withThrowingTaskGroup(of: Void.self) { inner in

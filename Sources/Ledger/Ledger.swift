@@ -227,6 +227,20 @@ public actor Ledger {
         SyncLock(lock: try await database.lockSync(app: app, holder: holder, waiting: waiting))
     }
 
+    /// Marks `Interrupted` the attempts left `Running` by processes that are gone (as opening the
+    /// ledger does): what a replica that just became the leader does before it syncs, since the
+    /// leader it replaces may have died in the middle of a sync. Returns how many.
+    public func markInterruptedAttempts() async throws -> Int {
+        guard !isClosed else { throw LedgerError(.writeFailed, "cannot mark interrupted attempts in the ledger \(path): the ledger is closed") }
+        do {
+            return try await Ledger.markInterrupted(database, at: Ledger.milliseconds(now()))
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(.writeFailed, "cannot mark interrupted attempts in the ledger \(path): \(database.describe(error))")
+        }
+    }
+
     /// Marks `Interrupted` the attempts still `Running` whose process is gone: those of applications
     /// whose sync lock nobody holds. The locks are held while marking, so a sync starting meanwhile
     /// is never marked.

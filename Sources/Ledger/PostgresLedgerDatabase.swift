@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// The shared ledger: a PostgreSQL database that every replica of the agent (and the command
 /// line, with `--ledger URL`) reads and writes, through PostgresNIO's connection pool.
@@ -30,7 +31,11 @@ final class PostgresLedgerDatabase: LedgerDatabase {
         // Transactions are short; each running sync also holds one connection for its lock.
         configuration.options.maximumConnections = 16
         configuration.options.connectionIdleTimeout = .seconds(30)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool logs every failed connection attempt at info: only its warnings and errors are
+        // kept (the ledger's own errors say when the database cannot be reached).
+        var background = logger
+        background.logLevel = max(logger.logLevel, .warning)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: background)
         self.client = client
         self.runner = Task { await client.run() }
     }
@@ -87,9 +92,11 @@ final class PostgresLedgerDatabase: LedgerDatabase {
     }
 
     /// Takes the advisory lock of `app` on a connection kept for it until the lock is released.
+    /// Reaching the server is bounded by the deadline (a database that is down fails the sync);
+    /// waiting for another holder is not.
     private func hold(app: String, wait: Bool, waiting: @escaping @Sendable (String) -> Void) async throws -> AdvisoryLock? {
         let key = Self.lockKey(app: app)
-        let (acquired, acquiredContinuation) = AsyncStream<Result<Bool, any Error>>.makeStream()
+        let (events, continuation) = AsyncStream<LockEvent>.makeStream()
         let (released, release) = AsyncStream<Void>.makeStream()
         let client = client
         let logger = logger
@@ -98,28 +105,53 @@ final class PostgresLedgerDatabase: LedgerDatabase {
                 try await client.withConnection { connection in
                     var got = try await Self.boolean(connection.query("SELECT pg_try_advisory_lock(\(key))", logger: logger))
                     if !got && wait {
+                        continuation.yield(.waiting)
                         waiting("another agent or command (the PostgreSQL advisory lock of \(app))")
                         _ = try await connection.query("SELECT pg_advisory_lock(\(key))", logger: logger)
                         got = true
                     }
-                    acquiredContinuation.yield(.success(got))
+                    continuation.yield(got ? .acquired : .busy)
                     guard got else { return }
                     for await _ in released {}
                     _ = try? await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger)
                 }
             } catch {
-                acquiredContinuation.yield(.failure(error))
+                continuation.yield(.failed(error))
             }
-            acquiredContinuation.finish()
+            continuation.finish()
         }
-        for await result in acquired {
-            switch result {
-            case .success(true): return AdvisoryLock(release: release, holding: holding)
-            case .success(false): return nil
-            case .failure(let error): throw error
+        let deadline = settings.deadline
+        let timer = Task {
+            try await Task.sleep(for: deadline)
+            continuation.yield(.timedOut)
+        }
+        defer { timer.cancel() }
+        var reached = false
+        for await event in events {
+            switch event {
+            case .waiting:
+                reached = true
+                timer.cancel()
+            case .acquired:
+                return AdvisoryLock(release: release, holding: holding, deadline: deadline)
+            case .busy:
+                return nil
+            case .failed(let error):
+                throw error
+            case .timedOut where !reached:
+                holding.cancel()
+                release.finish()
+                throw LedgerError(.writeFailed, "the ledger \(location) did not answer within \(deadline) (connect_timeout)")
+            case .timedOut:
+                continue
             }
         }
         throw LedgerError(.writeFailed, "cannot take the sync lock of \(app) in the ledger \(location)")
+    }
+
+    private enum LockEvent: Sendable {
+        case waiting, acquired, busy, timedOut
+        case failed(any Error)
     }
 
     /// The advisory lock key of an application's syncs: the first 8 bytes of SHA-256("sluice-sync:" + app).
@@ -154,10 +186,32 @@ final class PostgresLedgerDatabase: LedgerDatabase {
     private struct AdvisoryLock: LedgerLock {
         let release: AsyncStream<Void>.Continuation
         let holding: Task<Void, Never>
+        let deadline: Duration
 
+        /// Unlocks and gives the connection back; when the server is gone (the unlock cannot be
+        /// sent), waits no longer than the deadline: the server released the lock with the
+        /// connection.
         func release() async {
             release.finish()
-            await holding.value
+            let holding = holding
+            let deadline = deadline
+            // Whichever comes first: the unlock done, or the deadline (then the holder is left
+            // to end on its own; a query on a dead connection may not notice cancellation).
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumed = Mutex(false)
+                let resume: @Sendable () -> Void = {
+                    if resumed.withLock({ done in defer { done = true }; return !done }) { continuation.resume() }
+                }
+                Task {
+                    await holding.value
+                    resume()
+                }
+                Task {
+                    try? await Task.sleep(for: deadline)
+                    holding.cancel()
+                    resume()
+                }
+            }
         }
     }
 

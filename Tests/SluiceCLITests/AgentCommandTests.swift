@@ -791,6 +791,119 @@ struct AgentCommandTests {
         replicas[followerIndex].process.stop()
     }
 
+    @Test("two agents sharing a PostgreSQL ledger: the leader killed mid-hook, the new leader marks its attempt Interrupted, syncs the commit, and every process reads one history")
+    func leaderFailoverOnASharedPostgresLedger() async throws {
+        let server = try await PostgresServer.start()
+        defer { server.stop() }
+        let workspace = try Workspace("agent-postgres-failover")
+        let cluster = try await SyncCommandTests.RunningCluster(workspace)
+        defer { cluster.stop() }
+        // The first run of the migration hangs (the leader is killed in it); a later run finishes.
+        let flag = workspace.directory.appending("migrated-once").path
+        try workspace.work.write(
+            SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "test -e \(flag) || { touch \(flag); echo started; sleep 120; }; echo migrated"),
+            to: "app/migrate.yaml")
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        let commit = try workspace.work.commit("a migration")
+        let ledger = ["--ledger", server.url()]
+        let environment = ["SLUICE_LEDGER_PASSWORD": server.password]
+        let arguments = ["--path", "app", "--app", "shop", "--interval", "1s", "--kubeconfig", workspace.kubeconfig.path, "--leader-elect", "--lease-duration", "2s"] + ledger
+        let states = [workspace.directory.appending("replica-a").path, workspace.directory.appending("replica-b").path]
+        let replicas = [
+            try await RunningAgent(workspace, arguments, stateDir: states[0], environment: environment),
+            try await RunningAgent(workspace, arguments, stateDir: states[1], environment: environment),
+        ]
+        func history() async throws -> [(revision: String, outcome: String)] {
+            let result = try await CLI.run(
+                ["history", "--state-dir", workspace.directory.appending("reader").path, "--output", "json"] + ledger,
+                environment: workspace.environment.merging(environment) { $1 }, timeout: .seconds(60))
+            let entries = (try? JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]]) ?? []
+            return entries.map { ($0["revision"] as? String ?? "", $0["outcome"] as? String ?? "") }
+        }
+        try await waitUntil(timeout: .seconds(90), poll: .milliseconds(300), "the leader runs the migration") {
+            guard FileManager.default.fileExists(atPath: flag) else { return false }
+            return try await history().map(\.outcome) == ["Running"]
+        }
+        let holder = try await cluster.kubectl(["get", "lease", "sluice-agent", "-n", "sluice-system", "-o", "jsonpath={.spec.holderIdentity}"]).trimmedOutput
+        let leaderIndex = try #require(replicas.firstIndex { holder.hasSuffix("_\($0.process.pid)") }, "\(holder)")
+        let followerIndex = 1 - leaderIndex
+        kill(replicas[leaderIndex].process.pid, SIGKILL)
+
+        try await waitUntil(timeout: .seconds(120), poll: .milliseconds(500), "the new leader syncs the commit") {
+            try await history().contains { $0.revision == commit && $0.outcome == "Succeeded" }
+        }
+        let entries = try await history()
+        #expect(entries.map(\.outcome) == ["Succeeded", "Interrupted"], "\(entries)")
+        #expect(entries.allSatisfy { $0.revision == commit })
+        #expect(try await replicas[followerIndex].metric("sluice_leader_info") == 1)
+        // Neither replica wrote a ledger file of its own.
+        for state in states { #expect(!FileManager.default.fileExists(atPath: state + "/ledger.sqlite")) }
+        let value = try await cluster.kubectl(["get", "configmap", "settings", "-o", "jsonpath={.data.mode}"])
+        #expect(value.trimmedOutput == "one")
+        replicas[followerIndex].process.stop()
+    }
+
+    @Test("the PostgreSQL ledger down in the middle of a sync: the sync stops before its next change to the cluster, and once the database is back the commit is synced and the stopped attempt ended, nothing lost")
+    func postgresLedgerDownMidSync() async throws {
+        var server = try await PostgresServer.start()
+        let workspace = try Workspace("agent-postgres-down")
+        let cluster = try await SyncCommandTests.RunningCluster(workspace)
+        defer { cluster.stop() }
+        // The migration waits for the test's go-ahead, so that the database goes down while it runs.
+        let go = workspace.directory.appending("go").path
+        try workspace.work.write(
+            SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "while [ ! -e \(go) ]; do sleep 0.1; done; echo migrated"),
+            to: "app/migrate.yaml")
+        try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        let commit = try workspace.work.commit("a migration and a ConfigMap")
+        let url = server.url() + "&connect_timeout=3"
+        let environment = ["SLUICE_LEDGER_PASSWORD": server.password]
+        let agent = try await RunningAgent(
+            workspace, ["--path", "app", "--app", "shop", "--interval", "1s", "--kubeconfig", workspace.kubeconfig.path, "--ledger", url],
+            environment: environment)
+        func history() async throws -> [[String: Any]] {
+            let result = try await CLI.run(
+                ["history", "--state-dir", workspace.directory.appending("reader").path, "--output", "json", "--ledger", url],
+                environment: workspace.environment.merging(environment) { $1 }, timeout: .seconds(60))
+            return (try? JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]]) ?? []
+        }
+        func settingsExists() async throws -> Bool {
+            try await cluster.kubectl(["get", "configmap", "settings", "-o", "name"]).exitCode == 0
+        }
+        try await waitUntil(timeout: .seconds(90), poll: .milliseconds(300), "the migration runs") {
+            let pods = try await cluster.kubectl(["get", "pods", "-l", "job-name=migrate", "-o", "jsonpath={.items[*].status.phase}"])
+            return pods.output.contains("Running")
+        }
+        #expect(try await history().map { $0["outcome"] as? String } == ["Running"])
+
+        server.stop()
+        FileManager.default.createFile(atPath: go, contents: nil)
+        // The migration ends; recording that fails, so the sync stops there, and every retry fails too.
+        do {
+            try await waitUntil(timeout: .seconds(90), poll: .milliseconds(300), "the agent reports the ledger down, twice") {
+                agent.process.log().components(separatedBy: "did not answer within").count > 2
+            }
+        } catch {
+            Issue.record("\(error)\n\(agent.process.log())")
+            throw error
+        }
+        #expect(try await !settingsExists(), "nothing was applied after the ledger went down")
+
+        server = try await server.restart()
+        defer { server.stop() }
+        try await waitUntil(timeout: .seconds(120), poll: .milliseconds(500), "the commit is synced once the ledger is back") {
+            try await history().contains { $0["revision"] as? String == commit && $0["outcome"] as? String == "Succeeded" }
+        }
+        #expect(try await settingsExists())
+        let entries = try await history()
+        #expect(!entries.contains { $0["outcome"] as? String == "Running" }, "\(entries)")
+        let stopped = try #require(entries.last)
+        #expect(stopped["outcome"] as? String == "Failed")
+        #expect((stopped["outcomeMessage"] as? String ?? "").contains("the ledger could not be written"), "\(stopped)")
+        #expect(!agent.process.log().contains(server.password))
+        agent.process.stop()
+    }
+
     @Test("many applications with PreSync Jobs all sync, never more at once than --max-concurrent-syncs")
     func concurrentSyncsAreCapped() async throws {
         let workspace = try Workspace("agent-cap")
