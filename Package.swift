@@ -187,7 +187,7 @@ let package = Package(
         .executableTarget(
             name: "SluiceBench",
             dependencies: [
-                "GitSource", "LocalCluster", "KubeModel", "KubeClient", "Manifests", "TestSupport",
+                "GitSource", "LocalCluster", "KubeModel", "KubeClient", "Ledger", "Manifests", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swift6

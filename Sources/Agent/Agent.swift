@@ -97,6 +97,9 @@ public final class Agent: Service, Sendable {
                                 self.logger.error("cannot mark the previous leader's attempts Interrupted", metadata: ["error": "\(error)"])
                             }
                         }
+                        if self.initialApplications.isEmpty {
+                            self.logger.notice("no applications configured: idling until the configuration lists some")
+                        }
                         await self.registry.apply(self.initialApplications, make: self.makeReconciler, logger: self.logger)
                         try await withThrowingTaskGroup(of: Void.self) { inner in
                             inner.addTask { await self.reloadLoop() }

@@ -164,7 +164,6 @@ public struct AgentConfigFile: Sendable {
             application.retry = retry
             applications.append(application)
         }
-        if apps.isEmpty { problem("apps", "the list is empty") }
         guard problems.isEmpty else { throw Invalid(problems: problems) }
         return AgentConfigFile(applications: applications, interval: interval)
     }

@@ -122,9 +122,14 @@ struct AgentConfigFileTests {
         }
     }
 
-    @Test("an empty file, a file without apps, and broken YAML are refused", arguments: ["", "interval: 1m\n", "apps: [\n", "apps: []\n"])
+    @Test("an empty file, a file without apps, and broken YAML are refused", arguments: ["", "interval: 1m\n", "apps: [\n", "apps:\n"])
     func unusableFiles(_ text: String) {
         #expect(throws: AgentConfigFile.Invalid.self) { try Self.parse(text) }
+    }
+
+    @Test("an empty apps list is valid: the agent idles until the file lists applications (a chart installed with its defaults)")
+    func anEmptyListIsValid() throws {
+        #expect(try Self.parse("interval: 1m\napps: []\n").applications.isEmpty)
     }
 
     @Test("a changed entry gets a new fingerprint, an unchanged one keeps it")
