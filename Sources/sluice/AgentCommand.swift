@@ -167,7 +167,10 @@ struct AgentCommand: AsyncParsableCommand {
         let cluster = try await target.connect(stateDirectory: source.stateDir, runPods: true)
         let ledger: Ledger
         do {
-            ledger = try await Ledger.open(try source.ledgerLocation(), stateDirectory: source.stateDir)
+            // With leader election a replica writes nothing until it leads: it marks its
+            // predecessor's attempts Interrupted when it takes the Lease.
+            ledger = try await Ledger.open(
+                try source.ledgerLocation(), stateDirectory: source.stateDir, markInterrupted: !(leaderElect ?? cluster.inCluster))
         } catch let error as LedgerError {
             await cluster.stop()
             throw CLIExit.usage(error.message)
