@@ -55,6 +55,28 @@ struct LedgerOpeningTests {
         #expect(try await fixture.reopen().interruptedAtOpen == 0)
     }
 
+    @Test("On PostgreSQL, processes that open a new database together migrate it once")
+    func concurrentOpensMigrateOnce() async throws {
+        let settings = try await SharedPostgres.shared.newDatabase()
+        let directory = try TemporaryDirectory(label: "ledger")
+        let ledgers = try await withThrowingTaskGroup(of: Ledger.self) { group in
+            for _ in 0..<6 {
+                group.addTask { try await Ledger.open(.postgres(settings), stateDirectory: directory.path) }
+            }
+            return try await group.reduce(into: [Ledger]()) { $0.append($1) }
+        }
+        #expect(ledgers.count == 6)
+        for ledger in ledgers {
+            #expect(try await ledger.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5"])
+        }
+        // Each migration is recorded once, and the tables hold what one ledger wrote for the others.
+        let writer = try #require(ledgers.first)
+        let attempt = try await writer.beginAttempt(
+            app: "shop", revision: revision("e5"), ref: "refs/heads/main", author: "Ada <ada@example.com>", message: "m", trigger: .poll)
+        for ledger in ledgers { #expect(try await ledger.attempt(attempt).revision == revision("e5")) }
+        for ledger in ledgers { try await ledger.close() }
+    }
+
     @Test("On PostgreSQL, an attempt whose sync lock is held is not Interrupted by another process's open, a second sync waits for the lock, and once it is free the attempt is Interrupted")
     func postgresSyncLockTellsLiveFromDead() async throws {
         let fixture = try await LedgerFixture(.postgres)
