@@ -52,7 +52,9 @@ struct AgentFloodTests {
         let megabytes = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1_000_000) }
         print(
             "flood of GET /api/v1/apps, 200 applications: 500 requests in \(String(format: "%.2f", seconds)) s, "
-                + "median \(flood["median"] ?? "-") s, slowest \(flood["slowest"] ?? "-") s, answer \(flood["bytes"] ?? 0) bytes; "
+                + "median \(String(format: "%.3f", flood["median"] as? Double ?? 0)) s, slowest \(String(format: "%.3f", flood["slowest"] as? Double ?? 0)) s, "
+                + "answer \(flood["bytes"] ?? 0) bytes; agent CPU \(String(format: "%.2f", flood["agentCPU"] as? Double ?? 0)) s, "
+                + "client CPU \(String(format: "%.2f", flood["clientCPU"] as? Double ?? 0)) s; "
                 + "agent RSS \(megabytes(before)) before, \(megabytes(peak)) at peak (+\(megabytes(peak - before))), \(megabytes(after)) after")
         #expect(statuses == ["200": 500], "\(flood)")
         #expect(seconds < 2, "\(flood)")

@@ -7,7 +7,7 @@ import TestSupport
 /// connections at once. Each scenario prints one JSON object; times are in seconds.
 enum HTTPClientScript {
     static let source = #"""
-        import asyncio, hashlib, hmac, json, socket, sys, time
+        import asyncio, hashlib, hmac, json, os, socket, sys, time
 
         scenario, port = sys.argv[1], int(sys.argv[2])
         args = sys.argv[3:]
@@ -178,16 +178,27 @@ enum HTTPClientScript {
                             return int(line.split()[1]) * 1024
                 return 0
 
+            def cpu():
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
             async def one():
                 started = time.monotonic()
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 auth = f"Authorization: Bearer {token}\r\n" if token else ""
                 writer.write(f"GET /api/v1/apps HTTP/1.1\r\nHost: agent\r\n{auth}Connection: close\r\n\r\n".encode())
                 await writer.drain()
-                data = await reader.read()
+                first = await reader.read(65536)
+                size = len(first)
+                while True:
+                    chunk = await reader.read(262144)
+                    if not chunk:
+                        break
+                    size += len(chunk)
                 writer.close()
-                status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
-                return status, time.monotonic() - started, len(data)
+                status = int(first.split(b" ", 2)[1]) if first.startswith(b"HTTP/") else 0
+                return status, time.monotonic() - started, size
 
             async def sample(peak, stop):
                 while not stop.is_set():
@@ -195,7 +206,7 @@ enum HTTPClientScript {
                     await asyncio.sleep(0.005)
 
             async def main():
-                before = rss()
+                before, cpu_before = rss(), cpu()
                 peak, stop = [before], asyncio.Event()
                 sampler = asyncio.create_task(sample(peak, stop))
                 started = time.monotonic()
@@ -212,7 +223,8 @@ enum HTTPClientScript {
                 return {"statuses": statuses, "seconds": total, "slowest": times[-1] if times else None,
                         "median": times[len(times) // 2] if times else None,
                         "bytes": max((answer[2] for answer in answers if isinstance(answer, tuple)), default=0),
-                        "rssBefore": before, "rssPeak": peak[0], "rssAfter": rss()}
+                        "rssBefore": before, "rssPeak": peak[0], "rssAfter": rss(),
+                        "agentCPU": cpu() - cpu_before, "clientCPU": time.process_time()}
 
             result = asyncio.run(main())
         print(json.dumps(result))
