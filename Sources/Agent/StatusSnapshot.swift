@@ -21,6 +21,10 @@ public final class StatusSnapshot: Sendable {
         /// The number of the latest refresh of each application that has landed, so that an older
         /// read finishing after a newer one does not undo it.
         var landed: [String: UInt64] = [:]
+        /// Each application's latest attempt and latest `Succeeded` one, as last read: while the
+        /// latest is unchanged the last applied one cannot have changed either (an application's
+        /// attempts run one at a time, under its sync lock), so it is not read again.
+        var attempts: [String: (last: Attempt?, applied: Attempt?)] = [:]
         /// The applications whose reconciler runs; a refresh of any other is dropped.
         var running: Set<String> = []
         var nextTicket: UInt64 = 0
@@ -47,23 +51,34 @@ public final class StatusSnapshot: Sendable {
         state.withLockedValue { state in
             state.running.remove(app)
             state.landed[app] = nil
+            state.attempts[app] = nil
             if state.entries.removeValue(forKey: app) != nil { state.body = nil }
         }
     }
 
-    /// Reads the application's entry from the ledger again. A read that fails is logged and the
-    /// previous entry stays.
+    /// Reads the application's entry from the ledger again: its record and latest attempt, and its
+    /// latest `Succeeded` attempt when the latest attempt changed. A read that fails is logged and
+    /// the previous entry stays.
     func refresh(_ app: String) async {
         let ticket = state.withLockedValue { state -> UInt64 in
             state.nextTicket += 1
             return state.nextTicket
         }
         let entry: JSONValue
+        let attempts: (last: Attempt?, applied: Attempt?)
         do {
             async let record = ledger.application(app)
-            async let last = ledger.history(app: app, limit: 1)
-            async let applied = ledger.lastSucceeded(app: app)
-            entry = Self.entry(app: app, record: try await record, last: try await last.first, applied: try await applied)
+            async let history = ledger.history(app: app, limit: 1)
+            let last = try await history.first
+            let known = state.withLockedValue { $0.attempts[app] }
+            let applied: Attempt?
+            if let known, known.last == last {
+                applied = known.applied
+            } else {
+                applied = try await ledger.lastSucceeded(app: app)
+            }
+            attempts = (last, applied)
+            entry = Self.entry(app: app, record: try await record, last: last, applied: applied)
         } catch {
             logger.warning("cannot read the application's status for the API; it shows the previous one", metadata: ["app": "\(app)", "error": "\(error)"])
             return
@@ -71,6 +86,7 @@ public final class StatusSnapshot: Sendable {
         state.withLockedValue { state in
             guard state.running.contains(app), ticket > state.landed[app] ?? 0 else { return }
             state.landed[app] = ticket
+            state.attempts[app] = attempts
             if state.entries[app] != entry {
                 state.entries[app] = entry
                 state.body = nil
