@@ -31,6 +31,13 @@ public final class Agent: Service, Sendable {
     let apiToken: [UInt8]?
     let election: LeaderElection?
     let boundPort = LockedPort()
+    /// Who may read the API, where `/metrics` is served, and the HTTP server's limits.
+    let http: AgentHTTPOptions
+    /// What `GET /api/v1/apps` answers, kept current by the reconcilers.
+    let snapshot: StatusSnapshot
+    /// The webhook deliveries accepted lately, to tell a repeated one.
+    let deliveries = DeliveryLog()
+    let boundMetricsPort = LockedPort()
 
     /// An agent for `applications`, against `client`, recording in `ledger`, with mirrors in `stateDirectory`.
     ///
@@ -39,13 +46,16 @@ public final class Agent: Service, Sendable {
     ///     every `reloadEvery`, and when it gives a different set, new applications start, removed ones stop (their objects
     ///     stay in place and their ledger is kept) and changed ones restart. When it throws, the
     ///     running applications go on and the error is logged.
+    ///   - http: who may read the API, where `/metrics` is served, and the HTTP server's limits.
     public init(
         applications: [AgentApplication], client: KubeClient, ledger: Ledger, stateDirectory: String,
         gitOptions: GitSourceOptions = GitSourceOptions(), options: AgentOptions = AgentOptions(),
         listen: (host: String, port: Int)?, webhookSecret: [UInt8]? = nil, apiToken: [UInt8]? = nil,
         reload: (@Sendable () throws -> [AgentApplication]?)? = nil, reloadEvery: Duration = .seconds(2),
-        election: LeaderElection? = nil, logger: Logger = Logger(label: "sluice.agent")
+        election: LeaderElection? = nil, http: AgentHTTPOptions = AgentHTTPOptions(), logger: Logger = Logger(label: "sluice.agent")
     ) {
+        self.http = http
+        self.snapshot = StatusSnapshot(ledger: ledger, logger: logger)
         self.election = election
         self.webhookSecret = webhookSecret
         self.apiToken = apiToken
@@ -65,6 +75,9 @@ public final class Agent: Service, Sendable {
 
     /// The port the HTTP server listens on, once it does (for `--listen 127.0.0.1:0`).
     public var port: Int? { boundPort.get() }
+
+    /// The port `/metrics` is served on with ``AgentHTTPOptions/metricsListen``, once it is.
+    public var metricsPort: Int? { boundMetricsPort.get() }
 
     /// The reconcilers running now, by application name.
     public var reconcilers: [Reconciler] {
@@ -148,7 +161,7 @@ public final class Agent: Service, Sendable {
     @Sendable func makeReconciler(_ application: AgentApplication) -> Reconciler {
         Reconciler(
             application: application, store: store, client: client, ledger: ledger, options: options, metrics: metrics, limiter: limiter, checks: checks,
-            logger: logger)
+            logger: logger, snapshot: snapshot)
     }
 
     /// True when the ledger is open and every application's source has been checked once.

@@ -32,6 +32,8 @@ public actor Reconciler {
     let clock: any Clock<Duration>
     /// The time on `clock` since the reconciler was made: what the drift interval is measured on.
     let elapsed: @Sendable () -> Duration
+    /// What `GET /api/v1/apps` answers: told when the application's status may have changed.
+    let snapshot: StatusSnapshot?
 
     /// What the reconciler remembers between ticks, and decides from.
     var state = ReconcileState()
@@ -56,8 +58,10 @@ public actor Reconciler {
 
     init(
         application: AgentApplication, store: GitSourceStore, client: KubeClient, ledger: Ledger, options: AgentOptions,
-        metrics: AgentMetrics, limiter: Limiter, checks: Limiter, logger: Logger, clock: any Clock<Duration> = ContinuousClock()
+        metrics: AgentMetrics, limiter: Limiter, checks: Limiter, logger: Logger, clock: any Clock<Duration> = ContinuousClock(),
+        snapshot: StatusSnapshot? = nil
     ) {
+        self.snapshot = snapshot
         self.clock = clock
         self.elapsed = clock.stopwatch()
         self.application = application
@@ -75,7 +79,10 @@ public actor Reconciler {
 
     /// Reconciles on every tick until the task is cancelled.
     public func run() async {
+        snapshot?.started(application.name)
+        defer { snapshot?.stopped(application.name) }
         await resumeFromLedger()
+        await statusChanged()
         while !Task.isCancelled {
             let trigger = pendingTrigger ?? state.nextTrigger(retry)
             pendingTrigger = nil
@@ -116,6 +123,12 @@ public actor Reconciler {
         logger.info("resuming from the ledger", metadata: ["revision": "\(latest.revision)"])
     }
 
+    /// Reads the application's status entry for the API again: at the end of each tick, after its
+    /// last ledger write, and when an attempt begins or ends.
+    func statusChanged() async {
+        await snapshot?.refresh(application.name)
+    }
+
     /// Asks for a reconcile now (a webhook, the sync API); triggers arriving meanwhile coalesce into one.
     public func trigger(_ trigger: Trigger) {
         pendingTrigger = trigger
@@ -125,11 +138,15 @@ public actor Reconciler {
     /// Sleeps until the next tick: the interval with ±10% jitter, the retry delay after a failure,
     /// or until ``trigger(_:)``.
     func waitForNextTick() async {
-        guard pendingTrigger == nil else { return }
+        guard pendingTrigger == nil else {
+            await statusChanged()
+            return
+        }
         let delay = state.delay(interval: options.interval, retry: retry, jitter: Double.random(in: -0.1...0.1))
         let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
         let seen = lastChecked
         await write("record the check") { try await ledger.recordCheck(app: application.name, seen: seen, next: Date().addingTimeInterval(seconds)) }
+        await statusChanged()
         let clock = self.clock
         let sleeper = Task { _ = try? await clock.sleep(for: delay, tolerance: nil) }
         self.sleeper = sleeper
@@ -306,7 +323,10 @@ public actor Reconciler {
     }
 
     func makeSyncer() async -> ApplicationSync {
-        let runner = SyncRunner(client: client, recorder: ledger, configuration: application.sync, logger: logger, progress: .log())
+        let recorder: any SyncRecorder = snapshot.map { snapshot in
+            NotifyingRecorder(base: ledger) { [app = application.name] in await snapshot.refresh(app) }
+        } ?? ledger
+        let runner = SyncRunner(client: client, recorder: recorder, configuration: application.sync, logger: logger, progress: .log())
         return ApplicationSync(
             source: ApplicationSource(
                 mirror: await store.mirror(for: application.url, credentials: application.credentials), spec: application.spec,

@@ -41,6 +41,27 @@ public enum Webhook: String, Sendable, CaseIterable {
         }
     }
 
+    /// The id the forge gives this delivery, the same when it sends the delivery again (a retry
+    /// or a redelivery): GitHub's `X-GitHub-Delivery`, GitLab's `Idempotency-Key` (else
+    /// `X-Gitlab-Event-UUID`), Gitea's `X-Gitea-Delivery` (Forgejo's `X-Forgejo-Delivery`, Gogs'
+    /// `X-Gogs-Delivery`), Bitbucket Cloud's `X-Request-UUID` (Data Center's `X-Request-Id`), and
+    /// for the generic hook `X-Sluice-Delivery`; `nil` when the request has none. The forges do
+    /// not sign it: only take it into account once the signature is verified.
+    public func deliveryID(headers: [String: String]) -> String? {
+        let names: [String]
+        switch self {
+        case .github: names = ["X-GitHub-Delivery"]
+        case .gitlab: names = ["Idempotency-Key", "X-Gitlab-Event-UUID"]
+        case .gitea: names = ["X-Gitea-Delivery", "X-Forgejo-Delivery", "X-Gogs-Delivery"]
+        case .bitbucket: names = ["X-Request-UUID", "X-Request-Id"]
+        case .generic: names = ["X-Sluice-Delivery"]
+        }
+        for name in names {
+            if let value = headers[name.lowercased()]?.trimmingCharacters(in: .whitespaces), !value.isEmpty { return value }
+        }
+        return nil
+    }
+
     /// The repository URLs a push payload names (clone, SSH and web URLs), as the forge sends them.
     public func repositoryURLs(in payload: JSONValue) -> [String] {
         var urls: [String] = []

@@ -17,8 +17,8 @@ struct AgentCommand: AsyncParsableCommand {
             makes no fetch and no cluster request. A failed sync is retried per the retry policy (by default \
             twice, after 5s and 10s); a newer commit supersedes the retry. A stalled revision (invalid or \
             refused manifests, a missing path, nothing to apply) is not retried until a new commit or new \
-            settings; network and server errors back off. Serves /healthz, /readyz and /metrics \
-            on --listen. With no cluster configured it runs against the embedded LocalCluster in \
+            settings; network and server errors back off. Serves /healthz, /readyz, /metrics (or on \
+            --metrics-listen), the webhooks and the API on --listen. With no cluster configured it runs against the embedded LocalCluster in \
             STATE/local-cluster and says so, with the kubeconfig path for kubectl.
             """)
 
@@ -83,6 +83,24 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("File holding the bearer token of POST /api/v1/apps/{app}/sync (turns it on).", valueName: "file"))
     var apiTokenFile: String?
 
+    @Flag(help: "The read API (GET /api/v1/apps, .../history) wants the --api-token-file bearer token too (/healthz and /readyz stay open).")
+    var apiReadAuth = false
+
+    @Option(help: ArgumentHelp("Serve /metrics on this address instead of on --listen (port 0 picks a free one).", valueName: "host:port"))
+    var metricsListen: String?
+
+    @Option(help: ArgumentHelp("API and webhook requests handled at once; more get 503 with Retry-After (/healthz and /readyz are not counted).", valueName: "n"))
+    var maxRequestsInFlight = 64
+
+    @Option(help: ArgumentHelp("Close an HTTP connection with no request under way for this long.", valueName: "duration"))
+    var httpIdleTimeout = "60s"
+
+    @Option(help: ArgumentHelp("Close an HTTP connection whose request head takes longer than this (from the connection's opening or the request's first byte).", valueName: "duration"))
+    var httpHeaderTimeout = "10s"
+
+    @Option(help: ArgumentHelp("Close an HTTP connection whose request body takes longer than this (from the end of its head).", valueName: "duration"))
+    var httpBodyTimeout = "30s"
+
     /// A secret file's bytes without the trailing newline editors add; never printed.
     static func secret(_ path: String?, flag: String) throws -> [UInt8]? {
         guard let path else { return nil }
@@ -100,6 +118,10 @@ struct AgentCommand: AsyncParsableCommand {
         guard parseDuration(retryMaxDelay) != nil else { throw ValidationError("--retry-max-delay: '\(retryMaxDelay)' is not a duration (e.g. 3m)") }
         guard maxConcurrentSyncs >= 1 else { throw ValidationError("--max-concurrent-syncs must be 1 or more") }
         guard maxConcurrentChecks >= 1 else { throw ValidationError("--max-concurrent-checks must be 1 or more") }
+        guard maxRequestsInFlight >= 1 else { throw ValidationError("--max-requests-in-flight must be 1 or more") }
+        for (flag, value) in [("--http-idle-timeout", httpIdleTimeout), ("--http-header-timeout", httpHeaderTimeout), ("--http-body-timeout", httpBodyTimeout)] {
+            guard parseDuration(value) != nil else { throw ValidationError("\(flag): '\(value)' is not a duration (e.g. 30s)") }
+        }
         guard parseDuration(leaseDuration) != nil else { throw ValidationError("--lease-duration: '\(leaseDuration)' is not a duration (e.g. 15s)") }
         guard driftInterval == "0" || parseDuration(driftInterval) != nil else {
             throw ValidationError("--drift-interval: '\(driftInterval)' is not a duration (e.g. 10m, or 0 to turn it off)")
@@ -118,8 +140,25 @@ struct AgentCommand: AsyncParsableCommand {
             throw CLIExit.usage("give either --config or --repo, not both")
         }
         let gitOptions = try source.gitOptions()
+        if apiReadAuth, apiTokenFile == nil {
+            throw CLIExit.usage("--api-read-auth needs --api-token-file: the read API would want a token that no request can have")
+        }
         let (host, port) = try LocalClusterCommand.parseListen(listen)
         if !checkConfig { try ListenCheck.check(host: host, port: port) }
+        var http = AgentHTTPOptions()
+        if let metricsListen {
+            guard let parsed = try? LocalClusterCommand.parseListen(metricsListen) else {
+                throw CLIExit.usage("--metrics-listen must be host:port, e.g. 127.0.0.1:9798 (got \(metricsListen))")
+            }
+            if parsed.1 != 0, parsed.1 == port, parsed.0 == host { throw CLIExit.usage("--metrics-listen must differ from --listen (both \(listen))") }
+            if !checkConfig { try ListenCheck.check(host: parsed.0, port: parsed.1) }
+            http.metricsListen = (parsed.0, parsed.1)
+        }
+        http.readAuth = apiReadAuth
+        http.maxRequestsInFlight = maxRequestsInFlight
+        http.idleTimeout = parseDuration(httpIdleTimeout) ?? http.idleTimeout
+        http.headerTimeout = parseDuration(httpHeaderTimeout) ?? http.headerTimeout
+        http.bodyTimeout = parseDuration(httpBodyTimeout) ?? http.bodyTimeout
         let webhookSecret = try Self.secret(webhookSecretFile, flag: "--webhook-secret-file")
         let apiToken = try Self.secret(apiTokenFile, flag: "--api-token-file")
         var options = AgentOptions()
@@ -210,7 +249,8 @@ struct AgentCommand: AsyncParsableCommand {
         }
         let agent = Agent(
             applications: applications, client: cluster.client, ledger: ledger, stateDirectory: source.stateDir, gitOptions: gitOptions,
-            options: options, listen: (host, port), webhookSecret: webhookSecret, apiToken: apiToken, reload: reload, election: election)
+            options: options, listen: (host, port), webhookSecret: webhookSecret, apiToken: apiToken, reload: reload, election: election,
+            http: http)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "sluice.agent")))
