@@ -36,7 +36,7 @@ extension Agent {
         router.get("api/v1/apps/:app/history") { request, context -> Response in
             if let refusal = self.refuseRead(request) { return refusal }
             let app = context.parameters.get("app") ?? ""
-            guard await self.reconciler(named: app) != nil else { return Self.text(.notFound, "no application \(app)\n") }
+            guard await self.knows(app) else { return Self.text(.notFound, "no application \(app)\n") }
             do {
                 return Self.json(.ok, Attempt.historyJSON(try await self.ledger.history(app: app, limit: 100)))
             } catch {
@@ -47,7 +47,7 @@ extension Agent {
             if let refusal = self.refuseRead(request) { return refusal }
             let app = context.parameters.get("app") ?? ""
             let revision = context.parameters.get("revision") ?? ""
-            guard await self.reconciler(named: app) != nil else { return Self.text(.notFound, "no application \(app)\n") }
+            guard await self.knows(app) else { return Self.text(.notFound, "no application \(app)\n") }
             do {
                 return Self.json(.ok, try await self.ledger.detail(app: app, revision: revision).json)
             } catch {
@@ -58,7 +58,7 @@ extension Agent {
             router.post("api/v1/apps/:app/\(action)") { request, context -> Response in
                 if let refusal = self.refuseWithoutToken(request) { return refusal }
                 let app = context.parameters.get("app") ?? ""
-                guard let reconciler = await self.reconciler(named: app) else { return Self.text(.notFound, "no application \(app)\n") }
+                guard let reconciler = await self.reconciler(named: app) else { return await self.notRunning(app) }
                 let reason = request.uri.queryParameters.get("reason") ?? ""
                 do {
                     try await self.ledger.setSuspended(suspend, app: app, reason: reason)
@@ -73,7 +73,7 @@ extension Agent {
         router.post("api/v1/apps/:app/sync") { request, context -> Response in
             if let refusal = self.refuseWithoutToken(request) { return refusal }
             let app = context.parameters.get("app") ?? ""
-            guard let reconciler = await self.reconciler(named: app) else { return Self.text(.notFound, "no application \(app)\n") }
+            guard let reconciler = await self.reconciler(named: app) else { return await self.notRunning(app) }
             await reconciler.trigger(.manual)
             return Self.text(.accepted, "sync of \(app) requested\n")
         }
@@ -219,6 +219,24 @@ extension Agent {
         let given = request.headers[.authorization].map { Array($0.utf8) } ?? []
         guard Webhook.constantTimeEqual(given, Array("Bearer ".utf8) + token) else { return Self.text(.unauthorized, "a valid bearer token is required\n") }
         return nil
+    }
+
+    /// Whether `app` is one of this agent's applications: running here, or configured (a replica
+    /// that does not lead runs none, and serves their reads from the shared ledger).
+    func knows(_ app: String) async -> Bool {
+        if await reconciler(named: app) != nil { return true }
+        return initialApplications.contains { $0.name == app }
+    }
+
+    /// The answer to a write call for an application whose reconciler does not run here: 503 on a
+    /// replica that waits to lead (the Service routes to the leader), else 404.
+    func notRunning(_ app: String) async -> Response {
+        if election != nil, await knows(app) {
+            return Response(
+                status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8", .retryAfter: "5"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "this replica does not lead; ask the leader (the chart's Service routes to it)\n")))
+        }
+        return Self.text(.notFound, "no application \(app)\n")
     }
 
     func reconciler(named name: String) async -> Reconciler? {

@@ -97,7 +97,11 @@ public final class Agent: Service, Sendable {
                         // With leader election, only the Lease holder syncs; the others wait to take over.
                         if let election = self.election {
                             self.metrics.recordLeader(false)
+                            // While waiting to lead, serve the applications' status from the shared ledger.
+                            let following = Task { await self.followLedger() }
+                            defer { following.cancel() }
                             try await election.acquire(client: self.client, logger: self.logger)
+                            following.cancel()
                             self.metrics.recordLeader(true)
                             // The replica this one replaces may have died mid-sync: its attempt ends
                             // as Interrupted (its sync lock is free) before anything syncs again.
@@ -138,6 +142,22 @@ public final class Agent: Service, Sendable {
             throw error
         }
         await registry.stopAll()
+    }
+
+    /// On a replica that waits to lead: keeps the status snapshot of the configured applications
+    /// current from the ledger the leader writes (a shared PostgreSQL ledger), every few seconds,
+    /// until cancelled.
+    func followLedger() async {
+        let names = initialApplications.map(\.name)
+        for name in names { snapshot.started(name) }
+        while !Task.isCancelled {
+            for name in names { await snapshot.refresh(name) }
+            do {
+                try await Task.sleep(for: min(options.interval, .seconds(5)))
+            } catch {
+                return
+            }
+        }
     }
 
     /// Re-reads the configuration every `reloadEvery` until cancelled; without one, waits to be cancelled.
