@@ -827,6 +827,15 @@ struct AgentCommandTests {
         let holder = try await cluster.kubectl(["get", "lease", "sluice-agent", "-n", "sluice-system", "-o", "jsonpath={.spec.holderIdentity}"]).trimmedOutput
         let leaderIndex = try #require(replicas.firstIndex { holder.hasSuffix("_\($0.process.pid)") }, "\(holder)")
         let followerIndex = 1 - leaderIndex
+        // The replica that waits serves the application's status and history from the shared ledger.
+        try await waitUntil(timeout: .seconds(30), poll: .milliseconds(300), "the follower's status shows the running attempt") {
+            let (status, body) = try await replicas[followerIndex].get("/api/v1/apps")
+            let entries = (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]]) ?? []
+            return status == 200 && entries.contains { $0["app"] as? String == "shop" && $0["lastOutcome"] as? String == "Running" }
+        }
+        let (historyStatus, followerHistory) = try await replicas[followerIndex].get("/api/v1/apps/shop/history")
+        #expect(historyStatus == 200, "\(followerHistory)")
+        #expect(followerHistory.contains(commit) && followerHistory.contains("Running"), "\(followerHistory)")
         kill(replicas[leaderIndex].process.pid, SIGKILL)
 
         try await waitUntil(timeout: .seconds(120), poll: .milliseconds(500), "the new leader syncs the commit") {

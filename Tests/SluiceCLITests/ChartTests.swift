@@ -171,6 +171,9 @@ struct ChartTests {
             return String(trimmed.dropFirst(2).split(separator: "=").first ?? "")
         }
         #expect(flags.contains("--no-leader-elect"))
+        #expect(!flags.contains("--api-read-auth"), "no token, no read auth")
+        let guarded = try await Self.render(["apiTokenSecretName=api"])
+        #expect(guarded.contains("- --api-token-file=/etc/sluice/api/token") && guarded.contains("- --api-read-auth"))
         for flag in flags {
             #expect(help.output.contains(flag.replacingOccurrences(of: "--no-", with: "--")), "\(flag) is not a flag of sluice agent")
         }
