@@ -47,7 +47,7 @@ ARG TARGETARCH
 ARG KUBECTL_VERSION=v1.37.1
 ARG KUBECTL_SHA256_AMD64=65691ff77eb6fa44c908b77a1082c9f092c3b9733b5cefabec0d1104890e21a8
 ARG KUBECTL_SHA256_ARM64=ff749f4b78d9c4f1ec87307df9b50119ed819e2094aa9810cb9acffc3286c8c7
-# The last Helm 3 minor release; Helm 4 changes the command line, and the tests run Helm 3.
+# Helm 3, as the tests use (scripts/bootstrap installs 3.17): its last minor release.
 ARG HELM_VERSION=v3.22.0
 ARG HELM_SHA256_AMD64=1e4ab49e429626cf6c6958d914248b78c9730803c2751b87627e171dc800e7bb
 ARG HELM_SHA256_ARM64=f14e804dfee240f55525b667488fe9adca349e63e00c9af634c0beb1421ac310
@@ -84,7 +84,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 # The user and group 65532 of the chart's podSecurityContext (Charts/sluice/values.yaml), with the
-# state directory (mirrors, the ledger) as its home; the chart mounts a volume there.
+# state directory (mirrors, the ledger) as its home; the chart mounts a volume there. (useradd
+# warns that 65532 is above UID_MAX, the top of the range it picks from: harmless.)
 RUN groupadd --gid 65532 sluice \
     && useradd --uid 65532 --gid 65532 --home-dir /var/lib/sluice --no-create-home \
         --shell /usr/sbin/nologin sluice \
@@ -100,6 +101,7 @@ WORKDIR /var/lib/sluice
 # Numeric, so that Kubernetes can check runAsNonRoot against the image itself.
 USER 65532:65532
 ENTRYPOINT ["sluice"]
+# Without arguments, list the commands; the chart passes `agent ...`.
 CMD ["--help"]
 
 # The chart's appVersion; pass --build-arg REVISION="$(git rev-parse HEAD)" to record the commit.
