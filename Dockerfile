@@ -54,8 +54,9 @@ ARG HELM_SHA256_ARM64=f14e804dfee240f55525b667488fe9adca349e63e00c9af634c0beb142
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates curl \
     && rm -rf /var/lib/apt/lists/*
-RUN set -eu; \
-    case "$TARGETARCH" in \
+# bash with pipefail, so that a failed download or checksum in a pipeline fails the step.
+SHELL ["/bin/bash", "-euo", "pipefail", "-c"]
+RUN case "$TARGETARCH" in \
         amd64) kubectl_sha256="$KUBECTL_SHA256_AMD64"; helm_sha256="$HELM_SHA256_AMD64" ;; \
         arm64) kubectl_sha256="$KUBECTL_SHA256_ARM64"; helm_sha256="$HELM_SHA256_ARM64" ;; \
         *) echo "no pinned kubectl and helm for architecture '$TARGETARCH'" >&2; exit 1 ;; \
