@@ -106,40 +106,9 @@ public final class StatusSnapshot: Sendable {
         }
     }
 
-    /// One application's entry, as ``Ledger/statusJSON(apps:)`` makes it, from its record, its
-    /// latest attempt and its latest `Succeeded` one: the same fields, the same values.
+    /// One application's entry, as ``Ledger/statusJSON(apps:)`` makes it (``Ledger/statusEntry(app:record:last:applied:)``).
     static func entry(app name: String, record: ApplicationRecord?, last: Attempt?, applied: Attempt?) -> JSONValue {
-        func time(_ date: Date?) -> JSONValue { date.map { .string(RFC3339.string(from: $0)) } ?? .null }
-        return [
-            "app": .string(name),
-            "repo": .string(record?.repo ?? ""),
-            "spec": .string(record?.spec ?? ""),
-            "path": .string(record?.path ?? ""),
-            "namespace": .string(record?.namespace ?? ""),
-            "suspended": .bool(record?.suspended ?? false),
-            "reason": .string(record?.reason ?? ""),
-            "suspendedAt": time(record?.suspendedAt),
-            "lastSeenRevision": record?.lastSeenRevision.map(JSONValue.string) ?? .null,
-            "lastCheckAt": time(record?.lastCheckAt),
-            "nextCheckAt": time(record?.nextCheckAt),
-            "lastAppliedRevision": applied.map { .string($0.revision) } ?? .null,
-            "lastAppliedAt": time(applied?.finishedAt),
-            "lastOutcome": last.map { .string($0.outcome.rawValue) } ?? .null,
-            "lastOutcomeAt": time(last?.finishedAt ?? last?.startedAt),
-            "lastRevision": last.map { .string($0.revision) } ?? .null,
-            "message": .string(last?.outcomeMessage ?? ""),
-            "health": record.map { $0.health.isEmpty ? .null : .string($0.health) } ?? .null,
-            "healthMessage": .string(record?.healthMessage ?? ""),
-            "healthCheckedAt": time(record?.healthCheckedAt),
-            "drift": .array((record?.drift ?? []).map(JSONValue.string)),
-            "driftCheckedAt": time(record?.driftCheckedAt),
-            "errorClass": record.map { $0.errorClass.isEmpty ? .null : .string($0.errorClass) } ?? .null,
-            "error": .string(record?.error ?? ""),
-            "errorAt": time(record?.errorAt),
-            "stalled": .bool(!(record?.stalledRevision.isEmpty ?? true)),
-            "stalledRevision": record.map { $0.stalledRevision.isEmpty ? .null : .string($0.stalledRevision) } ?? .null,
-            "quarantined": .array((record?.quarantined ?? []).sorted().map(JSONValue.string)),
-        ]
+        Ledger.statusEntry(app: name, record: record, last: last, applied: applied)
     }
 }
 

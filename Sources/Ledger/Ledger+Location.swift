@@ -57,12 +57,7 @@ extension Ledger {
             }
             return try await Ledger(path: path, now: now, logLimit: logLimit, logger: logger, markInterrupted: markInterrupted)
         case .postgres(let settings):
-            let database: PostgresLedgerDatabase
-            do {
-                database = try PostgresLedgerDatabase(settings: settings, logger: logger)
-            } catch let error as LedgerError {
-                throw LedgerError(.cannotOpen, "cannot open the ledger \(settings.location): \(error.message)")
-            }
+            let database = try postgres(settings, logger: logger)
             return try await Ledger(
                 database: database, stateDirectory: stateDirectory, now: now, logLimit: logLimit, logger: logger,
                 markInterrupted: markInterrupted)
@@ -77,14 +72,18 @@ extension Ledger {
         case .sqlite(let path):
             return try await openForReading(path: path, stateDirectory: stateDirectory, logger: logger)
         case .postgres(let settings):
-            let database: PostgresLedgerDatabase
-            do {
-                database = try PostgresLedgerDatabase(settings: settings, logger: logger)
-            } catch let error as LedgerError {
-                throw LedgerError(.cannotOpen, "cannot open the ledger \(settings.location): \(error.message)")
-            }
+            let database = try postgres(settings, logger: logger)
             try await checkSchema(database)
             return Ledger(openedDatabase: database, stateDirectory: stateDirectory, logger: logger)
+        }
+    }
+
+    /// A connection pool to the PostgreSQL ledger, or `cannotOpen` naming it.
+    static func postgres(_ settings: PostgresLedgerSettings, logger: Logger) throws -> PostgresLedgerDatabase {
+        do {
+            return try PostgresLedgerDatabase(settings: settings, logger: logger)
+        } catch let error as LedgerError {
+            throw LedgerError(.cannotOpen, "cannot open the ledger \(settings.location): \(error.message)")
         }
     }
 }
