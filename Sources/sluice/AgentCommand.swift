@@ -29,7 +29,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How often the repository is checked, e.g. 30s, 1m.", valueName: "duration"))
     var interval = "1m"
 
-    @Option(help: ArgumentHelp("Address for /healthz, /readyz and /metrics (port 0 picks a free one).", valueName: "host:port"))
+    @Option(help: ArgumentHelp("Address for /healthz, /readyz, /metrics (unless --metrics-listen), the webhooks and the API (port 0 picks a free one).", valueName: "host:port"))
     var listen = "127.0.0.1:9797"
 
     @Flag(help: "Replay each first-parent commit since the last applied one, in order; a failure stops there.")
