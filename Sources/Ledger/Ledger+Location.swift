@@ -52,7 +52,7 @@ extension Ledger {
                 do {
                     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 } catch {
-                    throw LedgerError(.cannotOpen, "cannot create the directory \(directory) for the ledger: \(error.localizedDescription)")
+                    throw LedgerError(.cannotOpen, "cannot create the directory \(directory) for the ledger \(path): \(error.localizedDescription)")
                 }
             }
             return try await Ledger(path: path, now: now, logLimit: logLimit, logger: logger, markInterrupted: markInterrupted)

@@ -20,7 +20,8 @@ public actor Ledger {
 
     /// Where the ledger is: the SQLite file's path, or the PostgreSQL URL without its password.
     public nonisolated let path: String
-    /// The state directory the ledger file is in (for SQLite; for PostgreSQL, empty).
+    /// The state directory of the process that opened the ledger (the SQLite file is in it unless
+    /// `--ledger` named another file).
     public nonisolated let stateDirectory: String
 
     /// How many attempts were found `Running` when the ledger was opened and marked `Interrupted`.
@@ -48,16 +49,9 @@ public actor Ledger {
         logger: Logger = Logger(label: "sluice.ledger"),
         markInterrupted: Bool = true
     ) async throws -> Ledger {
-        do {
-            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw LedgerError(
-                .cannotOpen,
-                "cannot create the state directory \(stateDirectory) for the ledger: \(error.localizedDescription)"
-            )
-        }
-        let path = (stateDirectory as NSString).appendingPathComponent(fileName)
-        return try await Ledger(path: path, now: now, logLimit: logLimit, logger: logger, markInterrupted: markInterrupted)
+        try await open(
+            LedgerLocation(nil, stateDirectory: stateDirectory), stateDirectory: stateDirectory, now: now, logLimit: logLimit,
+            logger: logger, markInterrupted: markInterrupted)
     }
 
     /// Opens (creating if needed) the ledger file at `path`, applies pending migrations, and marks
