@@ -1,6 +1,7 @@
 import Foundation
 import KubeModel
 import Testing
+import TestSupport
 
 @testable import KubeClient
 
@@ -93,13 +94,13 @@ struct ExecCredentialPluginTests {
     func expiryWithClock() async throws {
         let fixture = try KubeConfigFixture()
         let script = try Self.credentialScript(fixture, status: #"{"token": "tok-$n", "expirationTimestamp": "2023-11-14T22:20:00.5Z"}"#)
-        let clock = KubeConfigTestClock()  // starts at 2023-11-14T22:13:20Z
+        let clock = ManualWallClock()  // starts at 2023-11-14T22:13:20Z
         let plugin = ExecCredentialPlugin(
             configuration: .init(apiVersion: Self.v1, command: script, interactiveMode: .never), now: clock.now)
         #expect(try await plugin.credential().token == "tok-1")
-        clock.advance(seconds: 400)
+        clock.advance(by: 400)
         #expect(try await plugin.credential().token == "tok-1")
-        clock.advance(seconds: 1)
+        clock.advance(by: 1)
         #expect(try await plugin.credential().token == "tok-2")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import KubeClient
 
@@ -42,16 +43,16 @@ struct KubeConfigTokenFileTests {
     @Test("an unchanged-looking file is still re-read once the refresh interval has passed")
     func periodicRefresh() throws {
         let fixture = try KubeConfigFixture()
-        let clock = KubeConfigTestClock()
+        let clock = ManualWallClock()
         let stamp = Date(timeIntervalSince1970: 1_600_000_000)
         let path = try fixture.write("token", "")
         try Self.write("aaaa", to: path, modified: stamp)
         let file = ClusterConnection.TokenFile(path: path, now: clock.now)
         #expect(try file.currentToken() == "aaaa")
         try Self.write("bbbb", to: path, modified: stamp)
-        clock.advance(seconds: 30)
+        clock.advance(by: 30)
         #expect(try file.currentToken() == "aaaa")
-        clock.advance(seconds: 31)
+        clock.advance(by: 31)
         #expect(try file.currentToken() == "bbbb")
     }
 

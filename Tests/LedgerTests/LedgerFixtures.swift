@@ -9,23 +9,6 @@ import Testing
 import Glibc
 #endif
 
-/// A clock the tests move by hand, so timestamps in the ledger are exact.
-final class ManualClock: Sendable {
-    private let current: Mutex<Date>
-
-    init(_ start: Date = Date(timeIntervalSince1970: 1_700_000_000)) {
-        current = Mutex(start)
-    }
-
-    var now: @Sendable () -> Date {
-        { self.current.withLock { $0 } }
-    }
-
-    func advance(by seconds: TimeInterval) {
-        current.withLock { $0 = $0.addingTimeInterval(seconds) }
-    }
-}
-
 /// The ledger's backends: every behaviour test runs on both.
 enum LedgerBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
@@ -39,14 +22,14 @@ enum LedgerBackend: String, CaseIterable, Sendable, CustomTestStringConvertible 
 struct LedgerFixture {
     let backend: LedgerBackend
     let directory: TemporaryDirectory
-    let clock: ManualClock
+    let clock: ManualWallClock
     let location: LedgerLocation
     let ledger: Ledger
 
     init(_ backend: LedgerBackend = .sqlite, logLimit: Int = Ledger.defaultLogLimit) async throws {
         self.backend = backend
         directory = try TemporaryDirectory(label: "ledger")
-        clock = ManualClock()
+        clock = ManualWallClock()
         switch backend {
         case .sqlite: location = .sqlite(path: directory.path + "/state/" + Ledger.fileName)
         case .postgres: location = .postgres(try await SharedPostgres.shared.newDatabase())
