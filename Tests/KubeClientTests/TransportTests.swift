@@ -109,7 +109,7 @@ import TestSupport
             server: proxy.url, settings: TransportSettings(caPEM: caPEM), defaultNamespace: "default", options: .init(),
             authenticate: { ClusterConnection.RequestAuthentication(authorization: bearer) })
         let response = try await client.transport.send(
-            HTTPRequest(method: "GET", url: "/version", headers: [("Accept", "application/json")], timeout: .seconds(10)), idempotent: true, object: "version")
+            HTTPRequest(method: "GET", url: "/version", headers: [("Accept", "application/json")], timeout: .seconds(60)), idempotent: true, object: "version")
         #expect(response.status == 200)
         #expect(response.headers[":http-version"] == "2")
         // A watch and fifty concurrent writes share the HTTP/2 connection.
