@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-@Suite("HangingServer and CountingProxy")
+@Suite("HangingServer, CountingProxy and StaticFileServer")
 struct NetworkFixtureTests {
     @Test("a client of the hanging server waits until its own deadline while the connection stays open", arguments: ["git", "http"])
     func hangingServerHoldsConnections(scheme: String) async throws {
@@ -61,5 +61,17 @@ struct NetworkFixtureTests {
         let statistics = try proxy.statistics()
         #expect(statistics.connectTargets.contains("127.0.0.1:\(server.port)"))
         #expect(statistics.totalBytes > 0)
+    }
+
+    @Test("the static file server answers a flood of GETs with the file's bytes, and names its worker")
+    func staticFileServer() async throws {
+        let body = Data(#"[{"app":"one"}]"#.utf8)
+        let server = try await StaticFileServer.start(body: body, at: "api/v1/apps")
+        let flood = try await HTTPClientScript.run("flood", port: Int(server.port), ["20", "\(server.workerPID)"])
+        #expect(flood["statuses"] as? [String: Int] == ["200": 20], "\(flood)")
+        #expect((flood["bytes"] as? Int ?? 0) > body.count, "the answer holds the head and the body")
+        let status = try String(contentsOfFile: "/proc/\(server.workerPID)/status", encoding: .utf8)
+        #expect(status.contains("nginx"))
+        server.stop()
     }
 }

@@ -1,12 +1,11 @@
 import Foundation
-import Testing
-import TestSupport
 
 /// A raw HTTP/1.1 client in Python (standard library only), for what URLSession cannot do: keep a
 /// connection open sending nothing, trickle a head or a body, hold requests half sent, open 500
 /// connections at once. Each scenario prints one JSON object; times are in seconds.
-enum HTTPClientScript {
-    static let source = #"""
+public enum HTTPClientScript {
+    /// The script: `python3 -c SOURCE SCENARIO PORT ARGS...`.
+    public static let source = #"""
         import asyncio, hashlib, hmac, json, os, socket, sys, time
 
         scenario, port = sys.argv[1], int(sys.argv[2])
@@ -230,12 +229,18 @@ enum HTTPClientScript {
         print(json.dumps(result))
         """#
 
-    /// Runs `scenario` against the agent's `port` and returns its JSON.
-    static func run(_ scenario: String, port: Int, _ arguments: [String] = [], timeout: Duration = .seconds(120)) async throws -> [String: Any] {
+    /// Runs `scenario` against the server on 127.0.0.1:`port` and returns the JSON it prints; throws
+    /// when the script fails or prints no JSON object.
+    public static func run(_ scenario: String, port: Int, _ arguments: [String] = [], timeout: Duration = .seconds(120)) async throws -> [String: Any] {
         let result = try await ProcessRunner.runAsync(
             "python3", ["-c", source, scenario, "\(port)"] + arguments, environment: ["PYTHONDONTWRITEBYTECODE": "1"], timeout: timeout)
-        #expect(result.exitCode == 0, "\(scenario): \(result.errorOutput)")
+        guard result.exitCode == 0 else {
+            throw TestSupportError(.commandFailed, "HTTP client scenario \(scenario) exited with \(result.exitCode): \(result.errorOutput)")
+        }
         let line = result.trimmedOutput.split(separator: "\n").last.map(String.init) ?? ""
-        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(scenario): \(result.output)\(result.errorOutput)")
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw TestSupportError(.commandFailed, "HTTP client scenario \(scenario) printed no JSON object: \(result.output)\(result.errorOutput)")
+        }
+        return object
     }
 }
