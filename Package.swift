@@ -68,6 +68,7 @@ let package = Package(
                 "KubeModel",
                 "ProcessSpawn",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swift6
         ),

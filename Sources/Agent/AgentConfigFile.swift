@@ -21,6 +21,7 @@ import Yams
 ///     healthTimeout: 5m
 ///     allowEmpty: false
 ///     credentials: {username: deploy, passwordFile: /etc/sluice/git-password}
+///     helm: {valueFiles: [values-production.yaml]}   # for a chart (AgentConfigFile+Helm.swift)
 /// ```
 ///
 /// Every problem is reported with the file and the field (`agent.yaml: apps[1].repo: required`),
@@ -89,9 +90,10 @@ public struct AgentConfigFile: Sendable {
             var credentials = GitCredentials()
             let known: Set<String> = [
                 "name", "repo", "branch", "tag", "semver", "commit", "path", "namespace", "prune", "everyCommit", "timeout",
-                "hookTimeout", "healthTimeout", "allowEmpty", "full", "credentials", "retry",
+                "hookTimeout", "healthTimeout", "allowEmpty", "full", "credentials", "retry", "helm",
             ]
             var retry: RetryPolicy?
+            var helm = HelmSettings()
             for (key, value) in entry {
                 let name = key.string ?? "?"
                 guard known.contains(name) else {
@@ -102,6 +104,8 @@ public struct AgentConfigFile: Sendable {
                     credentials = readCredentials(value, field: "\(prefix).credentials", problem: problem)
                 } else if name == "retry" {
                     retry = readRetry(value, field: "\(prefix).retry", problem: problem)
+                } else if name == "helm" {
+                    helm = Self.readHelm(value, field: "\(prefix).helm", problem: problem)
                 } else if let scalar = value.scalar?.string {
                     fields[name] = scalar
                 } else {
@@ -156,6 +160,7 @@ public struct AgentConfigFile: Sendable {
             if let healthTimeout = duration("healthTimeout") { sync.healthTimeout = healthTimeout }
             var loadOptions = LoadOptions()
             loadOptions.defaultNamespace = fields["namespace"] ?? defaultNamespace
+            loadOptions.helm = helm
             guard let url else { continue }
             var application = AgentApplication(
                 url: url, spec: spec, path: path, credentials: credentials, loadOptions: loadOptions, sync: sync,

@@ -192,10 +192,11 @@ public struct ApplicationSync: Sendable {
                 let hookFiles = Set(manifests.manifests.filter { $0.settings.isHook }.map(\.file))
                 try await ledger.recordHookFiles(Array(hookFiles), app: app, revision: fetched.revision)
             }
-        } catch let error as ManifestError {
+        } catch let error as ManifestError where !error.isUnavailable {
+            // (A chart repository that cannot be reached is thrown on: the revision may be fine.)
             return try await record(
                 revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
-                outcome: .failed, phase: "Validate", outcomeMessage: "invalid manifests; nothing was applied: \(error.description)")
+                outcome: .failed, phase: "Validate", outcomeMessage: "invalid manifests; nothing was applied:\n" + listed(error))
         } catch let error as GitSourceError where error.code == .refused {
             // Refused content is this commit's, every time: a recorded attempt with its reason, not
             // a log line repeated at every tick.
@@ -254,9 +255,28 @@ public struct ApplicationSync: Sendable {
         try await loadNoting(at: revision).manifests
     }
 
-    /// The manifests at `revision`, with what ``ApplicationSource/load(at:)`` says of them.
+    /// The manifests at `revision`, with what ``ApplicationSource/load(at:releaseName:capabilities:)``
+    /// says of them. A Helm chart is rendered with the application's name as its release name
+    /// (unless set) and for the target cluster's version and API versions.
     func loadNoting(at revision: String) async throws -> ApplicationSource.Loaded {
-        try await source.load(at: revision)
+        let client = runner.client
+        return try await source.load(at: revision, releaseName: app) {
+            do throws(KubeClientError) {
+                let served = try await client.apiVersions()
+                return HelmCapabilities(kubeVersion: served.kubeVersion, apiVersions: served.apiVersions)
+            } catch {
+                throw SyncEngineError(.cluster, "cannot read the cluster's version and API versions for Helm: \(error.message)")
+            }
+        }
+    }
+
+    /// A load's problems, one per line, indented, each file named from the repository's root.
+    func listed(_ error: ManifestError) -> String {
+        error.problems.map { problem in
+            var placed = problem
+            if !source.path.isEmpty, !problem.file.isEmpty, !problem.file.hasPrefix("/") { placed.file = source.path + "/" + problem.file }
+            return "  " + placed.description
+        }.joined(separator: "\n")
     }
 
     /// A sync of nothing is never a success. Before the first sync, a path the revision does not

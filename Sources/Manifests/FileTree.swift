@@ -89,7 +89,7 @@ struct MaterializedTree {
     /// Writes `files` (paths already checked to stay inside) under a new temporary directory.
     init(files: [ManifestFile]) throws(Failure) {
         let manager = FileManager.default
-        root = manager.temporaryDirectory.appendingPathComponent("sluice-kustomize-\(UUID().uuidString)", isDirectory: true)
+        root = manager.temporaryDirectory.appendingPathComponent("sluice-manifests-\(UUID().uuidString)", isDirectory: true)
         do {
             try manager.createDirectory(at: root, withIntermediateDirectories: true)
             for file in files {
@@ -99,7 +99,21 @@ struct MaterializedTree {
             }
         } catch {
             try? manager.removeItem(at: root)
-            throw Failure(message: "cannot write the files for Kustomize to \(root.path): \(error.localizedDescription)")
+            throw Failure(message: "cannot write the files for rendering to \(root.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// A copy of the directory `source` (symbolic links copied as links) under a new temporary directory.
+    init(copying source: URL) throws(Failure) {
+        let manager = FileManager.default
+        let parent = manager.temporaryDirectory.appendingPathComponent("sluice-manifests-\(UUID().uuidString)", isDirectory: true)
+        root = parent.appendingPathComponent("root", isDirectory: true)
+        do {
+            try manager.createDirectory(at: parent, withIntermediateDirectories: true)
+            try manager.copyItem(at: source, to: root)
+        } catch {
+            try? manager.removeItem(at: parent)
+            throw Failure(message: "cannot copy \(source.lastPathComponent) for rendering: \(error.localizedDescription)")
         }
     }
 
@@ -108,8 +122,9 @@ struct MaterializedTree {
         directory.isEmpty ? root : root.appendingPathComponent(directory, isDirectory: true)
     }
 
-    /// Removes the directory and everything in it.
+    /// Removes the directory and everything in it (for a copy, the temporary directory holding it).
     func remove() {
-        try? FileManager.default.removeItem(at: root)
+        let parent = root.deletingLastPathComponent()
+        try? FileManager.default.removeItem(at: parent.lastPathComponent.hasPrefix("sluice-manifests-") ? parent : root)
     }
 }

@@ -19,6 +19,17 @@ public struct LoadOptions: Sendable {
     public var kustomizeCommand: [String]
     /// How long Kustomize may run for one directory before it is stopped. Default 2 minutes.
     public var kustomizeTimeout: Duration
+    /// How a directory with a `Chart.yaml` is rendered (or, with `enabled` false, refused).
+    public var helm: HelmSettings
+    /// The cluster Helm renders for (`.Capabilities`); `nil` leaves Helm's defaults.
+    public var helmCapabilities: HelmCapabilities?
+    /// The Helm command; a first element without `/` is looked up on `PATH`. Default `helm`.
+    public var helmCommand: [String]
+    /// How long one Helm command may run before it is stopped. Default 2 minutes.
+    public var helmTimeout: Duration
+    /// Where Helm keeps its repositories and cache, and Sluice its cache of chart dependencies
+    /// (the state directory's `helm`); `nil` uses a temporary directory per load.
+    public var helmHome: String?
 
     /// Options with the given limits; every one has a default.
     public init(
@@ -37,5 +48,10 @@ public struct LoadOptions: Sendable {
         self.defaultNamespace = defaultNamespace
         self.kustomizeCommand = kustomizeCommand
         self.kustomizeTimeout = kustomizeTimeout
+        self.helm = HelmSettings()
+        self.helmCapabilities = nil
+        self.helmCommand = ["helm"]
+        self.helmTimeout = .seconds(120)
+        self.helmHome = nil
     }
 }

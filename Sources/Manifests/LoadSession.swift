@@ -59,6 +59,51 @@ struct LoadSession {
         }
     }
 
+    /// Renders a Helm chart (a writable copy in `directory`) and checks the objects it gives, each
+    /// named by its template (`CHART/templates/service.yaml`, `chartPath` being the chart's directory
+    /// relative to the application); `label` is the `Chart.yaml`, which problems name when Helm
+    /// names no template. With Helm off, the chart is refused, never read as plain YAML.
+    mutating func renderHelm(directory: URL, chartPath: String, label: String) {
+        guard !overTotal else { return }
+        guard options.helm.enabled else {
+            report(
+                ManifestError.Problem(
+                    .notRendered, file: label,
+                    message: "a Helm chart, and Helm rendering is off (--no-helm): turn it on to render the chart, "
+                        + "or point --path at plain manifests"))
+            return
+        }
+        var temporaryHome: URL?
+        defer { temporaryHome.map { try? FileManager.default.removeItem(at: $0) } }
+        let home: URL
+        if let configured = options.helmHome {
+            home = URL(fileURLWithPath: configured, isDirectory: true)
+        } else {
+            home = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-helm-\(UUID().uuidString)", isDirectory: true)
+            temporaryHome = home
+        }
+        let renderer = HelmRenderer(command: options.helmCommand, timeout: options.helmTimeout, home: home)
+        let releaseName = options.helm.releaseName ?? (chartPath.isEmpty ? directory.lastPathComponent : SourceLayout.split(chartPath).name)
+        func place(_ template: String) -> String { [chartPath, template].filter { !$0.isEmpty }.joined(separator: "/") }
+        do {
+            let rendered = try renderer.render(
+                chart: directory, settings: options.helm, releaseName: releaseName, namespace: options.defaultNamespace,
+                capabilities: options.helmCapabilities, maxBytes: max(options.maxTotalBytes - totalBytes, 0))
+            for template in rendered {
+                let name = place(template.template)
+                guard admit(path: name, size: template.bytes.count, isRendered: true) else { return }
+                add(DocumentDecoder.decodeYAML(bytes: template.bytes, label: name, options: options))
+            }
+        } catch {
+            // Helm names a template as `CHART/templates/x.yaml:LINE`; the file is the one in the repository.
+            let file = error.template.flatMap { named -> String? in
+                let path = named.split(separator: ":").first.map(String.init) ?? named
+                return path.split(separator: "/", maxSplits: 1).dropFirst().first.map { place(String($0)) }
+            }
+            report(ManifestError.Problem(error.code, file: file ?? label, message: error.message))
+        }
+    }
+
     private mutating func add(_ decoded: (documents: [DecodedDocument], problems: [ManifestError.Problem])) {
         for problem in decoded.problems { report(problem) }
         for document in decoded.documents { assembler.add(document) }

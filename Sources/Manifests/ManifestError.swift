@@ -17,6 +17,12 @@ public struct ManifestError: Error, Sendable, CustomStringConvertible {
         self.problems = [problem]
     }
 
+    /// True when every problem is a chart repository that could not be reached: the revision may
+    /// load when it can be, so a sync is not recorded as failed but tried again.
+    public var isUnavailable: Bool {
+        !problems.isEmpty && problems.allSatisfy { $0.code == .helmUnavailable }
+    }
+
     /// The code of the first problem, for callers that branch on one code.
     public var code: Problem.Code {
         problems.first?.code ?? .invalidObject
@@ -83,6 +89,14 @@ public struct ManifestError: Error, Sendable, CustomStringConvertible {
             public static let kustomizeFailed = Code(rawValue: "KustomizeFailed")
             /// A file or directory could not be read.
             public static let unreadable = Code(rawValue: "Unreadable")
+            /// Helm could not render a chart: a template error, a values file or chart dependency that
+            /// does not exist. The revision needs a fix.
+            public static let helmFailed = Code(rawValue: "HelmFailed")
+            /// A chart repository a dependency comes from could not be reached (or Helm timed out):
+            /// worth trying again.
+            public static let helmUnavailable = Code(rawValue: "HelmUnavailable")
+            /// The content is in a format Sluice does not render (Jsonnet, or a Helm chart with Helm off).
+            public static let notRendered = Code(rawValue: "NotRendered")
         }
     }
 }

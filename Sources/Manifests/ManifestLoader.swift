@@ -5,7 +5,8 @@ import Foundation
 /// Every `*.yaml`, `*.yml` and `*.json` file under the application path is read, recursively, in
 /// byte order of the path; YAML files may hold several documents, empty documents are skipped, and
 /// `List` objects are flattened into their items. A directory with a `kustomization.yaml` (or
-/// `kustomization.yml`, `Kustomization`) is rendered with Kustomize instead, as a whole. Hidden
+/// `kustomization.yml`, `Kustomization`) is rendered with Kustomize instead, as a whole, and one with
+/// a `Chart.yaml` with `helm template` (``LoadOptions/helm``). Hidden
 /// files and directories (`.github`, ...) are not read.
 ///
 /// Loading is all-or-nothing: when anything is wrong the result is a ``ManifestError`` with every
@@ -54,18 +55,27 @@ public enum ManifestLoader {
             switch unit {
             case .file(let path):
                 if let file = byPath[path] { session.load(file) }
-            case .kustomization(let directory, let file):
+            case .kustomization(let directory, let file), .helmChart(let directory, let file):
+                let isChart = if case .helmChart = unit { true } else { false }
+                if isChart, !options.helm.enabled {
+                    session.renderHelm(directory: URL(fileURLWithPath: "/"), chartPath: directory, label: file)
+                    continue
+                }
                 if tree == nil {
                     do {
                         tree = try MaterializedTree(files: all)
                     } catch {
-                        session.report(ManifestError.Problem(.kustomizeFailed, file: file, message: error.message))
+                        session.report(ManifestError.Problem(isChart ? .helmFailed : .kustomizeFailed, file: file, message: error.message))
                         continue
                     }
                 }
                 if let tree {
                     let path = [prefix, directory].filter { !$0.isEmpty }.joined(separator: "/")
-                    session.render(directory: tree.url(for: path), label: file)
+                    if isChart {
+                        session.renderHelm(directory: tree.url(for: path), chartPath: directory, label: file)
+                    } else {
+                        session.render(directory: tree.url(for: path), label: file)
+                    }
                 }
             }
         }
@@ -90,6 +100,8 @@ public enum ManifestLoader {
         case .missing, .other:
             throw ManifestError(ManifestError.Problem(.unreadable, file: root.path, message: "not a directory or a file"))
         }
+        var copy: MaterializedTree?
+        defer { copy?.remove() }
         let walk = FileTree.walk(root: root.path)
         for problem in walk.problems { session.report(problem) }
         for unit in SourceLayout.units(paths: walk.paths) {
@@ -101,6 +113,21 @@ public enum ManifestLoader {
             case .kustomization(let directory, let file):
                 let url = directory.isEmpty ? root : root.appendingPathComponent(directory, isDirectory: true)
                 session.render(directory: url, label: file)
+            case .helmChart(let directory, let file):
+                guard options.helm.enabled else {
+                    session.renderHelm(directory: root, chartPath: directory, label: file)
+                    continue
+                }
+                // Helm writes into the chart (fetched dependencies, inline values): render a copy.
+                if copy == nil {
+                    do {
+                        copy = try MaterializedTree(copying: root)
+                    } catch {
+                        session.report(ManifestError.Problem(.helmFailed, file: file, message: error.message))
+                        continue
+                    }
+                }
+                if let copy { session.renderHelm(directory: copy.url(for: directory), chartPath: directory, label: file) }
             }
         }
         return try session.finish()

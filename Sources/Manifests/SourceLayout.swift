@@ -1,16 +1,19 @@
 /// What to load from an application's tree: manifest files read one by one, and directories
-/// rendered with Kustomize instead.
+/// rendered with Kustomize or Helm instead.
 enum LoadUnit: Equatable {
     /// A `*.yaml`, `*.yml` or `*.json` file, by its relative path.
     case file(String)
     /// A directory with a kustomization file, rendered as a whole; `file` is the kustomization file.
     case kustomization(directory: String, file: String)
+    /// A directory with a `Chart.yaml`, rendered with `helm template`; `file` is the `Chart.yaml`.
+    /// With Helm off, the chart is refused as a whole instead of its templates read as YAML.
+    case helmChart(directory: String, file: String)
 
     /// The path the unit is sorted and reported by.
     var path: String {
         switch self {
         case .file(let path): return path
-        case .kustomization(_, let file): return file
+        case .kustomization(_, let file), .helmChart(_, let file): return file
         }
     }
 }
@@ -20,9 +23,14 @@ enum SourceLayout {
     /// The names that make a directory a Kustomize directory, in the order Kustomize prefers them.
     static let kustomizationNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
 
+    /// The names that make a directory a Helm chart.
+    static let chartNames = ["Chart.yaml"]
+
     /// The units to load, sorted by path in byte order. Hidden files and directories (a name starting
-    /// with `.`, such as `.github`) are not read. A directory with a kustomization file is one unit,
-    /// and nothing under it is read file by file (its subdirectories belong to the Kustomization).
+    /// with `.`, such as `.github`) are not read. A directory with a kustomization file or a
+    /// `Chart.yaml` is one unit, and nothing under it is read file by file (its subdirectories belong
+    /// to the Kustomization or the chart: bases, subcharts under `charts/`). A directory with both is
+    /// a Kustomization, as Argo CD decides.
     static func units(paths: [String]) -> [LoadUnit] {
         let visible = paths.filter { path in !path.split(separator: "/").contains { $0.hasPrefix(".") } }
         var kustomizations: [String: String] = [:]
@@ -36,11 +44,17 @@ enum SourceLayout {
             }
             kustomizations[directory] = path
         }
-        // Only the outermost Kustomize directories: inner ones are bases an outer one may use.
-        let outermost = kustomizations.filter { directory, _ in
-            !kustomizations.keys.contains { other in other != directory && isInside(directory, other) }
+        var roots: [String: LoadUnit] = [:]
+        for (directory, file) in kustomizations { roots[directory] = .kustomization(directory: directory, file: file) }
+        for path in visible {
+            let (directory, name) = split(path)
+            if chartNames.contains(name), roots[directory] == nil { roots[directory] = .helmChart(directory: directory, file: path) }
         }
-        var units: [LoadUnit] = outermost.map { .kustomization(directory: $0.key, file: $0.value) }
+        // Only the outermost rendered directories: inner ones are bases or subcharts an outer one uses.
+        let outermost = roots.filter { directory, _ in
+            !roots.keys.contains { other in other != directory && isInside(directory, other) }
+        }
+        var units: [LoadUnit] = Array(outermost.values)
         for path in visible where isManifestFile(path) {
             let (directory, _) = split(path)
             if outermost.keys.contains(where: { isInside(directory, $0) || directory == $0 }) { continue }

@@ -52,8 +52,11 @@ enum LedgerOutput {
 
     /// The first non-empty line of `text`, cut to `limit` characters with an ellipsis.
     static func summary(_ text: String, limit: Int = 60) -> String {
-        let line = text.split(whereSeparator: \.isNewline).first { !$0.allSatisfy(\.isWhitespace) }
-        let trimmed = line.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let lines = text.split(whereSeparator: \.isNewline).filter { !$0.allSatisfy(\.isWhitespace) }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        // A headline ending in ':' lists its problems on the lines below: show it with the first.
+        var trimmed = lines.first ?? ""
+        if trimmed.hasSuffix(":"), lines.count > 1 { trimmed += " " + lines[1] }
         // Tabs would break the table's columns.
         let flat = trimmed.replacingOccurrences(of: "\t", with: " ")
         guard flat.count > limit else { return flat }

@@ -63,6 +63,8 @@ struct SourceOptions: ParsableArguments {
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
+    @OptionGroup(title: "Helm charts") var helm: HelmFlags
+
     /// The ledger these options name.
     func ledgerLocation() throws -> LedgerLocation { try ledgerOptions.location(stateDirectory: stateDir) }
 

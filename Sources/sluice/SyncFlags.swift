@@ -59,6 +59,7 @@ extension SourceOptions {
     func loadOptions(defaultNamespace: String) -> LoadOptions {
         var options = LoadOptions()
         options.defaultNamespace = defaultNamespace
+        options.helm = helm.settings
         return options
     }
 }

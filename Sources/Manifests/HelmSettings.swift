@@ -1,0 +1,95 @@
+import Crypto
+import Foundation
+
+/// How a directory holding a `Chart.yaml` is rendered: the settings of Argo CD's
+/// `spec.source.helm`, passed to `helm template` the way Argo CD's repo-server passes them.
+public struct HelmSettings: Sendable, Hashable {
+    /// One `--set` (or, with `forceString`, `--set-string`) parameter.
+    public struct Parameter: Sendable, Hashable {
+        public var name: String
+        public var value: String
+        public var forceString: Bool
+
+        public init(name: String, value: String, forceString: Bool = false) {
+            self.name = name
+            self.value = value
+            self.forceString = forceString
+        }
+
+        /// `NAME=VALUE`, as `--helm-set` takes it; `nil` when there is no `=` or no name.
+        public init?(assignment: String) {
+            guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else { return nil }
+            self.init(name: String(assignment[..<equals]), value: String(assignment[assignment.index(after: equals)...]))
+        }
+    }
+
+    /// False to refuse charts instead of rendering them (`--no-helm`).
+    public var enabled: Bool
+    /// The release name (`.Release.Name`); `nil` is the application's name.
+    public var releaseName: String?
+    /// Values files, relative to the chart's directory (`values-production.yaml`,
+    /// `../shared/values.yaml`), in order; the chart's own `values.yaml` always comes first.
+    public var valueFiles: [String]
+    /// Values as YAML text, applied after the files.
+    public var values: String
+    /// `--set` parameters, applied last, in order.
+    public var parameters: [Parameter]
+    /// Leave the chart's `crds/` out (Argo CD's `skipCrds`); by default they are rendered.
+    public var skipCRDs: Bool
+    /// Leave the chart's test hooks out (Argo CD's `skipTests`).
+    public var skipTests: Bool
+
+    public init(
+        enabled: Bool = true, releaseName: String? = nil, valueFiles: [String] = [], values: String = "", parameters: [Parameter] = [],
+        skipCRDs: Bool = false, skipTests: Bool = false
+    ) {
+        self.enabled = enabled
+        self.releaseName = releaseName
+        self.valueFiles = valueFiles
+        self.values = values
+        self.parameters = parameters
+        self.skipCRDs = skipCRDs
+        self.skipTests = skipTests
+    }
+
+    /// True when nothing differs from the defaults.
+    public var isDefault: Bool { self == HelmSettings() }
+
+    /// What the ledger keeps with an attempt: every setting, with the inline values and the
+    /// parameters' values as SHA-256 digests (values files and `--set` often carry passwords).
+    /// One line of JSON with sorted keys.
+    public func recorded(releaseName defaultName: String) -> String {
+        var object: [String: Any] = ["releaseName": releaseName ?? defaultName]
+        if !enabled { object["enabled"] = false }
+        if !valueFiles.isEmpty { object["valueFiles"] = valueFiles }
+        if !values.isEmpty { object["values"] = Self.digest(values) }
+        if !parameters.isEmpty {
+            object["parameters"] = parameters.map { parameter -> [String: Any] in
+                var entry: [String: Any] = ["name": parameter.name, "value": Self.digest(parameter.value)]
+                if parameter.forceString { entry["forceString"] = true }
+                return entry
+            }
+        }
+        if skipCRDs { object["skipCrds"] = true }
+        if skipTests { object["skipTests"] = true }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func digest(_ text: String) -> String {
+        "sha256:" + SHA256.hash(data: Data(text.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// What the target cluster is, as Helm's `.Capabilities` shows it: the server's version
+/// (`--kube-version`) and every API version it serves, as `group/version` and
+/// `group/version/Kind` (`--api-versions`), the way Argo CD passes them.
+public struct HelmCapabilities: Sendable, Hashable {
+    public var kubeVersion: String
+    public var apiVersions: [String]
+
+    public init(kubeVersion: String, apiVersions: [String]) {
+        self.kubeVersion = kubeVersion
+        self.apiVersions = apiVersions
+    }
+}
