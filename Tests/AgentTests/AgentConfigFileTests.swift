@@ -1,6 +1,7 @@
 import Agent
 import Foundation
 import GitSource
+import Manifests
 import SyncEngine
 import Testing
 
@@ -138,5 +139,54 @@ struct AgentConfigFileTests {
         let two = try Self.parse("apps:\n  - {name: a, repo: /srv/a}\n  - {name: b, repo: /srv/b, path: x}\n")
         #expect(one.applications[0].fingerprint == two.applications[0].fingerprint)
         #expect(one.applications[1].fingerprint != two.applications[1].fingerprint)
+    }
+
+    @Test("an application's helm: takes Argo CD's shape (values as text or a mapping, parameters with forceString); a bad one names each field")
+    func helmSettings() throws {
+        let file = try Self.parse(
+            """
+            apps:
+              - name: shop
+                repo: https://git.example.com/shop/app.git
+                path: charts/shop
+                helm:
+                  releaseName: storefront
+                  valueFiles: [values-production.yaml, ../shared/values.yaml]
+                  values:
+                    replicaCount: 3
+                  parameters:
+                    - {name: image.tag, value: "1.4.2"}
+                    - {name: build, value: "0042", forceString: true}
+                  skipCrds: true
+              - name: plain
+                repo: https://git.example.com/shop/app.git
+                helm: {enabled: false}
+            """)
+        let helm = file.applications[0].loadOptions.helm
+        #expect(helm.releaseName == "storefront")
+        #expect(helm.valueFiles == ["values-production.yaml", "../shared/values.yaml"])
+        #expect(helm.values.contains("replicaCount: 3"))
+        #expect(helm.parameters == [.init(name: "image.tag", value: "1.4.2"), .init(name: "build", value: "0042", forceString: true)])
+        #expect(helm.skipCRDs && !helm.skipTests && helm.enabled)
+        #expect(file.applications[1].loadOptions.helm.enabled == false)
+        // Settings that differ make a different application (a new reconciler, a new fingerprint).
+        #expect(file.applications[0].loadOptions.helm != HelmSettings())
+
+        #expect {
+            try Self.parse(
+                """
+                apps:
+                  - repo: https://git.example.com/shop/app.git
+                    helm:
+                      valueFiles: [/etc/values.yaml]
+                      parameters: [{name: x}]
+                      skipTests: maybe
+                      chart: nginx
+                """)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("apps[0].helm.valueFiles[0]") && text.contains("apps[0].helm.parameters[0]")
+                && text.contains("apps[0].helm.skipTests") && text.contains("apps[0].helm.chart: unknown field")
+        }
     }
 }

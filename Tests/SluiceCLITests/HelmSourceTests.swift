@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Helm charts in Git, synced by the real binary as a user runs it: Argo CD's helm-guestbook
+/// example with its production values, a template error that leaves the cluster as it was, and a
+/// chart repository that cannot be reached.
+@Suite("sluice sync renders Helm charts as Argo CD does", .timeLimit(.minutes(4)))
+struct HelmSourceTests {
+    typealias Workspace = SyncCommandTests.Workspace
+    typealias RunningCluster = SyncCommandTests.RunningCluster
+
+    static let samples = URL(fileURLWithPath: "/work/shared/samples/argocd-example-apps")
+
+    @Test("Argo CD's helm-guestbook syncs with its production values under the application's release name; a template error then fails the commit with nothing applied, naming the template and line")
+    func helmGuestbook() async throws {
+        let ws = try Workspace("cli-helm-guestbook")
+        try FileManager.default.copyItem(at: Self.samples.appendingPathComponent("helm-guestbook"), to: ws.work.url.appendingPathComponent("helm-guestbook"))
+        let head = try ws.work.commit("Argo CD's helm-guestbook")
+        let cluster = try await RunningCluster(ws)
+        defer { cluster.stop() }
+
+        let arguments = ["--path", "helm-guestbook", "--app", "guestbook", "--helm-values", "values-production.yaml", "--health-timeout", "60s"]
+        let plan = try await ws.run("plan", arguments)
+        #expect(plan.exitCode == 0, "\(plan.output)\(plan.errorOutput)")
+        #expect(plan.output.contains("guestbook-helm-guestbook"), "\(plan.output)")
+
+        let sync = try await ws.run("sync", arguments + ["--output", "json"])
+        #expect(sync.exitCode == 0, "\(sync.output)\(sync.errorOutput)")
+        let result = try SyncCommandTests.object(sync)
+        #expect(result["revision"] as? String == head)
+        #expect(result["outcome"] as? String == "Succeeded")
+        let tasks = try SyncCommandTests.tasks(result)
+        #expect(Set(tasks.compactMap { "\($0["kind"] ?? "") \($0["name"] ?? "")" }) == ["Service guestbook-helm-guestbook", "Deployment guestbook-helm-guestbook"])
+        // values-production.yaml makes the Service a LoadBalancer; the release is the application's name.
+        let service = try await cluster.kubectl(["get", "service", "guestbook-helm-guestbook", "-o", "jsonpath={.spec.type} {.metadata.labels.release}"])
+        #expect(service.trimmedOutput == "LoadBalancer guestbook", "\(service.output)\(service.errorOutput)")
+        // The ledger keeps what was rendered with the attempt.
+        let shown = try await ws.sluice(["show", head, "--app", "guestbook", "--state-dir", ws.state])
+        #expect(shown.output.contains("manifests") && shown.output.contains("sha256:"), "\(shown.output)\(shown.errorOutput)")
+
+        // A template error: refused before anything is applied, the cluster keeps the last revision.
+        let deployment = ws.work.url.appendingPathComponent("helm-guestbook/templates/deployment.yaml")
+        var text = try String(contentsOf: deployment, encoding: .utf8)
+        text = text.replacingOccurrences(of: "{{ .Values.replicaCount }}", with: "{{ .Values.replicaCount | nosuchfunction }}")
+        try Data(text.utf8).write(to: deployment)
+        try ws.work.write("service:\n  type: ClusterIP\n", to: "helm-guestbook/values-production.yaml")
+        let broken = try ws.work.commit("a broken template")
+        let failed = try await ws.run("sync", arguments)
+        #expect(failed.exitCode == 1, "\(failed.output)\(failed.errorOutput)")
+        #expect(failed.output.contains("invalid manifests; nothing was applied:\n  helm-guestbook/templates/deployment.yaml: "), "\(failed.output)")
+        #expect(failed.output.contains("deployment.yaml:") && failed.output.contains("nosuchfunction"), "\(failed.output)")
+        let unchanged = try await cluster.kubectl(["get", "service", "guestbook-helm-guestbook", "-o", "jsonpath={.spec.type}"])
+        #expect(unchanged.trimmedOutput == "LoadBalancer", "nothing of the broken commit was applied")
+        let status = try SyncCommandTests.array(try await ws.sluice(["status", "--state-dir", ws.state, "--output", "json"]))
+        let entry = try #require(status.first { $0["app"] as? String == "guestbook" })
+        #expect("\(entry)".contains(broken) && entry["lastOutcome"] as? String == "Failed", "\(entry)")
+        let table = try await ws.sluice(["status", "--state-dir", ws.state])
+        // The table cuts the message at 60 characters: the headline with the start of the first problem.
+        #expect(table.output.contains("invalid manifests; nothing was applied: helm-guestbook/temp"), "\(table.output)")
+    }
+
+    @Test("with --no-helm a chart is refused in one sentence and the attempt is recorded; a chart repository that cannot be reached records no failed attempt")
+    func refusedAndUnreachable() async throws {
+        let ws = try Workspace("cli-helm-refused")
+        try FileManager.default.copyItem(at: Self.samples.appendingPathComponent("helm-guestbook"), to: ws.work.url.appendingPathComponent("chart"))
+        try ws.work.commit("a chart")
+        let refused = try await ws.run("sync", ["--path", "chart", "--app", "chart", "--no-helm"])
+        #expect(refused.exitCode == 1, "\(refused.output)\(refused.errorOutput)")
+        #expect(refused.output.contains("chart/Chart.yaml: a Helm chart, and Helm rendering is off (--no-helm)"), "\(refused.output)")
+        let history = try SyncCommandTests.array(try await ws.sluice(["history", "--state-dir", ws.state, "--output", "json"]))
+        #expect(history.first?["outcome"] as? String == "Failed")
+
+        // A dependency on a repository nobody serves: the revision may be fine, so no Failed attempt.
+        let port = try Loopback.freePort()
+        var chart = try String(contentsOf: ws.work.url.appendingPathComponent("chart/Chart.yaml"), encoding: .utf8)
+        chart += "\ndependencies:\n  - name: cache\n    version: 1.0.0\n    repository: http://127.0.0.1:\(port)\n"
+        try ws.work.write(chart, to: "chart/Chart.yaml")
+        try ws.work.commit("a dependency from a repository that is down")
+        let unreachable = try await ws.run("sync", ["--path", "chart", "--app", "chart"])
+        #expect(unreachable.exitCode != 0 && unreachable.exitCode != 1, "\(unreachable.exitCode) \(unreachable.output)\(unreachable.errorOutput)")
+        #expect((unreachable.output + unreachable.errorOutput).contains("127.0.0.1:\(port)"), "\(unreachable.output)\(unreachable.errorOutput)")
+        let after = try SyncCommandTests.array(try await ws.sluice(["history", "--state-dir", ws.state, "--output", "json"]))
+        #expect(after.count == history.count, "no attempt was recorded for an unreachable chart repository: \(after)")
+    }
+}
