@@ -53,7 +53,8 @@ struct SignatureVerifier {
 
     /// One binary keyring from every key file under `source` (a file, or a directory's regular
     /// files other than dot-files, as a mounted Secret has them): armored keys are dearmored with
-    /// `gpg`, binary ones taken as they are.
+    /// `gpg`, binary ones (an OpenPGP packet's first byte has its high bit set) taken as they are.
+    /// In a directory, other files (an allowed-signers file in the same Secret) are left out.
     private func prepareKeyring(_ source: String, into destination: String, home: String) throws {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
@@ -82,8 +83,10 @@ struct SignatureVerifier {
                     throw GitSourceError(.invalidInput, "\(file) holds no OpenPGP public key that gpg can read: \(Self.firstLine(completed.standardError))")
                 }
                 keyring += completed.standardOutput
-            } else {
+            } else if let first = data.first, first & 0x80 != 0 {
                 keyring += Array(data)
+            } else if !isDirectory.boolValue {
+                throw GitSourceError(.invalidInput, "\(file) holds no OpenPGP public key (armored or binary)")
             }
         }
         try Self.write(keyring, to: destination)
