@@ -48,7 +48,7 @@ struct SignatureVerifier {
             "gpgv", ["--homedir", home, "--status-fd", "1", "--keyring", binaryKeyring, signatureFile, payloadFile])
         let status = GPGStatus.parse(String(decoding: completed.standardOutput, as: UTF8.self))
         if completed.status == 0, case .good(let signer) = status { return signer }
-        throw GitSourceError(.unverified, "\(object.name): \(status.explanation(claimedBy: object.claimedBy))")
+        throw GitSourceError(.unverified, "\(object.name) \(status.explanation(claimedBy: object.claimedBy))")
     }
 
     /// One binary keyring from every key file under `source` (a file, or a directory's regular

@@ -62,19 +62,20 @@ package enum GPGStatus: Sendable, Hashable {
         return .unreadable
     }
 
-    /// Why the signature is not trusted, in a sentence; `claimedBy` is who the object says made it.
+    /// Why the signature is not trusted, as the predicate of a sentence about the object (`is signed
+    /// by OpenPGP key …, which is not in the trusted keyring`); `claimedBy` is who the object says made it.
     package func explanation(claimedBy: String) -> String {
         func signer(_ key: String, _ identity: String) -> String {
             let who = identity.isEmpty ? (claimedBy.isEmpty ? "" : ", committed as \(claimedBy)") : " (\(identity))"
             return "OpenPGP key \(key)\(who)"
         }
         switch self {
-        case .good(let signer): return "good signature by \(signer)"
-        case .bad(let key, let identity): return "the signature by \(signer(key, identity)) is BAD: the signed content was altered"
-        case .noPublicKey(let key, let identity): return "signed by \(signer(key, identity)), which is not in the trusted keyring"
-        case .expired(let key, let identity): return "signed by \(signer(key, identity)), whose key or signature has expired"
-        case .revoked(let key, let identity): return "signed by \(signer(key, identity)), which has been revoked"
-        case .unreadable: return "gpgv found no OpenPGP signature it can read"
+        case .good(let signer): return "is signed by \(signer)"
+        case .bad(let key, let identity): return "has a BAD signature by \(signer(key, identity)): the signed content was altered"
+        case .noPublicKey(let key, let identity): return "is signed by \(signer(key, identity)), which is not in the trusted keyring"
+        case .expired(let key, let identity): return "is signed by \(signer(key, identity)), whose key or signature has expired"
+        case .revoked(let key, let identity): return "is signed by \(signer(key, identity)), which has been revoked"
+        case .unreadable: return "has no OpenPGP signature that gpgv can read"
         }
     }
 }

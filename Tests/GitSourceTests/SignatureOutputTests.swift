@@ -51,9 +51,9 @@ struct SignatureOutputTests {
     @Test("an untrusted OpenPGP signature is explained with its key, and the committer when the signature names nobody")
     func gpgExplanation() {
         let named = GPGStatus.parse(Self.unknownKey).explanation(claimedBy: "Mallory <mallory@example.com>")
-        #expect(named == "signed by OpenPGP key 264A1EC0D718D5434A76C204999181E920F8087E (mallory@example.com), which is not in the trusted keyring")
+        #expect(named == "is signed by OpenPGP key 264A1EC0D718D5434A76C204999181E920F8087E (mallory@example.com), which is not in the trusted keyring")
         let anonymous = GPGStatus.parse(Self.unknownKeyWithoutFingerprint).explanation(claimedBy: "Eve <eve@example.com>")
-        #expect(anonymous == "signed by OpenPGP key 999181E920F8087E, committed as Eve <eve@example.com>, which is not in the trusted keyring")
+        #expect(anonymous == "is signed by OpenPGP key 999181E920F8087E, committed as Eve <eve@example.com>, which is not in the trusted keyring")
         #expect(GPGStatus.parse(Self.bad).explanation(claimedBy: "").contains("is BAD"))
     }
 
