@@ -73,9 +73,11 @@ extension MirrorWorker {
         let size = git_odb_object_size(raw)
         guard let data = git_odb_object_data(raw) else { throw GitSourceError(.other, "the \(name) is empty") }
         let bytes = Array(UnsafeRawBufferPointer(start: data, count: size))
-        let tagger = Self.header("tagger", in: bytes).map { line in
-            line.split(separator: ">", maxSplits: 1).first.map { $0 + ">" } ?? line[...]
-        }.map(String.init) ?? ""
+        var tagger = ""
+        if let line = Self.header("tagger", in: bytes) {
+            // `Name <email> TIME ZONE`: the person, without the time.
+            tagger = line.firstIndex(of: ">").map { String(line[...$0]) } ?? line
+        }
         let (payload, signature) = Self.splitTagSignature(bytes)
         return SignedObject(name: name, signature: signature, payload: payload, claimedBy: tagger)
     }

@@ -48,7 +48,12 @@ struct SignedCommitTests {
         @discardableResult
         func commit(_ mode: String, signedBy key: SigningKey?) throws -> String {
             try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": mode]), to: "app/settings.yaml")
-            let id = try key.map { try workspace.work.commit("mode \(mode)", signedBy: $0) } ?? workspace.work.commit("mode \(mode)")
+            let id: String
+            if let key {
+                id = try workspace.work.commit("mode \(mode)", signedBy: key)
+            } else {
+                id = try workspace.work.commit("mode \(mode)")
+            }
             try workspace.work.mirror(to: bare)
             return id
         }
