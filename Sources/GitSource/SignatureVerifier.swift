@@ -159,7 +159,11 @@ struct SignatureVerifier {
 
     private static func temporaryDirectory() throws -> String {
         var template = Array((NSTemporaryDirectory() + "/sluice-verify-XXXXXX").utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress) }) else {
+        let made = template.withUnsafeMutableBufferPointer { buffer -> UnsafeMutablePointer<CChar>? in
+            guard let base = buffer.baseAddress else { return nil }
+            return mkdtemp(base)
+        }
+        guard let made else {
             throw GitSourceError(.other, "cannot create a temporary directory to verify a signature: \(String(cString: strerror(errno)))")
         }
         return String(cString: made)

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import GitSource
 
-extension SignatureVerification.Mode: @retroactive ExpressibleByArgument {}
+extension SignatureVerification.Mode: ExpressibleByArgument {}
 
 /// `--verify` and the trusted keys: which signatures must be good before a revision is applied,
 /// for the commands that apply or plan one (`sync`, `plan`, `agent`).
