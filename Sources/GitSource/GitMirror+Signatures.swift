@@ -22,8 +22,8 @@ extension GitMirror {
                 return try worker.commitsSince(base, to: revision).map { try worker.signedCommit($0) }
             }
         }
-        let verifier = SignatureVerifier(verification: verification)
         return try await Self.offQueue { () throws -> Signer in
+            let verifier = SignatureVerifier(verification: verification)
             var signers: [Signer] = []
             var refusals: [String] = []
             for object in objects {

@@ -5,11 +5,26 @@ import ProcessSpawn
 /// `gpg --dearmor` of armored keys, which `gpgv` cannot read), and `ssh-keygen -Y find-principals`
 /// then `-Y verify` for SSH (`-Y check-novalidate` only to name the key of an untrusted one).
 ///
-/// Blocking: it runs child processes; call it off the cooperative thread pool. Key material is
-/// never put in a message: only key ids, fingerprints and identities.
-struct SignatureVerifier {
-    var verification: SignatureVerification
-    var timeout: Duration = .seconds(30)
+/// One verifier checks any number of objects (`all-commits`) in one temporary directory, with the
+/// keyring dearmored once; the directory goes with the verifier. Blocking: it runs child processes;
+/// use it on one thread off the cooperative thread pool. Key material is never put in a message:
+/// only key ids, fingerprints and identities.
+final class SignatureVerifier {
+    let verification: SignatureVerification
+    let timeout: Duration
+    private var directory: String?
+    /// The binary keyring and the GnuPG home `gpgv` runs with, made at the first OpenPGP signature.
+    private var keyring: (file: String, home: String)?
+    private var checked = 0
+
+    init(verification: SignatureVerification, timeout: Duration = .seconds(30)) {
+        self.verification = verification
+        self.timeout = timeout
+    }
+
+    deinit {
+        if let directory { try? FileManager.default.removeItem(atPath: directory) }
+    }
 
     /// The signer of `object`, or a ``GitSourceError`` `unverified` that says why it is not trusted.
     func verify(_ object: SignedObject) throws -> Signer {
@@ -17,10 +32,14 @@ struct SignatureVerifier {
             let by = object.claimedBy.isEmpty ? "" : " (made by \(object.claimedBy))"
             throw GitSourceError(.unverified, "\(object.name) is not signed\(by)")
         }
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let signatureFile = directory + "/signature"
-        let payloadFile = directory + "/payload"
+        let directory = try workDirectory()
+        checked += 1
+        let signatureFile = directory + "/signature-\(checked)"
+        let payloadFile = directory + "/payload-\(checked)"
+        defer {
+            try? FileManager.default.removeItem(atPath: signatureFile)
+            try? FileManager.default.removeItem(atPath: payloadFile)
+        }
         try Self.write(signature, to: signatureFile)
         try Self.write(object.payload, to: payloadFile)
         let text = String(decoding: signature, as: UTF8.self)
@@ -40,12 +59,18 @@ struct SignatureVerifier {
             throw GitSourceError(
                 .unverified, "\(object.name) has an OpenPGP signature, but no OpenPGP keyring is trusted (give --verify-keyring or keys.keyring)")
         }
-        let home = directory + "/gnupg"
-        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-        let binaryKeyring = directory + "/keyring.gpg"
-        try prepareKeyring(keyring, into: binaryKeyring, home: home)
+        let prepared: (file: String, home: String)
+        if let ready = self.keyring {
+            prepared = ready
+        } else {
+            let home = directory + "/gnupg"
+            try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            prepared = (directory + "/keyring.gpg", home)
+            try prepareKeyring(keyring, into: prepared.file, home: home)
+            self.keyring = prepared
+        }
         let completed = try run(
-            "gpgv", ["--homedir", home, "--status-fd", "1", "--keyring", binaryKeyring, signatureFile, payloadFile])
+            "gpgv", ["--homedir", prepared.home, "--status-fd", "1", "--keyring", prepared.file, signatureFile, payloadFile])
         let status = GPGStatus.parse(String(decoding: completed.standardOutput, as: UTF8.self))
         if completed.status == 0, case .good(let signer) = status { return signer }
         throw GitSourceError(.unverified, "\(object.name) \(status.explanation(claimedBy: object.claimedBy))")
@@ -95,8 +120,8 @@ struct SignatureVerifier {
     // MARK: SSH
 
     private func verifySSH(_ object: SignedObject, signatureFile: String, payloadFile: String) throws -> Signer {
-        let key = try sshKeyFingerprint(signatureFile: signatureFile, payloadFile: payloadFile)
         guard let allowed = verification.allowedSigners else {
+            let key = try sshKeyFingerprint(signatureFile: signatureFile, payloadFile: payloadFile)
             throw GitSourceError(
                 .unverified,
                 "\(object.name) has an SSH signature by key \(key ?? "(unknown)"), but no allowed-signers file is trusted "
@@ -105,6 +130,7 @@ struct SignatureVerifier {
         let found = try run("ssh-keygen", ["-Y", "find-principals", "-f", allowed, "-s", signatureFile])
         let principal = String(decoding: found.standardOutput, as: UTF8.self).split(separator: "\n").first.map(String.init)
         guard found.status == 0, let principal, !principal.isEmpty else {
+            let key = try sshKeyFingerprint(signatureFile: signatureFile, payloadFile: payloadFile)
             throw GitSourceError(
                 .unverified, "\(object.name) is signed by SSH key \(key ?? "(unknown)"), which is not in the allowed signers \(allowed)"
                     + (object.claimedBy.isEmpty ? "" : " (made by \(object.claimedBy))"))
@@ -116,7 +142,7 @@ struct SignatureVerifier {
         let output = String(decoding: verified.standardOutput + verified.standardError, as: UTF8.self)
         if verified.status == 0, let signer = SSHVerifyOutput.signer(output) { return signer }
         throw GitSourceError(
-            .unverified, "\(object.name): the SSH signature by \(principal) (key \(key ?? "unknown")) does not verify: \(Self.firstLine(Array(output.utf8)))")
+            .unverified, "\(object.name) has an SSH signature by \(principal) that does not verify: \(Self.firstLine(Array(output.utf8)))")
     }
 
     /// The fingerprint of the key that made an SSH signature, trusted or not.
@@ -155,6 +181,13 @@ struct SignatureVerifier {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         return nil
+    }
+
+    private func workDirectory() throws -> String {
+        if let directory { return directory }
+        let made = try Self.temporaryDirectory()
+        directory = made
+        return made
     }
 
     private static func temporaryDirectory() throws -> String {
