@@ -84,6 +84,13 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends ${RUNTIME_PACKAGES} \
     && rm -rf /var/lib/apt/lists/*
 
+# The programs that verify commit and tag signatures (`verify:`, Docs/git-sources.md, "Signed
+# commits"), the ones `git verify-commit` runs: gpgv (and gpg, to dearmor armored keys) for
+# OpenPGP, ssh-keygen for SSH. Not libraries of the binary, so not in the list above.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gpg gpgv openssh-client \
+    && rm -rf /var/lib/apt/lists/*
+
 # The user and group 65532 of the chart's podSecurityContext (Charts/sluice/values.yaml), with the
 # state directory (mirrors, the ledger) as its home; the chart mounts a volume there. (useradd
 # warns that 65532 is above UID_MAX, the top of the range it picks from: harmless.)

@@ -147,6 +147,7 @@ let package = Package(
             dependencies: [
                 "CLibGit2",
                 "Curl",
+                "ProcessSpawn",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

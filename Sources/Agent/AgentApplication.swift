@@ -25,6 +25,9 @@ public struct AgentApplication: Sendable {
     public var fingerprint: String?
     /// The application's own retry policy (`retry:` in the configuration file); `nil` uses the agent's.
     public var retry: RetryPolicy?
+    /// Which signatures must be trusted before a revision is applied (`verify:`, `--verify`); `nil`
+    /// verifies none.
+    public var verification: SignatureVerification?
 
     /// An application from its parts.
     public init(
@@ -47,7 +50,9 @@ public struct AgentApplication: Sendable {
     /// sync settings; not the credentials), kept in the ledger: a restarted agent resumes from the
     /// ledger only for an application whose digest is unchanged.
     var settingsDigest: String {
-        let text = "\(url.description)\n\(spec.description)\n\(path)\n\(everyCommit)\n\(loadOptions)\n\(sync)"
+        var text = "\(url.description)\n\(spec.description)\n\(path)\n\(everyCommit)\n\(loadOptions)\n\(sync)"
+        // Only when set, so the digests of applications without verification stay as they were.
+        if let verification { text += "\nverify \(verification)" }
         return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

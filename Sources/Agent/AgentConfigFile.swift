@@ -22,6 +22,9 @@ import Yams
 ///     allowEmpty: false
 ///     credentials: {username: deploy, passwordFile: /etc/sluice/git-password}
 ///     helm: {valueFiles: [values-production.yaml]}   # for a chart (AgentConfigFile+Helm.swift)
+///     verify:                       # optional: apply only revisions signed by a trusted key
+///       mode: head                  # head, tag (tag and semver pins) or all-commits
+///       keys: {keyring: /etc/sluice/keys/openpgp, allowedSigners: /etc/sluice/keys/allowed_signers}
 /// ```
 ///
 /// Every problem is reported with the file and the field (`agent.yaml: apps[1].repo: required`),
@@ -90,10 +93,11 @@ public struct AgentConfigFile: Sendable {
             var credentials = GitCredentials()
             let known: Set<String> = [
                 "name", "repo", "branch", "tag", "semver", "commit", "path", "namespace", "prune", "everyCommit", "timeout",
-                "hookTimeout", "healthTimeout", "allowEmpty", "full", "credentials", "retry", "helm",
+                "hookTimeout", "healthTimeout", "allowEmpty", "full", "credentials", "retry", "helm", "verify",
             ]
             var retry: RetryPolicy?
             var helm = HelmSettings()
+            var verification: SignatureVerification?
             for (key, value) in entry {
                 let name = key.string ?? "?"
                 guard known.contains(name) else {
@@ -106,6 +110,8 @@ public struct AgentConfigFile: Sendable {
                     retry = readRetry(value, field: "\(prefix).retry", problem: problem)
                 } else if name == "helm" {
                     helm = Self.readHelm(value, field: "\(prefix).helm", problem: problem)
+                } else if name == "verify" {
+                    verification = readVerify(value, field: "\(prefix).verify", problem: problem)
                 } else if let scalar = value.scalar?.string {
                     fields[name] = scalar
                 } else {
@@ -127,6 +133,11 @@ public struct AgentConfigFile: Sendable {
             if let commit = fields["commit"] { spec = .commit(commit) }
             if let semver = fields["semver"] {
                 do { spec = .semver(try SemanticVersionRange(semver)) } catch { problem("\(prefix).semver", "\(error)") }
+            }
+            if let verification {
+                let field = "\(prefix).verify"
+                let names = SignatureVerification.Names(mode: "mode", keyring: "keys.keyring", allowedSigners: "keys.allowedSigners")
+                for message in verification.problems(for: spec, names: names) { problem(field, message) }
             }
             let path = fields["path"] ?? ""
             let name = fields["name"] ?? url.map { Self.derivedName($0, path: path) } ?? "apps[\(index)]"
@@ -167,6 +178,7 @@ public struct AgentConfigFile: Sendable {
                 everyCommit: flag("everyCommit") ?? false)
             application.fingerprint = (try? Yams.serialize(node: node)) ?? "\(index)"
             application.retry = retry
+            application.verification = verification
             applications.append(application)
         }
         guard problems.isEmpty else { throw Invalid(problems: problems) }
@@ -218,6 +230,51 @@ public struct AgentConfigFile: Sendable {
             }
         }
         return policy
+    }
+
+    /// An application's `verify:` in the shape of Flux's `spec.verify`: `mode` (`head`, `tag`,
+    /// `all-commits`) and `keys` with `keyring` (OpenPGP public keys: a file, or a directory such as
+    /// a mounted Secret) and `allowedSigners` (SSH). Whether the files exist is checked by the caller.
+    static func readVerify(_ node: Node, field: String, problem: (String, String) -> Void) -> SignatureVerification? {
+        guard let mapping = node.mapping else {
+            problem(field, "must be a mapping (mode, keys)")
+            return nil
+        }
+        var mode: SignatureVerification.Mode?
+        var keyring: String?
+        var allowedSigners: String?
+        let modes = SignatureVerification.Mode.allCases.map(\.rawValue).joined(separator: ", ")
+        for (key, value) in mapping {
+            switch key.string {
+            case "mode":
+                mode = value.string.flatMap { SignatureVerification.Mode(rawValue: $0.lowercased()) }
+                if mode == nil { problem("\(field).mode", "'\(value.string ?? "")' is not a verification mode (known: \(modes))") }
+            case "keys":
+                guard let keys = value.mapping else {
+                    problem("\(field).keys", "must be a mapping (keyring, allowedSigners)")
+                    continue
+                }
+                for (inner, setting) in keys {
+                    let name = "\(field).keys.\(inner.string ?? "?")"
+                    guard let text = setting.string, !text.isEmpty else {
+                        problem(name, "must be a file path")
+                        continue
+                    }
+                    switch inner.string {
+                    case "keyring": keyring = text
+                    case "allowedSigners": allowedSigners = text
+                    default: problem(name, "unknown field (known: keyring, allowedSigners)")
+                    }
+                }
+            default:
+                problem("\(field).\(key.string ?? "?")", "unknown field (known: mode, keys)")
+            }
+        }
+        guard let mode else {
+            if !mapping.contains(where: { $0.key.string == "mode" }) { problem("\(field).mode", "required (\(modes))") }
+            return nil
+        }
+        return SignatureVerification(mode: mode, keyring: keyring, allowedSigners: allowedSigners)
     }
 
     static func readCredentials(_ node: Node, field: String, problem: (String, String) -> Void) -> GitCredentials {

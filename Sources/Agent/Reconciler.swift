@@ -330,7 +330,7 @@ public actor Reconciler {
         return ApplicationSync(
             source: ApplicationSource(
                 mirror: await store.mirror(for: application.url, credentials: application.credentials), spec: application.spec,
-                path: application.path, loadOptions: application.loadOptions),
+                path: application.path, loadOptions: application.loadOptions, verification: application.verification),
             runner: runner, ledger: ledger, logger: logger)
     }
 

@@ -125,6 +125,10 @@ struct NotifyingRecorder: SyncRecorder {
         return id
     }
 
+    func recordSigner(_ signer: String, for attempt: AttemptID) async throws {
+        try await base.recordSigner(signer, for: attempt)
+    }
+
     @discardableResult
     func recordManifests(_ canonical: [UInt8], for attempt: AttemptID) async throws -> String {
         try await base.recordManifests(canonical, for: attempt)

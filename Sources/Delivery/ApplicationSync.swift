@@ -17,13 +17,20 @@ public struct ApplicationSource: Sendable {
     public var path: String
     /// How manifests are loaded (the default namespace, limits, Kustomize).
     public var loadOptions: LoadOptions
+    /// Which signatures must be verified, and against which keys, before a revision is applied;
+    /// `nil` verifies none.
+    public var verification: SignatureVerification?
 
     /// A source from its parts.
-    public init(mirror: GitMirror, spec: RefSpec, path: String = "", loadOptions: LoadOptions = LoadOptions()) {
+    public init(
+        mirror: GitMirror, spec: RefSpec, path: String = "", loadOptions: LoadOptions = LoadOptions(),
+        verification: SignatureVerification? = nil
+    ) {
         self.mirror = mirror
         self.spec = spec
         self.path = path.split(separator: "/").joined(separator: "/")
         self.loadOptions = loadOptions
+        self.verification = verification
     }
 }
 
@@ -93,11 +100,11 @@ public struct ApplicationSync: Sendable {
     /// the application's source.
     func record(
         revision: String, ref: String, author: String, message: String, trigger: Trigger, outcome: Outcome, phase: String? = nil,
-        outcomeMessage: String, code: SyncEngineError.Code = .invalidManifests
+        outcomeMessage: String, code: SyncEngineError.Code = .invalidManifests, signer: String = ""
     ) async throws -> SyncResult {
         let result = try await runner.record(
             revision: revision, ref: ref, author: author, message: message, trigger: trigger, outcome: outcome, phase: phase,
-            outcomeMessage: outcomeMessage, code: code)
+            outcomeMessage: outcomeMessage, code: code, signer: signer)
         try await recordOutcome(result)
         return result
     }
@@ -170,6 +177,17 @@ public struct ApplicationSync: Sendable {
         let (base, inventory) = try await lastApplied()
         let author = "\(fetched.commit.author.name) <\(fetched.commit.author.email)>"
         let message = fetched.commit.message.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Before anything else looks at the revision: an untrusted one is not applied, and not
+        // taken as handled either.
+        let signer: String
+        switch try await verifySignatures(fetched, base: base) {
+        case .success(let verified):
+            signer = verified?.description ?? ""
+        case .failure(let refusal):
+            return try await record(
+                revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
+                outcome: .failed, phase: "Verify", outcomeMessage: refusal.message, code: .signatureRefused)
+        }
         var changedFiles: [String]? = nil
         if let base, await hasCommit(base) {
             changedFiles = try await source.mirror.changes(from: base, to: fetched.revision, under: source.path).map(\.path)
@@ -181,7 +199,7 @@ public struct ApplicationSync: Sendable {
                 ? "already applied" : "no change under \(source.path.isEmpty ? "the repository root" : source.path) since \(base ?? "")"
             return try await record(
                 revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
-                outcome: .unchanged, outcomeMessage: note)
+                outcome: .unchanged, outcomeMessage: note, signer: signer)
         }
         let manifests: ManifestSet
         do {
@@ -216,12 +234,16 @@ public struct ApplicationSync: Sendable {
             revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
             manifests: manifests, baseManifests: baseManifests, baseRevision: base)
         request.inventory = inventory
+        request.signer = signer
         return try await run(request)
     }
 
     /// What a sync of `fetched` would do, with server-side dry runs; changes nothing.
+    ///
+    /// - Throws: ``SyncEngineError`` `signatureRefused` when the revision's signature is not trusted.
     public func plan(_ fetched: FetchedRevision) async throws -> PlanReport {
         let (base, inventory) = try await lastApplied()
+        if case .failure(let refusal) = try await verifySignatures(fetched, base: base) { throw refusal }
         if let base, !runner.configuration.full, await hasCommit(base) {
             let changes = try await source.mirror.changes(from: base, to: fetched.revision, under: source.path)
             if changes.isEmpty, try await lastAttemptSucceeded() {

@@ -31,7 +31,7 @@ public actor GitMirror {
     }
 
     /// Runs blocking libgit2 work on the mirror's queue, cancelling it with the calling task.
-    private func run<T: Sendable>(_ body: @escaping @Sendable (MirrorWorker, OperationContext) throws -> T) async throws -> T {
+    func run<T: Sendable>(_ body: @escaping @Sendable (MirrorWorker, OperationContext) throws -> T) async throws -> T {
         let worker = self.worker
         let context = worker.makeContext()
         return try await withTaskCancellationHandler {

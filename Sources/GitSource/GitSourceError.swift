@@ -23,6 +23,9 @@ public struct GitSourceError: Error, CustomStringConvertible, Sendable, Equatabl
         public static let invalidInput = Code(raw: "invalidInput")
         /// A file is over the size limit, or a symlink points outside the repository.
         public static let refused = Code(raw: "refused")
+        /// A commit or tag that must be signed is not, or its signature is bad or made by a key
+        /// that is not trusted (``SignatureVerification``).
+        public static let unverified = Code(raw: "unverified")
         /// The server answered something that is not the Git protocol.
         public static let protocolError = Code(raw: "protocol")
         /// Any other libgit2 or local failure.

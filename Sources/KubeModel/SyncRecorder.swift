@@ -6,6 +6,9 @@
 public protocol SyncRecorder: Sendable {
     /// Starts an attempt (outcome `Running`); its number counts the attempts of that revision.
     func beginAttempt(app: String, revision: String, ref: String, author: String, message: String, trigger: Trigger) async throws -> AttemptID
+    /// Notes who signed the revision (or its tag), as its signature was verified before the sync
+    /// (`Alice <alice@example.com> (OpenPGP key 14C8…)`).
+    func recordSigner(_ signer: String, for attempt: AttemptID) async throws
     /// Keeps the revision's manifests (canonical text) with the attempt; returns their digest.
     @discardableResult
     func recordManifests(_ canonical: [UInt8], for attempt: AttemptID) async throws -> String
@@ -42,6 +45,9 @@ extension SyncRecorder {
     public func updateTask(_ task: TaskID, status: TaskStatus) async throws {
         try await updateTask(task, status: status, action: nil, message: nil)
     }
+
+    /// Records nothing: a recorder that keeps no signer.
+    public func recordSigner(_ signer: String, for attempt: AttemptID) async throws {}
 
     /// Ends the attempt with no message.
     public func finishAttempt(_ attempt: AttemptID, outcome: Outcome) async throws {

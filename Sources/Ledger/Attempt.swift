@@ -31,4 +31,7 @@ public struct Attempt: Sendable, Hashable {
     public var outcomeMessage: String
     /// The SHA-256 (hex) of the rendered manifests recorded for this attempt, if any.
     public var manifestDigest: String?
+    /// Who signed the revision (or its tag), as its verified signature says: the identity and the
+    /// key (`Alice <alice@example.com> (OpenPGP key 14C8…)`); empty when no signature was verified.
+    public var signer: String = ""
 }

@@ -42,6 +42,14 @@ extension Ledger {
         return AttemptID(id)
     }
 
+    /// Records who signed the attempt's revision (or its tag), as its verified signature says.
+    public func recordSigner(_ signer: String, for attempt: AttemptID) async throws {
+        try await writing("record the signer of attempt \(attempt)") { db in
+            let changed = try await db.rows("UPDATE attempt SET signer = ? WHERE id = ? RETURNING id", [signer, attempt.rawValue])
+            guard changed.count == 1 else { throw LedgerError(.notFound, "no attempt \(attempt) in the ledger \(self.path)") }
+        }
+    }
+
     /// Records that a running attempt entered `phase` (it becomes the attempt's `phaseReached`).
     public func enterPhase(_ phase: String, of attempt: AttemptID) async throws {
         try await writing("record phase \(phase) of attempt \(attempt)") { db in
@@ -189,7 +197,8 @@ extension Attempt {
             outcome: outcome,
             phaseReached: try row["phaseReached"],
             outcomeMessage: try row["outcomeMessage"],
-            manifestDigest: try row["manifestBlob"]
+            manifestDigest: try row["manifestBlob"],
+            signer: try row["signer"]
         )
     }
 }

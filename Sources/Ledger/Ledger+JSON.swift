@@ -8,7 +8,8 @@ extension Attempt {
     /// One entry of `sluice history --output json`: `app`, `revision`, `ref`, `author`, `message`,
     /// `trigger`, `startedAt`, `finishedAt` (RFC 3339; `null` while running), `outcome`,
     /// `phaseReached` (`null` before the first phase), plus `attempt` (its number for this
-    /// revision) and `outcomeMessage`.
+    /// revision), `outcomeMessage` and `signer` (who signed the revision, when its signature was
+    /// verified; empty otherwise).
     public var historyJSON: JSONValue {
         [
             "app": .string(app),
@@ -23,6 +24,7 @@ extension Attempt {
             "outcome": .string(outcome.rawValue),
             "phaseReached": phaseReached.map(JSONValue.string) ?? .null,
             "outcomeMessage": .string(outcomeMessage),
+            "signer": .string(signer),
         ]
     }
 

@@ -128,6 +128,11 @@ enum LedgerSchema {
             "ALTER TABLE application ADD COLUMN stalledRevision TEXT NOT NULL DEFAULT ''",
             "ALTER TABLE application ADD COLUMN namespace TEXT NOT NULL DEFAULT ''",
         ]),
+        // Who signed the revision (or its tag) an attempt synced, when its signature was verified:
+        // the identity and the key, never key material.
+        Migration(identifier: "v6", statements: [
+            "ALTER TABLE attempt ADD COLUMN signer TEXT NOT NULL DEFAULT ''",
+        ]),
     ]
 
     /// The identifiers of every migration this Sluice knows, in order.

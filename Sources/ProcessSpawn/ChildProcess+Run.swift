@@ -22,12 +22,15 @@ extension ChildProcess {
     /// Runs `executable` to completion: both output pipes drained with `poll(2)` on the calling
     /// thread, the process group killed at the deadline or when standard output grows past
     /// `maximumOutput`, and the child reaped on its own PID. Fails only when it cannot be started.
+    /// `standardInput`, when given, overrides `inheritStandardInput` (a file's descriptor to read from,
+    /// say, for a program that reads its data from standard input).
     ///
     /// Blocking: call it from a thread of its own or a dispatch queue, never from the cooperative
     /// thread pool.
     public static func run(
         _ executable: String, arguments: [String], environment: [String: String], directory: String? = nil,
-        inheritStandardInput: Bool = false, timeout: Duration, maximumOutput: Int, maximumErrorOutput: Int = 64 << 10
+        inheritStandardInput: Bool = false, standardInput: Stream? = nil, timeout: Duration, maximumOutput: Int,
+        maximumErrorOutput: Int = 64 << 10
     ) throws(SpawnError) -> Completed {
         let out = try pipe()
         let err: (read: Int32, write: Int32)
@@ -42,7 +45,7 @@ extension ChildProcess {
         do {
             pid = try spawn(
                 executable, arguments: arguments, environment: environment, directory: directory,
-                stdin: inheritStandardInput ? .inherit : .null, stdout: .descriptor(out.write), stderr: .descriptor(err.write))
+                stdin: standardInput ?? (inheritStandardInput ? .inherit : .null), stdout: .descriptor(out.write), stderr: .descriptor(err.write))
         } catch {
             [out.read, out.write, err.read, err.write].forEach { close($0) }
             throw error

@@ -15,6 +15,10 @@ struct Recording: Sendable {
         try await marked { try await recorder.beginAttempt(app: app, revision: revision, ref: ref, author: author, message: message, trigger: trigger) }
     }
 
+    func recordSigner(_ signer: String, for attempt: AttemptID) async throws {
+        try await marked { try await recorder.recordSigner(signer, for: attempt) }
+    }
+
     func recordManifests(_ canonical: [UInt8], for attempt: AttemptID) async throws {
         try await marked { _ = try await recorder.recordManifests(canonical, for: attempt) }
     }

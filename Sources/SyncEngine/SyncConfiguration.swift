@@ -77,6 +77,8 @@ public struct SyncRequest: Sendable {
     /// The application's inventory when the caller has just read it (saves reading it again);
     /// `nil` reads it.
     public var inventory: Inventory?
+    /// Who signed the revision (or its tag), when its signature was verified; empty otherwise.
+    public var signer = ""
 
     /// A request from its parts.
     public init(

@@ -20,6 +20,10 @@ public struct SyncEngineError: Error, Sendable, Hashable, CustomStringConvertibl
         /// The source's content was refused (a symlink out of the repository, a file or tree over the
         /// limits). Stalled: fix the commit.
         public static let sourceRefused = Code("sourceRefused")
+        /// The revision (or its tag) is not signed by a trusted key, or a commit since the last
+        /// applied one is not (the delivery layer verifies signatures before a sync). Stalled: a properly signed
+        /// commit, or new trusted keys, clears it.
+        public static let signatureRefused = Code("signatureRefused")
         /// The revision's manifests could not be loaded (a YAML error, a missing field, a bad
         /// annotation). Stalled: the commit must be fixed.
         public static let invalidManifests = Code("invalidManifests")

@@ -128,7 +128,7 @@ public final class GitRepository: @unchecked Sendable {
         ]
     }
 
-    private func nextDate() -> Date {
+    func nextDate() -> Date {
         lock.lock()
         defer { lock.unlock() }
         let date = GitSignature.firstCommitDate.addingTimeInterval(Double(commitsMade) * 60)

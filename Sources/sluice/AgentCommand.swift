@@ -23,6 +23,7 @@ struct AgentCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var source: SourceOptions
+    @OptionGroup var verify: VerifyOptions
     @OptionGroup var target: TargetOptions
     @OptionGroup var flags: SyncFlags
 
@@ -139,6 +140,9 @@ struct AgentCommand: AsyncParsableCommand {
         if config != nil, source.repo != nil {
             throw CLIExit.usage("give either --config or --repo, not both")
         }
+        if config != nil, verify.isSet {
+            throw CLIExit.usage("with --config, set verify: for each application in the file instead of --verify")
+        }
         let gitOptions = try source.gitOptions()
         if apiReadAuth, apiTokenFile == nil {
             throw CLIExit.usage("--api-read-auth needs --api-token-file: the read API would want a token that no request can have")
@@ -227,13 +231,13 @@ struct AgentCommand: AsyncParsableCommand {
             if let fileInterval = file.interval { options.interval = fileInterval }
             reload = { try watcher.loadIfChanged()?.applications }
         } else if let url {
-            applications = [
-                AgentApplication(
-                    url: url, spec: try source.refSpec(), path: source.path, credentials: try source.credentials(),
-                    loadOptions: source.loadOptions(defaultNamespace: defaultNamespace),
-                    sync: try flags.configuration(app: source.appName(url), inventoryNamespace: inventoryNamespace),
-                    everyCommit: everyCommit)
-            ]
+            var application = AgentApplication(
+                url: url, spec: try source.refSpec(), path: source.path, credentials: try source.credentials(),
+                loadOptions: source.loadOptions(defaultNamespace: defaultNamespace),
+                sync: try flags.configuration(app: source.appName(url), inventoryNamespace: inventoryNamespace),
+                everyCommit: everyCommit)
+            application.verification = try verify.verification(for: application.spec)
+            applications = [application]
         }
         var election: LeaderElection?
         if leaderElect ?? cluster.inCluster {

@@ -13,13 +13,14 @@ struct CommandSession {
 
     /// Connects and opens everything; `readOnly` opens an existing ledger for reading only (a plan
     /// must not touch an agent's running attempt). `progress` prints the fetch and the sync as
-    /// they go.
+    /// they go; `verify` says which signatures must be trusted before a revision is applied.
     static func open(
         source: SourceOptions, target: TargetOptions, flags: SyncFlags, readOnly: Bool, runPods: Bool, markInterrupted: Bool = true,
-        progress: ProgressPrinter? = nil
+        progress: ProgressPrinter? = nil, verify: VerifyOptions? = nil
     ) async throws -> CommandSession {
         let url = try source.repositoryURL()
         let spec = try source.refSpec()
+        let verification = try verify?.verification(for: spec)
         let app = source.appName(url)
         let mirror = GitMirror(url: url, credentials: try source.credentials(), stateDirectory: source.stateDir, options: try source.gitOptions(progress: progress))
         let location = try source.ledgerLocation()
@@ -42,7 +43,8 @@ struct CommandSession {
             progress: progress?.syncProgress)
         let application = ApplicationSync(
             source: ApplicationSource(
-                mirror: mirror, spec: spec, path: source.path, loadOptions: source.loadOptions(defaultNamespace: cluster.client.defaultNamespace)),
+                mirror: mirror, spec: spec, path: source.path, loadOptions: source.loadOptions(defaultNamespace: cluster.client.defaultNamespace),
+                verification: verification),
             runner: runner, ledger: ledger)
         return CommandSession(cluster: cluster, ledger: ledger, application: application)
     }

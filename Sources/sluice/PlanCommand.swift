@@ -12,14 +12,15 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Print what a sync of the target revision would do, in order, using server-side dry runs; changes nothing.",
         discussion: """
-            Exit codes: 0 planned; 1 the server rejected an object in the dry run, or the revision would prune \
-            everything; 2 usage or configuration error; 3 the source could not be fetched or resolved; \
+            Exit codes: 0 planned; 1 the server rejected an object in the dry run, the revision would prune \
+            everything, or its signature is not trusted (--verify); 2 usage or configuration error; 3 the source could not be fetched or resolved; \
             4 the cluster could not be reached.
             """)
 
     @OptionGroup var source: SourceOptions
     @OptionGroup var target: TargetOptions
     @OptionGroup var flags: SyncFlags
+    @OptionGroup var verify: VerifyOptions
 
     @Option(help: ArgumentHelp("Plan this commit instead of the ref spec's head.", valueName: "sha"))
     var revision: String?
@@ -28,7 +29,7 @@ struct PlanCommand: AsyncParsableCommand {
     var output: OutputFormat = .text
 
     func run() async throws {
-        let session = try await CommandSession.open(source: source, target: target, flags: flags, readOnly: true, runPods: false, progress: ProgressPrinter.fetchOnly(output: output))
+        let session = try await CommandSession.open(source: source, target: target, flags: flags, readOnly: true, runPods: false, progress: ProgressPrinter.fetchOnly(output: output), verify: verify)
         let application = session.application
         let outcome: Result<PlanReport, CLIExit>
         do {
@@ -42,6 +43,7 @@ struct PlanCommand: AsyncParsableCommand {
         } catch let error as CLIExit {
             outcome = .failure(error)
         } catch let error as SyncEngineError {
+            // A refused signature exits 1, as a sync of the revision would fail.
             outcome = .failure(CLIExit(code: error.code == .cluster ? 4 : error.code == .pathNotFound ? 3 : 1, message: error.message))
         } catch {
             outcome = .failure(CLIExit(code: 1, message: "\(error)"))

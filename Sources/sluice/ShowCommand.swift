@@ -62,6 +62,9 @@ struct ShowCommand: AsyncParsableCommand {
             ("attempt", String(attempt.number)),
             ("ref", attempt.ref),
             ("author", attempt.author),
+        ]
+        if !attempt.signer.isEmpty { rows.append(("signedBy", attempt.signer)) }
+        rows += [
             ("trigger", attempt.trigger.rawValue),
             ("outcome", attempt.outcome.rawValue),
         ]

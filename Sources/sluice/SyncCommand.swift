@@ -16,7 +16,7 @@ struct SyncCommand: AsyncParsableCommand {
             A manual sync runs the whole lifecycle, hooks included, even when nothing changed, and applies every \
             object, so objects that drifted from the revision are put back. With --every-commit, commits that \
             do not touch --path are recorded as Unchanged.
-            Exit codes: 0 succeeded or nothing to do; 1 the sync ran and failed; 2 usage or configuration error; \
+            Exit codes: 0 succeeded or nothing to do; 1 the sync ran and failed, or the revision's signature was refused (--verify); 2 usage or configuration error; \
             3 the source could not be fetched or resolved, or --path does not exist at the revision; 4 the cluster could not be reached.
             """)
 
@@ -24,6 +24,7 @@ struct SyncCommand: AsyncParsableCommand {
     @OptionGroup var target: TargetOptions
     @OptionGroup var flags: SyncFlags
     @OptionGroup var progress: ProgressOptions
+    @OptionGroup var verify: VerifyOptions
 
     @Option(help: ArgumentHelp("Sync this commit instead of the ref spec's head.", valueName: "sha"))
     var revision: String?
@@ -35,7 +36,7 @@ struct SyncCommand: AsyncParsableCommand {
     var output: OutputFormat = .text
 
     func run() async throws {
-        let session = try await CommandSession.open(source: source, target: target, flags: flags, readOnly: false, runPods: true, progress: progress.printer(output: output))
+        let session = try await CommandSession.open(source: source, target: target, flags: flags, readOnly: false, runPods: true, progress: progress.printer(output: output), verify: verify)
         let exitCode: Int32
         do {
             exitCode = try await syncAll(session.application, ledger: session.ledger)

@@ -141,6 +141,42 @@ struct AgentConfigFileTests {
         #expect(one.applications[1].fingerprint != two.applications[1].fingerprint)
     }
 
+    @Test("verify: gives an application its mode and trusted keys; an entry without it verifies nothing, and keys alone are refused")
+    func verify() throws {
+        let keys = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-config-keys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: keys, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: keys) }
+        let allowed = keys.appendingPathComponent("allowed_signers")
+        try Data("carol@example.com ssh-ed25519 AAAA\n".utf8).write(to: allowed)
+        let file = try Self.parse(
+            """
+            apps:
+              - name: shop
+                repo: https://git.example.com/shop/app.git
+                semver: ^1.2
+                verify: {mode: tag, keys: {keyring: \(keys.path), allowedSigners: \(allowed.path)}}
+              - name: api
+                repo: https://git.example.com/api/app.git
+            """)
+        #expect(file.applications[0].verification == SignatureVerification(mode: .tag, keyring: keys.path, allowedSigners: allowed.path))
+        #expect(file.applications[1].verification == nil)
+
+        #expect {
+            try Self.parse(
+                """
+                apps:
+                  - repo: https://git.example.com/shop/app.git
+                    verify: {mode: all-commits, keys: {}, trust: everyone}
+                """)
+        } throws: { error in
+            let problems = (error as? AgentConfigFile.Invalid)?.problems ?? []
+            return problems == [
+                "agent.yaml: apps[0].verify.trust: unknown field (known: mode, keys)",
+                "agent.yaml: apps[0].verify: mode all-commits needs trusted keys: give keys.keyring or keys.allowedSigners",
+            ]
+        }
+    }
+
     @Test("an application's helm: takes Argo CD's shape (values as text or a mapping, parameters with forceString); a bad one names each field")
     func helmSettings() throws {
         let file = try Self.parse(

@@ -7,6 +7,7 @@ import Testing
 struct JSONShapeTests {
     static let historyFields: Set<String> = [
         "app", "revision", "ref", "author", "message", "trigger", "startedAt", "finishedAt", "outcome", "phaseReached",
+        "signer",
     ]
     static let taskFields: Set<String> = [
         "phase", "wave", "kind", "group", "namespace", "name", "hook", "action", "status", "message", "startedAt",
@@ -81,5 +82,24 @@ struct JSONShapeTests {
                 "created": [], "configured": ["apps/Deployment/shop/web"], "unchanged": [],
                 "pruned": ["/ConfigMap/shop/old"],
             ])
+    }
+
+    @Test("the signer of a verified revision is kept with its attempt (migration v6) and shown by history and show; empty when none was verified", arguments: LedgerBackend.allCases)
+    func signer(_ backend: LedgerBackend) async throws {
+        let fixture = try await LedgerFixture(backend)
+        let unsigned = try await fixture.begin(revision("d4"))
+        try await fixture.ledger.finishAttempt(unsigned, outcome: .succeeded)
+        fixture.clock.advance(by: 60)
+        let signed = try await fixture.begin(revision("e5"))
+        try await fixture.ledger.recordSigner("Alice <alice@example.com> (OpenPGP key 14C830B3DDCE6693491E4B8A92E5B902CAF64E9A)", for: signed)
+        try await fixture.ledger.finishAttempt(signed, outcome: .succeeded)
+
+        #expect(try await fixture.ledger.attempt(unsigned).historyJSON["signer"] == "")
+        let show = try await fixture.ledger.detail(app: nil, revision: "e500").json
+        #expect(show["signer"] == "Alice <alice@example.com> (OpenPGP key 14C830B3DDCE6693491E4B8A92E5B902CAF64E9A)")
+        let history = Attempt.historyJSON(try await fixture.ledger.history(limit: 5))
+        #expect(history.arrayValue?.compactMap { $0["signer"]?.stringValue } == [
+            "Alice <alice@example.com> (OpenPGP key 14C830B3DDCE6693491E4B8A92E5B902CAF64E9A)", "",
+        ])
     }
 }
