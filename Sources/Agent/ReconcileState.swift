@@ -12,9 +12,9 @@ public enum ReconcileResult: Sendable, Hashable {
     /// the retry policy, then left until a new commit.
     case failed(revision: String, reason: String)
     /// Deterministic, so retrying cannot help: invalid or refused manifests, a path that does not
-    /// exist, nothing to apply, a dry run the server rejects, an unusable source setting. Not
-    /// retried until a new commit or new settings. `revision` is `nil` when the source itself is
-    /// refused (no commit to wait past).
+    /// exist, nothing to apply, a dry run the server rejects, an object another application
+    /// tracks, an unusable source setting. Not retried until a new commit or new settings.
+    /// `revision` is `nil` when the source itself is refused (no commit to wait past).
     case stalled(revision: String?, reason: String)
     /// Network, 5xx, timeouts, conflicts, a ledger that cannot be written: retried with back-off.
     case transient(reason: String)
@@ -37,7 +37,8 @@ public enum ReconcileResult: Sendable, Hashable {
         default:
             let reason = result.message
             switch result.error?.code {
-            case .some(.invalidManifests), .some(.validationFailed), .some(.emptyRevision), .some(.pathNotFound), .some(.sourceRefused):
+            case .some(.invalidManifests), .some(.validationFailed), .some(.emptyRevision), .some(.pathNotFound), .some(.sourceRefused),
+                .some(.sharedObject):
                 return .stalled(revision: revision, reason: reason)
             case .some(.cluster):
                 return .transient(reason: reason)

@@ -224,11 +224,14 @@ public struct SyncRunner: Sendable {
 
     /// Server-side dry runs of every object that will be sent: an object the server rejects fails
     /// the sync before anything is applied. The emptied-revision guard ran in the preparation.
+    /// Before them, objects another application tracks refuse the sync (``refuseSharedObjects(_:attempt:)``).
     func validate(_ preparation: SyncPreparation, attempt: AttemptID?) async throws {
+        try await refuseSharedObjects(preparation, attempt: attempt)
         let plan = preparation.plan
         let tasks = (plan.tasks + plan.syncFailTasks).filter { preparation.needsSend($0) && $0.manifest.settings.options.validate }
         let namespaces = Set(
-            plan.tasks.filter { $0.kind == "Namespace" && $0.groupKind.group.isEmpty }.map(\.name))
+            plan.tasks.filter { $0.kind == "Namespace" && $0.groupKind.group.isEmpty }.map(\.name)
+                + (configuration.createNamespace.map { [$0.name] } ?? []))
         let definedKinds = Set(
             plan.tasks.filter { $0.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") }
                 .compactMap { task -> GroupKind? in
