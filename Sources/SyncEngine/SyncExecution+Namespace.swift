@@ -12,22 +12,24 @@ extension SyncExecution {
         let wave = first?.phase == .preSync ? min(first?.wave ?? 0, 0) : 0
         try await enter(HookPhase.preSync.rawValue)
         let ledgerTask = try await begin(.preSync, wave: wave, namespace.identity, hook: false, action: .created)
+        let existing: JSONValue?
+        let applied: JSONValue
         do {
-            let existing = try await client.getIfPresent(ManagedNamespace.gvk, namespace.identity)
-            let applied = try await client.apply(namespace.object)
-            let action: TaskAction
-            if existing == nil {
-                action = .created
-            } else if existing?.resourceVersion == applied.resourceVersion {
-                action = .unchanged
-            } else {
-                action = .configured
-            }
-            try await finish(ledgerTask, .succeeded, action: action)
+            existing = try await client.getIfPresent(ManagedNamespace.gvk, namespace.identity)
+            applied = try await client.apply(namespace.object)
         } catch {
             let message = "cannot create the application's namespace \(namespace.name): \(error.message)"
             try await finish(ledgerTask, .failed, message: message)
             throw SyncEngineError(error.code == .unreachable ? .cluster : .applyFailed, message)
         }
+        let action: TaskAction
+        if existing == nil {
+            action = .created
+        } else if existing?.resourceVersion == applied.resourceVersion {
+            action = .unchanged
+        } else {
+            action = .configured
+        }
+        try await finish(ledgerTask, .succeeded, action: action)
     }
 }

@@ -102,7 +102,7 @@ struct SyncPreparation: Sendable {
         var preparation = SyncPreparation(
             plan: plan, inventory: inventory, live: live, changed: changed, prunePlan: prunePlan, forgotten: forgotten,
             partial: request.removedByChange != nil)
-        preparation.claimedByOthers = found.others.filter { !Tracking.allowsSharing($0.value.live) }.mapValues(\.owner)
+        preparation.claimedByOthers = found.others.filter { !Tracking.allowsSharing($0.value.live) }.mapValues { $0.owner }
         return preparation
     }
 

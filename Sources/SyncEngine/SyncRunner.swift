@@ -118,7 +118,7 @@ public struct SyncRunner: Sendable {
         } catch {
             failure = SyncEngineError(.applyFailed, "\(error)")
         }
-        if failure != nil, failure?.code == .cancelled || Task.isCancelled { stopped = true }
+        if let current = failure, current.code == .cancelled || Task.isCancelled { stopped = true }
 
         // The end of a sync runs whatever happens to the task that started it: a sync stopped by a
         // shutdown (SIGTERM) or a superseding commit still stops its hooks, runs SyncFail within a
