@@ -153,8 +153,9 @@ public struct SyncRunner: Sendable {
             } else {
                 try await execution.applyDeletePolicy(.hookFailed, hooks: finished)
             }
-            // A stopped sync's SyncFail hooks get the stop grace period, not the whole hook timeout.
-            let limit = failure.code == .cancelled ? configuration.stopGrace : nil
+            // A cancelled sync's SyncFail hooks get the stop grace period, not the whole hook timeout
+            // (after `--timeout` nobody is waiting to exit, so they get their own limit).
+            let limit = stopped && failure.code != .timeout ? configuration.stopGrace : nil
             try await runSyncFail(execution, preparation: preparation, limit: limit)
         } else {
             try await execution.applyDeletePolicy(.hookSucceeded, hooks: await execution.finishedHooks)
