@@ -28,6 +28,8 @@ struct ApplicationNamespaceTests {
         try await SyncFixture.with { fixture in
             #expect(try await fixture.live("v1", "Namespace", "payments", namespace: "") == nil)
             try Self.push(fixture)
+            let plan = try await fixture.plan { $0.createNamespace = Self.metadata }
+            #expect(plan.tasks.first.map { "\($0.phase) \($0.kind) \($0.name) \($0.action)" } == "PreSync Namespace payments created")
             let result = try await fixture.sync(namespace: "payments") { $0.createNamespace = Self.metadata }
             #expect(result.outcome == .succeeded, "\(result.message)")
 
@@ -61,6 +63,8 @@ struct ApplicationNamespaceTests {
                 "apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "payments", "labels": ["existing": "kept"]],
             ])
             try Self.push(fixture)
+            let plan = try await fixture.plan { $0.createNamespace = Self.metadata }
+            #expect(plan.tasks.first.map { "\($0.phase) \($0.kind) \($0.name) \($0.action)" } == "PreSync Namespace payments configured")
             let result = try await fixture.sync(namespace: "payments") { $0.createNamespace = Self.metadata }
             #expect(result.outcome == .succeeded, "\(result.message)")
 
