@@ -20,6 +20,7 @@ import Yams
 ///     hookTimeout: 5m
 ///     healthTimeout: 5m
 ///     allowEmpty: false
+///     createNamespace: {labels: {team: shop}}   # or true; default: --create-namespace
 ///     credentials: {username: deploy, passwordFile: /etc/sluice/git-password}
 ///     helm: {valueFiles: [values-production.yaml]}   # for a chart (AgentConfigFile+Helm.swift)
 ///     verify:                       # optional: apply only revisions signed by a trusted key
@@ -93,11 +94,12 @@ public struct AgentConfigFile: Sendable {
             var credentials = GitCredentials()
             let known: Set<String> = [
                 "name", "repo", "branch", "tag", "semver", "commit", "path", "namespace", "prune", "everyCommit", "timeout",
-                "hookTimeout", "healthTimeout", "allowEmpty", "full", "credentials", "retry", "helm", "verify",
+                "hookTimeout", "healthTimeout", "allowEmpty", "full", "credentials", "retry", "helm", "verify", "createNamespace",
             ]
             var retry: RetryPolicy?
             var helm = HelmSettings()
             var verification: SignatureVerification?
+            var createNamespace: ManagedNamespace??
             for (key, value) in entry {
                 let name = key.string ?? "?"
                 guard known.contains(name) else {
@@ -112,6 +114,8 @@ public struct AgentConfigFile: Sendable {
                     helm = Self.readHelm(value, field: "\(prefix).helm", problem: problem)
                 } else if name == "verify" {
                     verification = readVerify(value, field: "\(prefix).verify", problem: problem)
+                } else if name == "createNamespace" {
+                    createNamespace = readCreateNamespace(value, field: "\(prefix).createNamespace", problem: problem)
                 } else if let scalar = value.scalar?.string {
                     fields[name] = scalar
                 } else {
@@ -170,7 +174,11 @@ public struct AgentConfigFile: Sendable {
             if let hookTimeout = duration("hookTimeout") { sync.hookTimeout = hookTimeout }
             if let healthTimeout = duration("healthTimeout") { sync.healthTimeout = healthTimeout }
             var loadOptions = LoadOptions()
-            loadOptions.defaultNamespace = fields["namespace"] ?? defaultNamespace
+            let namespace = fields["namespace"] ?? defaultNamespace
+            loadOptions.defaultNamespace = namespace
+            // The file's setting wins over --create-namespace; either way the namespace is this application's.
+            if let createNamespace { sync.createNamespace = createNamespace }
+            sync.createNamespace?.name = namespace
             loadOptions.helm = helm
             guard let url else { continue }
             var application = AgentApplication(
@@ -275,6 +283,48 @@ public struct AgentConfigFile: Sendable {
             return nil
         }
         return SignatureVerification(mode: mode, keyring: keyring, allowedSigners: allowedSigners)
+    }
+
+    /// An application's `createNamespace:` (Argo CD's `CreateNamespace=true` with its
+    /// `managedNamespaceMetadata`): `true` or `false`, or a mapping with `labels` and `annotations`
+    /// (mappings of strings), which means `true`. `nil` after a problem; `.some(nil)` for `false`.
+    /// The namespace's name is filled in by the caller.
+    static func readCreateNamespace(_ node: Node, field: String, problem: (String, String) -> Void) -> ManagedNamespace?? {
+        if let text = node.scalar?.string {
+            switch text.lowercased() {
+            case "true", "yes", "on": return .some(ManagedNamespace(name: ""))
+            case "false", "no", "off": return .some(nil)
+            default:
+                problem(field, "'\(text)' is not true, false or a mapping with labels and annotations")
+                return nil
+            }
+        }
+        guard let mapping = node.mapping else {
+            problem(field, "must be true, false or a mapping with labels and annotations")
+            return nil
+        }
+        var namespace = ManagedNamespace(name: "")
+        for (key, value) in mapping {
+            let name = "\(field).\(key.string ?? "?")"
+            var strings: [String: String] = [:]
+            if let entries = value.mapping {
+                for (entryKey, entryValue) in entries {
+                    guard let entryName = entryKey.string, let text = entryValue.scalar?.string else {
+                        problem("\(name).\(entryKey.string ?? "?")", "must be a string")
+                        continue
+                    }
+                    strings[entryName] = text
+                }
+            } else if value.null == nil {
+                problem(name, "must be a mapping of strings")
+            }
+            switch key.string {
+            case "labels": namespace.labels = strings
+            case "annotations": namespace.annotations = strings
+            default: problem(name, "unknown field (known: labels, annotations)")
+            }
+        }
+        return .some(namespace)
     }
 
     static func readCredentials(_ node: Node, field: String, problem: (String, String) -> Void) -> GitCredentials {

@@ -12,9 +12,10 @@ public enum ReconcileResult: Sendable, Hashable {
     /// the retry policy, then left until a new commit.
     case failed(revision: String, reason: String)
     /// Deterministic, so retrying cannot help: invalid or refused manifests, a signature that is
-    /// not trusted, a path that does not exist, nothing to apply, a dry run the server rejects, an unusable source setting. Not
-    /// retried until a new commit or new settings. `revision` is `nil` when the source itself is
-    /// refused (no commit to wait past).
+    /// not trusted, a path that does not exist, nothing to apply, a dry run the server rejects, an
+    /// object another application tracks, an unusable source setting. Not retried until a new
+    /// commit or new settings. `revision` is `nil` when the source itself is refused (no commit to
+    /// wait past).
     case stalled(revision: String?, reason: String)
     /// Network, 5xx, timeouts, conflicts, a ledger that cannot be written: retried with back-off.
     case transient(reason: String)
@@ -38,7 +39,7 @@ public enum ReconcileResult: Sendable, Hashable {
             let reason = result.message
             switch result.error?.code {
             case .some(.invalidManifests), .some(.validationFailed), .some(.emptyRevision), .some(.pathNotFound), .some(.sourceRefused),
-                .some(.signatureRefused):
+                .some(.signatureRefused), .some(.sharedObject):
                 return .stalled(revision: revision, reason: reason)
             case .some(.cluster):
                 return .transient(reason: reason)

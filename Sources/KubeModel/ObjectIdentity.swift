@@ -11,7 +11,7 @@ public struct ObjectIdentity: Sendable, Hashable, Comparable, LosslessStringConv
     public var kind: String
     /// The namespace; empty for cluster-scoped objects.
     public var namespace: String
-    /// The name (for a hook named by `generateName`, the prefix).
+    /// The name (for a hook named by `generateName`, the prefix; for a hook with no name, empty).
     public var name: String
 
     /// An identity from its parts.

@@ -60,9 +60,12 @@ struct ManifestAssembler {
             let identity = ObjectIdentity(
                 group: candidate.groupKind.group, kind: candidate.groupKind.kind, namespace: namespace, name: candidate.name)
             if let first = seen[identity] {
+                let message = identity.name.isEmpty
+                    ? "another \(identity.kind) hook without a name or generateName in \(identity.namespace.isEmpty ? "the cluster scope" : "namespace " + identity.namespace) "
+                        + "is defined in \(first.file) (document \(first.document)); both would be named after the revision, phase and sync start, so give one a name or a generateName"
+                    : "\(identity) is already defined in \(first.file) (document \(first.document)); an object may appear only once"
                 report(
-                    .duplicateObject, candidate.file, candidate.document, candidate.location.appending(FieldLocation("metadata", "name")),
-                    "\(identity) is already defined in \(first.file) (document \(first.document)); an object may appear only once")
+                    .duplicateObject, candidate.file, candidate.document, candidate.location.appending(FieldLocation("metadata", "name")), message)
                 continue
             }
             seen[identity] = candidate
@@ -129,7 +132,8 @@ struct ManifestAssembler {
             groupKind: GroupKind(group: groupVersion.group, kind: kind), name: name)
     }
 
-    /// `metadata.name`, or for a hook `metadata.generateName`, after reporting what is wrong with them.
+    /// `metadata.name`, or for a hook `metadata.generateName` or `""` (no name: Sluice derives one
+    /// per sync, as Argo CD does), after reporting what is wrong with them.
     private mutating func checkedName(_ metadata: JSONValue, settings: SyncSettings, file: String, document: Int, location: FieldLocation) -> String? {
         let nameField = location.appending(FieldLocation("name"))
         switch metadata["name"] {
@@ -141,12 +145,10 @@ struct ManifestAssembler {
         default:
             break
         }
-        guard let generateName = metadata["generateName"]?.stringValue, !generateName.isEmpty else {
-            report(.invalidObject, file, document, nameField, "missing")
-            return nil
-        }
+        let generateName = metadata["generateName"]?.stringValue ?? ""
         guard settings.isHook else {
-            report(.invalidObject, file, document, nameField, "missing (generateName is allowed only on hooks, whose names Sluice derives per sync)")
+            let why = generateName.isEmpty ? "" : " (generateName is allowed only on hooks, whose names Sluice derives per sync)"
+            report(.invalidObject, file, document, nameField, "missing\(why)")
             return nil
         }
         return generateName

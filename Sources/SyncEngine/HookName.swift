@@ -1,36 +1,42 @@
 import Manifests
 
-/// Names for hooks written with `generateName` (SYNC-SEMANTICS.md, "Hook names and delete policies").
+/// Names for hooks written with `generateName` or with no name at all (SYNC-SEMANTICS.md, "Hook
+/// names and delete policies").
 ///
-/// Instead of letting the server pick a random suffix, Sluice derives the name from the attempt:
-/// the prefix plus `<first 7 of revision>-<phase>-<unix seconds of the attempt start>`, lower case.
-/// The same attempt always gives the same name, so an agent restarted mid-sync finds its hooks
-/// again, and the name says which commit and phase made it.
+/// Instead of letting the server pick a random suffix, Sluice names the hook as gitops-engine's
+/// `sync_context.go` does: the `generateName` prefix as written, followed directly by
+/// `<first 7 of revision>-<phase>-<unix seconds of the attempt start>` in lower case. A hook with
+/// neither `name` nor `generateName` gets the suffix alone. The same attempt always gives the same
+/// name, so an agent restarted mid-sync finds its hooks again, and the name says which commit and
+/// phase made it.
 public enum HookName {
     /// The longest name derived. Any object name may have 253 characters, but a Job's name becomes
     /// the value of its Pods' `job-name` label, which is limited to 63, so derived names keep to
     /// that (as the server's own `generateName` does).
     public static let maxLength = 63
 
-    /// The name of a `generateName` hook for one phase of one attempt.
+    /// The name of a hook without `metadata.name`, for one phase of one attempt.
     ///
-    /// The result is a valid DNS-1123 subdomain of at most ``maxLength`` characters: the prefix is
-    /// lower-cased, characters a name cannot hold become `-`, and it is shortened when the whole
-    /// would be too long. A prefix not ending in `-` is separated from the suffix by one.
+    /// Argo CD's name is `prefix + suffix` with nothing in between (a prefix `migrate-` gives
+    /// `migrate-abc1234-presync-1700000000`, a prefix `migrate` gives `migrateabc1234-…`); when
+    /// that is a valid name of at most ``maxLength`` characters, it is the name. Only a name Argo CD
+    /// would have sent and the server refused is repaired: the prefix is lower-cased, characters a
+    /// name cannot hold become `-`, and it is shortened until the whole fits.
     ///
     /// - Parameters:
-    ///   - prefix: the manifest's `metadata.generateName`.
+    ///   - prefix: the manifest's `metadata.generateName`; empty for a hook with no name at all.
     ///   - revision: the commit being synced (its first 7 characters are used).
     ///   - phase: the phase the hook runs in.
     ///   - attemptStart: when the attempt started, in seconds since the Unix epoch.
     public static func generated(prefix: String, revision: String, phase: HookPhase, attemptStart: Int64) -> String {
         let short = String(revision.lowercased().filter { $0.isASCII && ($0.isLetter || $0.isNumber) }.prefix(7))
         let suffix = [short, phase.rawValue.lowercased(), String(attemptStart)].filter { !$0.isEmpty }.joined(separator: "-")
-        let room = maxLength - suffix.utf8.count - 1
-        let base = trimmedEnds(String(sanitized(prefix).prefix(max(room, 0))))
-        let name = base.isEmpty ? suffix : base + "-" + suffix
+        let argo = prefix + suffix
+        if argo.utf8.count <= maxLength, isValidSubdomain(argo) { return argo }
+        let room = max(maxLength - suffix.utf8.count, 0)
+        let base = String(leadingTrimmed(sanitized(prefix)).prefix(room))
         // The suffix can only start with `-` for a negative time; keep the name valid even then.
-        return trimmedEnds(name)
+        return repaired(base + suffix)
     }
 
     /// True when `name` is a DNS-1123 subdomain (what most kinds require of `metadata.name`): at most
@@ -44,19 +50,28 @@ public enum HookName {
         }
     }
 
-    /// The prefix in lower case with every character a name cannot hold replaced by `-`, and each
-    /// dot-separated label trimmed of `-` at its ends (empty labels dropped).
+    /// The prefix in lower case with every character a name cannot hold replaced by `-`.
     private static func sanitized(_ prefix: String) -> String {
-        let mapped = String(prefix.lowercased().map { isAlphanumeric($0) || $0 == "." ? $0 : "-" })
-        return mapped.split(separator: ".").map { trimmedEnds(String($0)) }.filter { !$0.isEmpty }.joined(separator: ".")
+        String(prefix.lowercased().map { isAlphanumeric($0) || $0 == "." ? $0 : "-" })
     }
 
-    /// The text without `-` and `.` at either end.
-    private static func trimmedEnds(_ text: String) -> String {
+    /// The text without `-` and `.` at its start.
+    private static func leadingTrimmed(_ text: String) -> Substring {
         var result = Substring(text)
         while let first = result.first, first == "-" || first == "." { result = result.dropFirst() }
-        while let last = result.last, last == "-" || last == "." { result = result.dropLast() }
-        return String(result)
+        return result
+    }
+
+    /// The name with each dot-separated label trimmed of `-` at its ends and empty labels dropped,
+    /// so that it is a valid subdomain.
+    private static func repaired(_ name: String) -> String {
+        name.split(separator: ".").map { label -> String in
+            var label = label
+            while label.first == "-" { label = label.dropFirst() }
+            while label.last == "-" { label = label.dropLast() }
+            return String(label)
+        }
+        .filter { !$0.isEmpty }.joined(separator: ".")
     }
 
     private static func isAlphanumeric(_ character: Character) -> Bool {

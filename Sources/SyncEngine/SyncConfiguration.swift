@@ -28,6 +28,9 @@ public struct SyncConfiguration: Sendable {
     public var concurrency: Int
     /// The most bytes of each hook container's log read into the ledger.
     public var logLimitBytes: Int
+    /// The application's namespace to create before anything else, with its labels and annotations
+    /// (`--create-namespace`, `apps[].createNamespace`); `nil` creates none.
+    public var createNamespace: ManagedNamespace?
 
     /// The defaults of DESIGN.md for `app`.
     public init(

@@ -29,6 +29,10 @@ public struct SyncEngineError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let invalidManifests = Code("invalidManifests")
         /// The server rejected an object in the dry run, before anything was applied. Stalled.
         public static let validationFailed = Code("validationFailed")
+        /// An object of the revision is tracked by another application and does not carry
+        /// `sluice.dev/allow-shared: "true"`; nothing was applied. Stalled: a person decides which
+        /// application owns it.
+        public static let sharedObject = Code("sharedObject")
         /// The server rejected an object while it was being applied.
         public static let applyFailed = Code("applyFailed")
         /// A hook failed or ran over its timeout.

@@ -217,10 +217,36 @@ extension SyncExecution {
         try await client.deleteIfPresent(gvk, hook.identity)
     }
 
-    /// Stops every hook still running (the sync ran over `--timeout`), capturing their logs first.
+    /// Stops every hook still running when the sync ends early (stopped, or failed elsewhere),
+    /// capturing their logs first; the finalizer is released before the deletion.
+    ///
+    /// Each is read once more first: a hook that completed while the sync was being stopped is not
+    /// deleted for the stop but recorded with its own result, like any finished hook, so that its
+    /// delete policies decide (Argo CD's terminate does the same).
     func stopRunningHooks() async throws {
         for (key, hook) in runningHooks.sorted(by: { $0.key < $1.key }) {
-            if let (ledgerTask, _) = hookTasks[key] { try await captureLogs(hook, into: ledgerTask) }
+            let ledger = hookTasks[key]
+            if let gvk = hook.manifest.object.groupVersionKind, let live = try? await client.getIfPresent(gvk, hook.identity),
+                live.deletionTimestamp == nil
+            {
+                let completion = HookCompletion.of(live)
+                if completion != .running {
+                    runningHooks[key] = nil
+                    hookFinished(hook)
+                    if let (ledgerTask, action) = ledger {
+                        try await captureLogs(hook, into: ledgerTask)
+                        if case .failed(let message) = completion {
+                            try await finish(ledgerTask, .failed, action: action, message: message)
+                        } else {
+                            try await finish(ledgerTask, .succeeded, action: action)
+                        }
+                    }
+                    try await releaseFinalizer(hook)
+                    finishedHooks.append((hook, completion == .succeeded))
+                    continue
+                }
+            }
+            if let (ledgerTask, _) = ledger { try await captureLogs(hook, into: ledgerTask) }
             try await stopHook(hook)
         }
     }

@@ -104,8 +104,10 @@ actor SyncExecution {
 
     // MARK: Running
 
-    /// Runs the stages (PreSync, Sync with prunes, Health, PostSync) in order; throws the first failure.
+    /// Runs the stages (the application's namespace, PreSync, Sync with prunes, Health, PostSync)
+    /// in order; throws the first failure.
     func runStages() async throws {
+        try await createManagedNamespace()
         let stages = SyncStage.stages(groups: preparation.plan.groups, prunes: preparation.prunePlan)
         var healthChecked = false
         for stage in stages {

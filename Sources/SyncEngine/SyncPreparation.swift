@@ -20,6 +20,9 @@ struct SyncPreparation: Sendable {
     /// True when the manifests are only those of a change (a plan of a change): objects outside it
     /// are taken to be in place, without listing their kinds.
     var partial = false
+    /// Objects of the revision that the cluster holds tracked for another application (by name)
+    /// and that do not allow sharing: the sync is refused before anything is applied.
+    var claimedByOthers: [ObjectIdentity: String] = [:]
 
     /// True when the task's object must be sent: hooks always, normal objects when changed or missing.
     func needsSend(_ task: SyncTask) -> Bool {
@@ -53,16 +56,17 @@ struct SyncPreparation: Sendable {
             changed.insert(manifest.identity)
         }
 
-        let live: [ObjectIdentity: JSONValue]
+        let found: LiveObjects
         var desired = Set(request.manifests.manifests.map(\.identity))
         if let removed = request.removedByChange {
             // Only the change is known: read its objects one by one, and keep every inventory
             // object the change did not remove.
-            live = try await liveObjects(plan.tasks.filter { !$0.isHook && changed.contains($0.identity) }, app: configuration.app, client: client)
+            found = try await liveObjects(plan.tasks.filter { !$0.isHook && changed.contains($0.identity) }, app: configuration.app, client: client)
             desired.formUnion(inventory.objects.subtracting(removed))
         } else {
-            live = try await liveIndex(plan: plan, app: configuration.app, client: client)
+            found = try await liveIndex(plan: plan, app: configuration.app, client: client)
         }
+        let live = found.own
 
         // Prune candidates: what the inventory lists and the revision no longer has, read live.
         var candidates: [InventoryObject] = []
@@ -95,9 +99,29 @@ struct SyncPreparation: Sendable {
             throw error
         }
         prunePlan.kept = (prunePlan.kept + kept).sorted()
-        return SyncPreparation(
+        var preparation = SyncPreparation(
             plan: plan, inventory: inventory, live: live, changed: changed, prunePlan: prunePlan, forgotten: forgotten,
             partial: request.removedByChange != nil)
+        preparation.claimedByOthers = found.others.filter { !Tracking.allowsSharing($0.value.live) }.mapValues { $0.owner }
+        return preparation
+    }
+
+    /// Live objects of the revision as a listing found them: those tracked for this application,
+    /// and those tracked for another one, with its name.
+    struct LiveObjects: Sendable {
+        var own: [ObjectIdentity: JSONValue] = [:]
+        var others: [ObjectIdentity: (owner: String, live: JSONValue)] = [:]
+
+        /// Sorts one live object of `identity` into ``own`` or ``others`` (or neither, when it is
+        /// not tracked by anyone).
+        mutating func add(_ object: JSONValue, _ identity: ObjectIdentity, app: String) {
+            guard let owner = Tracking.owner(of: object, identity) else { return }
+            if owner == app {
+                own[identity] = object
+            } else {
+                others[identity] = (owner, object)
+            }
+        }
     }
 
     static func readLive(_ gvk: GroupVersionKind, _ identity: ObjectIdentity, client: KubeClient) async throws(SyncEngineError) -> JSONValue? {
@@ -110,29 +134,32 @@ struct SyncPreparation: Sendable {
     }
 
     /// The live objects of some tasks, read one by one (for a change of a few objects, cheaper than
-    /// listing whole kinds); only objects tracked for `app` are kept.
-    static func liveObjects(_ tasks: [SyncTask], app: String, client: KubeClient) async throws -> [ObjectIdentity: JSONValue] {
+    /// listing whole kinds), sorted by who tracks them.
+    static func liveObjects(_ tasks: [SyncTask], app: String, client: KubeClient) async throws -> LiveObjects {
         let read = try await BoundedConcurrency.map(tasks, limit: 16) { task -> (ObjectIdentity, JSONValue?) in
             guard let gvk = task.manifest.object.groupVersionKind else { return (task.identity, nil) }
             return (task.identity, try await readLive(gvk, task.identity, client: client))
         }
-        var index: [ObjectIdentity: JSONValue] = [:]
+        var found = LiveObjects()
         for (identity, object) in read {
-            if let object, object.annotations[Tracking.annotation] == Tracking.id(app: app, identity) { index[identity] = object }
+            if let object { found.add(object, identity, app: app) }
         }
-        return index
+        return found
     }
 
     /// One list per kind of the plan's normal objects, by Sluice's label, of the objects tracked for
-    /// `app`: in each of the kind's namespaces when they are few, so that an application's check does
-    /// not read every other application's objects; across all namespaces otherwise.
-    static func liveIndex(plan: TaskPlan, app: String, client: KubeClient) async throws -> [ObjectIdentity: JSONValue] {
+    /// `app` (and of the plan's objects tracked for another application): in each of the kind's
+    /// namespaces when they are few, so that an application's check does not read every other
+    /// application's objects; across all namespaces otherwise.
+    static func liveIndex(plan: TaskPlan, app: String, client: KubeClient) async throws -> LiveObjects {
         var kinds: [GroupKind: (gvk: GroupVersionKind, namespaces: Set<String>)] = [:]
+        var desired = Set<ObjectIdentity>()
         for task in plan.tasks where !task.isHook {
             guard let gvk = task.manifest.object.groupVersionKind else { continue }
             kinds[gvk.groupKind, default: (gvk, [])].namespaces.insert(task.identity.namespace)
+            desired.insert(task.identity)
         }
-        var index: [ObjectIdentity: JSONValue] = [:]
+        var found = LiveObjects()
         for (groupKind, entry) in kinds.sorted(by: { $0.key.description < $1.key.description }) {
             // Cluster-scoped kinds have "" as their only namespace, listed as a whole.
             let scopes: [String?] = entry.namespaces.count <= Self.namespacesListedApart && !entry.namespaces.contains("")
@@ -149,12 +176,13 @@ struct SyncPreparation: Sendable {
                 }
                 for item in list.items {
                     let identity = Tracking.identity(of: item, groupKind: groupKind)
-                    guard item.annotations[Tracking.annotation] == Tracking.id(app: app, identity) else { continue }
-                    index[identity] = item
+                    // Another application's objects matter only where this revision has the same one.
+                    guard Tracking.owner(of: item, identity) == app || desired.contains(identity) else { continue }
+                    found.add(item, identity, app: app)
                 }
             }
         }
-        return index
+        return found
     }
 
     /// Up to this many namespaces, a kind is listed namespace by namespace.

@@ -28,6 +28,9 @@ extension SyncRunner {
         }
         let actions = Dictionary(planned, uniquingKeysWith: { first, _ in first })
         var entries: [PlanReport.Entry] = []
+        if let namespace = configuration.createNamespace {
+            entries.append(try await plannedNamespace(namespace, firstTask: preparation.plan.tasks.first))
+        }
         for stage in stages {
             for prune in stage.prunes {
                 let identity = prune.identity
@@ -83,6 +86,26 @@ extension SyncRunner {
             return ("configured", health)  // Replace/Force objects the server refuses to patch are re-created
         }
         return (Self.comparable(dryRun) == Self.comparable(live) ? "unchanged" : "configured", health)
+    }
+
+    /// The application's namespace as the sync would send it first: `created` when missing,
+    /// `configured` when its labels or annotations would change, else `unchanged`.
+    func plannedNamespace(_ namespace: ManagedNamespace, firstTask: SyncTask?) async throws -> PlanReport.Entry {
+        let live: JSONValue?
+        do {
+            live = try await client.getIfPresent(ManagedNamespace.gvk, namespace.identity)
+        } catch {
+            throw SyncEngineError(.cluster, "cannot read the namespace \(namespace.name): \(error.message)")
+        }
+        var action = "created"
+        if let live {
+            let dryRun = try? await client.apply(namespace.object, dryRun: true)
+            action = dryRun.map { Self.comparable($0) == Self.comparable(live) } == true ? "unchanged" : "configured"
+        }
+        let wave = firstTask?.phase == .preSync ? min(firstTask?.wave ?? 0, 0) : 0
+        return PlanReport.Entry(
+            phase: HookPhase.preSync.rawValue, wave: wave, group: "", kind: "Namespace", namespace: "", name: namespace.name, hook: false,
+            action: action)
     }
 
     /// The object without the fields every write changes.

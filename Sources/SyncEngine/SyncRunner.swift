@@ -102,10 +102,16 @@ public struct SyncRunner: Sendable {
             client: client, recording: recording, configuration: configuration, request: request, attempt: attempt,
             preparation: preparation, inventoryStore: inventoryStore, logger: logger, progress: progress)
         var failure: SyncEngineError?
+        // Stopped from outside (`--timeout`, SIGTERM, a superseding commit) rather than failed by
+        // something of its own (a hook, health, an apply): the delete policies read differently.
+        var stopped = false
         do {
             try await Self.withDeadline(configuration.timeout, what: "the sync") { try await execution.runStages() }
         } catch let error as Recording.Failure {
             throw error
+        } catch let passed as DeadlinePassed {
+            failure = passed.error
+            stopped = true
         } catch let error as SyncEngineError {
             failure = error
         } catch is CancellationError {
@@ -113,27 +119,44 @@ public struct SyncRunner: Sendable {
         } catch {
             failure = SyncEngineError(.applyFailed, "\(error)")
         }
+        if let current = failure, current.code == .cancelled || Task.isCancelled { stopped = true }
 
         // The end of a sync runs whatever happens to the task that started it: a sync stopped by a
         // shutdown (SIGTERM) or a superseding commit still stops its hooks, runs SyncFail within a
         // grace period of its own, writes the inventory and records how it ended.
         let outcome = failure
-        let ending = Task { try await self.end(execution, preparation: preparation, request: request, attempt: attempt, failure: outcome) }
+        let wasStopped = stopped
+        let ending = Task {
+            try await self.end(execution, preparation: preparation, request: request, attempt: attempt, failure: outcome, stopped: wasStopped)
+        }
         return try await ending.value
     }
 
     /// Stops what still runs, applies the delete policies, runs SyncFail after a failure, writes
     /// the inventory and records the outcome.
+    ///
+    /// A sync that failed deletes every completed hook with `HookFailed` (Argo CD's rule: the
+    /// policy follows the sync's result). A sync that was stopped deletes only the hooks still
+    /// running (their finalizers released first); a hook that completed before the stop is judged
+    /// by its own result, so one that succeeded keeps a `HookFailed` policy's meaning and stays.
     private func end(
-        _ execution: SyncExecution, preparation: SyncPreparation, request: SyncRequest, attempt: AttemptID, failure: SyncEngineError?
+        _ execution: SyncExecution, preparation: SyncPreparation, request: SyncRequest, attempt: AttemptID, failure: SyncEngineError?,
+        stopped: Bool
     ) async throws -> SyncResult {
         var failure = failure
         if let failure {
             try await execution.stopRunningHooks()
             try await execution.closeOpenTasks("stopped: \(failure.message)")
-            try await execution.applyDeletePolicy(.hookFailed, hooks: await execution.finishedHooks)
-            // A stopped sync's SyncFail hooks get the stop grace period, not the whole hook timeout.
-            let limit = failure.code == .cancelled ? configuration.stopGrace : nil
+            let finished = await execution.finishedHooks
+            if stopped {
+                try await execution.applyDeletePolicy(.hookSucceeded, hooks: finished.filter(\.succeeded))
+                try await execution.applyDeletePolicy(.hookFailed, hooks: finished.filter { !$0.succeeded })
+            } else {
+                try await execution.applyDeletePolicy(.hookFailed, hooks: finished)
+            }
+            // A cancelled sync's SyncFail hooks get the stop grace period, not the whole hook timeout
+            // (after `--timeout` nobody is waiting to exit, so they get their own limit).
+            let limit = stopped && failure.code != .timeout ? configuration.stopGrace : nil
             try await runSyncFail(execution, preparation: preparation, limit: limit)
         } else {
             try await execution.applyDeletePolicy(.hookSucceeded, hooks: await execution.finishedHooks)
@@ -205,11 +228,14 @@ public struct SyncRunner: Sendable {
 
     /// Server-side dry runs of every object that will be sent: an object the server rejects fails
     /// the sync before anything is applied. The emptied-revision guard ran in the preparation.
+    /// Before them, objects another application tracks refuse the sync (``refuseSharedObjects(_:attempt:)``).
     func validate(_ preparation: SyncPreparation, attempt: AttemptID?) async throws {
+        try await refuseSharedObjects(preparation, attempt: attempt)
         let plan = preparation.plan
         let tasks = (plan.tasks + plan.syncFailTasks).filter { preparation.needsSend($0) && $0.manifest.settings.options.validate }
         let namespaces = Set(
-            plan.tasks.filter { $0.kind == "Namespace" && $0.groupKind.group.isEmpty }.map(\.name))
+            plan.tasks.filter { $0.kind == "Namespace" && $0.groupKind.group.isEmpty }.map(\.name)
+                + (configuration.createNamespace.map { [$0.name] } ?? []))
         let definedKinds = Set(
             plan.tasks.filter { $0.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") }
                 .compactMap { task -> GroupKind? in
@@ -282,7 +308,14 @@ public struct SyncRunner: Sendable {
             pruned: changes.pruned.sorted())
     }
 
-    /// Runs `operation`, cancelling it and throwing ``SyncEngineError`` `timeout` when `limit` passes first.
+    /// The error ``withDeadline(_:what:_:)`` throws when its limit passed: a ``SyncEngineError``
+    /// `timeout` that callers can tell from a timeout inside the operation (a health wait's).
+    struct DeadlinePassed: Error, CustomStringConvertible {
+        var error: SyncEngineError
+        var description: String { error.description }
+    }
+
+    /// Runs `operation`, cancelling it and throwing ``DeadlinePassed`` when `limit` passes first.
     static func withDeadline(_ limit: Duration?, what: String, _ operation: @escaping @Sendable () async throws -> Void) async throws {
         guard let limit else { return try await operation() }
         try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -296,7 +329,7 @@ public struct SyncRunner: Sendable {
             }
             defer { group.cancelAll() }
             guard let finished = try await group.next(), finished else {
-                throw SyncEngineError(.timeout, "\(what) ran over its timeout of \(SyncExecution.text(limit))")
+                throw DeadlinePassed(error: SyncEngineError(.timeout, "\(what) ran over its timeout of \(SyncExecution.text(limit))"))
             }
         }
     }

@@ -4,7 +4,7 @@ import Manifests
 /// One step of a sync: one object applied in one phase and wave.
 ///
 /// A normal object is one Sync-phase task at its wave; a hook is one task per phase it lists. The
-/// task's name is the object's name, or for a `generateName` hook the name derived for this attempt
+/// task's name is the object's name, or for a hook without one the name derived for this attempt
 /// (see ``HookName``), so the engine can find the object again.
 public struct SyncTask: Sendable, Hashable, CustomStringConvertible {
     /// The phase the task runs in.
@@ -48,13 +48,13 @@ public struct SyncTask: Sendable, Hashable, CustomStringConvertible {
         return identity
     }
 
-    /// True when the name was derived from `generateName` for this attempt.
+    /// True when the name was derived for this attempt (a hook with `generateName` or no name).
     public var hasGeneratedName: Bool {
         manifest.object.name.map(\.isEmpty) ?? true
     }
 
     /// The object to send: the manifest's object, named ``name`` (without `generateName` when the
-    /// name was derived from it).
+    /// name was derived).
     public var object: JSONValue {
         guard hasGeneratedName else { return manifest.object }
         var object = manifest.object

@@ -32,8 +32,8 @@ public enum TaskPlanner {
     /// The tasks for one attempt at syncing a revision.
     ///
     /// A normal object is one Sync-phase task at its wave. A hook is one task per phase it lists,
-    /// named by ``HookName/generated(prefix:revision:phase:attemptStart:)`` when it has only a
-    /// `generateName`. Skipped objects become ``TaskPlan/skipped``. SyncFail hooks are kept apart.
+    /// named by ``HookName/generated(prefix:revision:phase:attemptStart:)`` when it has no name (a
+    /// `generateName`, or nothing). Skipped objects become ``TaskPlan/skipped``. SyncFail hooks are kept apart.
     ///
     /// - Parameters:
     ///   - manifests: the revision's objects.
@@ -60,13 +60,11 @@ public enum TaskPlanner {
             skipped: skipped.sorted(by: TaskOrder.precedes))
     }
 
-    /// The object's name, or for a hook written with only `generateName`, the name derived for this
-    /// phase of this attempt.
+    /// The object's name, or for a hook without one (only a `generateName`, or no name at all),
+    /// the name derived for this phase of this attempt.
     static func taskName(_ manifest: Manifest, phase: HookPhase, revision: String, attemptStart: Int64) -> String {
         if let name = manifest.object.name, !name.isEmpty { return name }
-        guard manifest.settings.isHook, let prefix = manifest.object.generateName, !prefix.isEmpty else {
-            return manifest.identity.name
-        }
-        return HookName.generated(prefix: prefix, revision: revision, phase: phase, attemptStart: attemptStart)
+        guard manifest.settings.isHook else { return manifest.identity.name }
+        return HookName.generated(prefix: manifest.object.generateName ?? "", revision: revision, phase: phase, attemptStart: attemptStart)
     }
 }

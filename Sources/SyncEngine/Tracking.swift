@@ -14,6 +14,25 @@ public enum Tracking {
     /// The finalizer a hook carries while it runs, so it cannot vanish before its result is read.
     public static let hookFinalizer = "sluice.dev/hook-finalizer"
 
+    /// The annotation on a live object that lets another application take it over: with the value
+    /// `"true"`, an object tracked by one application may be applied by another (which then tracks
+    /// it). Without it, such a sync is refused (Argo CD's SharedResourceWarning, made safe).
+    public static let allowSharedAnnotation = "sluice.dev/allow-shared"
+
+    /// The application whose tracking id the live object carries for `identity`; `nil` when it
+    /// carries none, or one naming another object (an annotation copied along with a manifest).
+    public static func owner(of live: JSONValue, _ identity: ObjectIdentity) -> String? {
+        guard let id = live.annotations[annotation] else { return nil }
+        let object = ":\(identity.group)/\(identity.kind):\(identity.namespace)/\(identity.name)"
+        guard id.hasSuffix(object), id.utf8.count > object.utf8.count else { return nil }
+        return String(id.dropLast(object.count))
+    }
+
+    /// True when the live object says it may be shared (``allowSharedAnnotation`` is `"true"`).
+    public static func allowsSharing(_ live: JSONValue) -> Bool {
+        live.annotations[allowSharedAnnotation]?.lowercased() == "true"
+    }
+
     /// The tracking id of `identity` in `app`.
     public static func id(app: String, _ identity: ObjectIdentity) -> String {
         "\(app):\(identity.group)/\(identity.kind):\(identity.namespace)/\(identity.name)"

@@ -175,7 +175,8 @@ struct AgentCommand: AsyncParsableCommand {
         options.driftInterval = driftInterval == "0" ? nil : parseDuration(driftInterval)
         options.selfHeal = selfHeal
         // Check the configuration before anything starts: a broken file is refused with file and field.
-        let defaults = try flags.configuration(app: "", inventoryNamespace: "")
+        // The namespace is each application's own (the configuration file names it per application).
+        let defaults = try flags.configuration(app: "", inventoryNamespace: "", namespace: "default")
         if let config {
             do {
                 _ = try AgentConfigFile.load(path: config, defaults: defaults, inventoryNamespace: "sluice-system", defaultNamespace: "default")
@@ -234,7 +235,7 @@ struct AgentCommand: AsyncParsableCommand {
             var application = AgentApplication(
                 url: url, spec: try source.refSpec(), path: source.path, credentials: try source.credentials(),
                 loadOptions: source.loadOptions(defaultNamespace: defaultNamespace),
-                sync: try flags.configuration(app: source.appName(url), inventoryNamespace: inventoryNamespace),
+                sync: try flags.configuration(app: source.appName(url), inventoryNamespace: inventoryNamespace, namespace: defaultNamespace),
                 everyCommit: everyCommit)
             application.verification = try verify.verification(for: application.spec)
             applications = [application]

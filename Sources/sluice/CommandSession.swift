@@ -39,7 +39,8 @@ struct CommandSession {
         }
         let runner = SyncRunner(
             client: cluster.client, recorder: ledger,
-            configuration: try flags.configuration(app: app, inventoryNamespace: cluster.inventoryNamespace),
+            configuration: try flags.configuration(
+                app: app, inventoryNamespace: cluster.inventoryNamespace, namespace: cluster.client.defaultNamespace),
             progress: progress?.syncProgress)
         let application = ApplicationSync(
             source: ApplicationSource(

@@ -92,6 +92,56 @@ struct AgentConfigFileTests {
         }
     }
 
+    @Test("createNamespace: true or a mapping of labels and annotations names the application's namespace; false overrides --create-namespace; bad values name the field")
+    func createNamespace() throws {
+        let file = try Self.parse(
+            """
+            apps:
+              - name: shop
+                repo: https://git.example.com/shop.git
+                namespace: shop
+                createNamespace:
+                  labels: {team: shop, "pod-security.kubernetes.io/enforce": baseline}
+                  annotations: {example.com/owner: shop@example.com}
+              - name: web
+                repo: https://git.example.com/web.git
+                createNamespace: true
+              - name: api
+                repo: https://git.example.com/api.git
+            """)
+        #expect(file.applications[0].sync.createNamespace == ManagedNamespace(
+            name: "shop", labels: ["team": "shop", "pod-security.kubernetes.io/enforce": "baseline"],
+            annotations: ["example.com/owner": "shop@example.com"]))
+        #expect(file.applications[1].sync.createNamespace == ManagedNamespace(name: "default"))
+        #expect(file.applications[2].sync.createNamespace == nil)
+
+        // --create-namespace with its labels is every application's default, in its own namespace; false turns it off.
+        var defaults = Self.defaults
+        defaults.createNamespace = ManagedNamespace(name: "default", labels: ["team": "platform"])
+        let flagged = try AgentConfigFile.parse(
+            """
+            apps:
+              - {name: shop, repo: https://git.example.com/shop.git, namespace: shop}
+              - {name: web, repo: https://git.example.com/web.git, createNamespace: false}
+            """, file: "agent.yaml", defaults: defaults, inventoryNamespace: "sluice", defaultNamespace: "default")
+        #expect(flagged.applications[0].sync.createNamespace == ManagedNamespace(name: "shop", labels: ["team": "platform"]))
+        #expect(flagged.applications[1].sync.createNamespace == nil)
+
+        #expect {
+            try Self.parse(
+                """
+                apps:
+                  - {name: a, repo: https://git.example.com/a.git, createNamespace: maybe}
+                  - {name: b, repo: https://git.example.com/b.git, createNamespace: {labels: {team: [x]}, colour: blue}}
+                """)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("agent.yaml: apps[0].createNamespace: 'maybe' is not true, false or a mapping with labels and annotations")
+                && text.contains("agent.yaml: apps[1].createNamespace.labels.team: must be a string")
+                && text.contains("agent.yaml: apps[1].createNamespace.colour: unknown field (known: labels, annotations)")
+        }
+    }
+
     @Test("every problem is reported at once, each with the file and the field")
     func invalidFile() {
         #expect {

@@ -130,7 +130,7 @@ struct ReconcileStateTests {
         func result(_ code: SyncEngineError.Code) -> ReconcileResult {
             ReconcileResult.of(SyncResult(attempt: attempt, outcome: .failed, message: "m", error: SyncEngineError(code, "m")), revision: Self.a)
         }
-        for code in [SyncEngineError.Code.invalidManifests, .validationFailed, .emptyRevision, .pathNotFound, .sourceRefused] {
+        for code in [SyncEngineError.Code.invalidManifests, .validationFailed, .emptyRevision, .pathNotFound, .sourceRefused, .sharedObject] {
             #expect(result(code) == .stalled(revision: Self.a, reason: "m"), "\(code)")
         }
         #expect(result(.cluster) == .transient(reason: "m"))

@@ -206,4 +206,26 @@ import TestSupport
         #expect(manifest.settings.wave == -1)
         #expect(manifest.settings.hookTimeout == .seconds(600))
     }
+
+    @Test("a hook with neither name nor generateName loads (its name is derived per sync); a normal object without a name is refused naming file, document and field")
+    func onlyHooksMayHaveNoName() throws {
+        let hook = """
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              annotations: {argocd.argoproj.io/hook: PreSync}
+            spec: {template: {spec: {restartPolicy: Never, containers: [{name: m, image: busybox}]}}}
+            """
+        let manifest = try #require(try Fixtures.load(["hook.yaml": hook], options: LoadOptions(defaultNamespace: "db")).manifests.first)
+        #expect(manifest.identity == ObjectIdentity(group: "batch", kind: "Job", namespace: "db", name: ""))
+        #expect(manifest.settings.isHook)
+
+        let error = try #require(Fixtures.loadError(["hook.yaml": hook, "plain.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {labels: {a: b}}\n"]))
+        #expect(error.description == "plain.yaml (document 1): metadata.name: missing")
+
+        let twice = try #require(Fixtures.loadError(["hook.yaml": hook + "\n---\n" + hook]))
+        #expect(twice.problems.count == 1)
+        #expect(twice.description.contains("hook.yaml (document 2)"), "\(twice)")
+        #expect(twice.description.contains("give one a name or a generateName"), "\(twice)")
+    }
 }

@@ -162,6 +162,7 @@ struct ChartTests {
     func argumentsAndConfigurationAreValid() async throws {
         let rendered = try await Self.render([
             "config.apps[0].name=shop", "config.apps[0].repo=https://git.example.com/shop/app.git", "config.apps[0].branch=main",
+            "config.apps[0].namespace=shop", "config.apps[0].createNamespace.labels.team=shop",
             "webhookSecretName=hooks", "leaderElection.enabled=false",
         ])
         let help = try await CLI.run(["agent", "--help"])
@@ -188,5 +189,6 @@ struct ChartTests {
         let check = try await CLI.run(["agent", "--config", file.path, "--check-config"])
         #expect(check.exitCode == 0, "\(check.errorOutput)\n\(body)")
         #expect(check.output.contains("shop: https://git.example.com/shop/app.git branch main"), "\(check.output)")
+        #expect(body.contains("createNamespace:") && body.contains("team: shop"), "the chart passes an application's createNamespace through: \(body)")
     }
 }

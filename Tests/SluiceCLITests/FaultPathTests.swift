@@ -166,6 +166,42 @@ struct FaultPathTests {
         #expect((notify["log"] as? String)?.contains("paging the on-call") == true, "\(notify)")
     }
 
+    @Test("SIGTERM during a PreSync hook deletes only that running hook, its finalizer released; a completed hook with HookFailed that succeeded stays")
+    func sigtermDeletesOnlyTheRunningHook() async throws {
+        let ws = try Workspace("fault-sigterm-policies")
+        let cluster = try await RunningCluster(ws)
+        defer { cluster.stop() }
+        let backup = SyncCommandTests.hookJob("backup", hook: "PreSync", script: "echo backed up", deletePolicy: "HookFailed")
+            .replacingOccurrences(of: "argocd.argoproj.io/hook: PreSync", with: "argocd.argoproj.io/hook: PreSync\n    argocd.argoproj.io/sync-wave: \"-1\"")
+        try ws.work.write(backup, to: "app/backup.yaml")
+        try ws.work.write(
+            SyncCommandTests.hookJob("migrate", hook: "PreSync", script: "echo migrating; sleep 60", deletePolicy: "HookFailed"), to: "app/migrate.yaml")
+        try ws.work.write(SyncCommandTests.hookJob("notify", hook: "SyncFail", script: "echo paging the on-call"), to: "app/notify.yaml")
+        try ws.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
+        let revision = try ws.work.commit("a long migration after a backup")
+        let agent = try await AgentCommandTests.RunningAgent(ws, ["--path", "app", "--app", "shop", "--interval", "1h"])
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(200), "the migration runs") {
+            agent.process.log().contains("hook PreSync Job default/migrate: running")
+        }
+        kill(agent.process.pid, SIGTERM)
+        #expect(agent.process.waitForExit(within: .seconds(60)), "the agent exits after the SyncFail hook")
+
+        let migrate = try await cluster.kubectl(["get", "job", "migrate", "-o", "name"])
+        #expect(migrate.exitCode != 0 && migrate.errorOutput.contains("NotFound"), "the running hook is deleted, not left Terminating: \(migrate.output)")
+        let kept = try await cluster.kubectl(["get", "job", "backup", "-o", "jsonpath={.metadata.finalizers}|{.status.succeeded}"])
+        #expect(kept.exitCode == 0, "the completed HookFailed hook that succeeded stays: \(kept.errorOutput)")
+        // An emptied finalizer list prints as `[]`.
+        #expect(["|1", "[]|1"].contains(kept.output), "no finalizer left on it, and it succeeded: \(kept.output)")
+
+        let attempt = try SyncCommandTests.object(try await ws.sluice(["show", revision, "--state-dir", ws.state, "--output", "json"]))
+        #expect(attempt["outcome"] as? String == "Failed", "\(attempt)")
+        let tasks = try SyncCommandTests.tasks(attempt)
+        #expect(try SyncCommandTests.task(tasks, named: "backup", phase: "PreSync")["status"] as? String == "Succeeded")
+        #expect(!tasks.contains { $0["name"] as? String == "backup" && $0["action"] as? String == "deleted" }, "\(tasks)")
+        #expect(try SyncCommandTests.task(tasks, named: "migrate", phase: "PreSync")["status"] as? String == "Failed")
+        #expect(try SyncCommandTests.task(tasks, named: "notify", phase: "SyncFail")["status"] as? String == "Succeeded")
+    }
+
     /// A small tmpfs for a state directory, so that a test can fill it up; unmounted by ``unmount()``.
     struct SmallDisk {
         let path: String

@@ -11,18 +11,30 @@ import Testing
         var testDescription: String { "\(prefix.isEmpty ? "(empty)" : String(prefix.prefix(24))) \(phase)" }
     }
 
+    /// Argo CD's name is `generateName + lower("<revision[0:7]>-<phase>-<unix start>")`; only a
+    /// name the server would refuse is repaired.
     static let rows: [Row] = [
         Row(prefix: "migrate-", revision: "abcdef0123456789", phase: .preSync, expected: "migrate-abcdef0-presync-1700000000"),
-        Row(prefix: "migrate", revision: "abcdef0123456789", phase: .postSync, expected: "migrate-abcdef0-postsync-1700000000"),
+        Row(prefix: "migrate", revision: "abcdef0123456789", phase: .postSync, expected: "migrateabcdef0-postsync-1700000000"),
+        Row(prefix: "upgrade-sql-schema", revision: "5b0c1c8d2e", phase: .preSync, expected: "upgrade-sql-schema5b0c1c8-presync-1700000000"),
         Row(prefix: "Notify-Team-", revision: "ABCDEF0123456789", phase: .syncFail, expected: "notify-team-abcdef0-syncfail-1700000000"),
-        Row(prefix: "db.migrate.", revision: "abcdef0", phase: .sync, expected: "db.migrate-abcdef0-sync-1700000000"),
-        Row(prefix: "weird_name!-", revision: "abcdef0", phase: .sync, expected: "weird-name-abcdef0-sync-1700000000"),
+        Row(prefix: "db.migrate.", revision: "abcdef0", phase: .sync, expected: "db.migrate.abcdef0-sync-1700000000"),
+        Row(prefix: "weird_name!-", revision: "abcdef0", phase: .sync, expected: "weird-name--abcdef0-sync-1700000000"),
         Row(prefix: "-.-", revision: "abc", phase: .preSync, expected: "abc-presync-1700000000"),
         Row(prefix: "", revision: "", phase: .preSync, expected: "presync-1700000000"),
         Row(
             prefix: String(repeating: "very-long-prefix-", count: 20), revision: "0123456789abcdef", phase: .postSync,
-            expected: "very-long-prefix-very-long-prefix-v-0123456-postsync-1700000000"),
+            expected: "very-long-prefix-very-long-prefix-ve0123456-postsync-1700000000"),
     ]
+
+    @Test("a hook with no name at all is named <revision[0:7]>-<phase>-<start>, lower case, as Argo CD names it", arguments: [
+        (HookPhase.preSync, "5b0c1c8-presync-1764584671"), (.sync, "5b0c1c8-sync-1764584671"), (.postSync, "5b0c1c8-postsync-1764584671"),
+        (.syncFail, "5b0c1c8-syncfail-1764584671"),
+    ])
+    func unnamedHooks(phase: HookPhase, expected: String) {
+        let name = HookName.generated(prefix: "", revision: "5B0C1C8D2E9F00112233445566778899AABBCCDD", phase: phase, attemptStart: 1_764_584_671)
+        #expect(name == expected)
+    }
 
     @Test(arguments: rows)
     func generatedNamesAreDerivedFromPrefixRevisionPhaseAndStart(_ row: Row) {

@@ -45,6 +45,26 @@ struct HookPolicyTests {
         }
     }
 
+    @Test("a hook with neither name nor generateName runs under <revision[0:7]>-<phase>-<attempt start> instead of refusing the revision")
+    func unnamedHookRuns() async throws {
+        try await SyncFixture.with { fixture in
+            let unnamed = YAML.job("placeholder", script: "echo unnamed ran", annotations: [Self.hook: "PreSync"])
+                .replacingOccurrences(of: "  name: placeholder\n", with: "")
+            let revision = try fixture.push(["app/unnamed.yaml": unnamed, "app/config.yaml": YAML.configMap("settings")])
+            let result = try await fixture.sync()
+            #expect(result.outcome == .succeeded, "\(result.message)")
+            let detail = try await fixture.detail(result)
+            let started = Int64(detail.attempt.startedAt.timeIntervalSince1970)
+            let hook = try #require(detail.tasks.first { $0.hook && $0.phase == "PreSync" })
+            // The ledger's start and the engine's may straddle a second.
+            let expected = [started - 1, started, started + 1].map { "\(revision.prefix(7).lowercased())-presync-\($0)" }
+            #expect(expected.contains(hook.object.name), "\(hook.object.name)")
+            #expect(hook.status == .succeeded)
+            #expect(hook.log?.contains("unnamed ran") == true)
+            #expect(try await fixture.names("batch/v1", "Job") == [hook.object.name])
+        }
+    }
+
     @Test("objects and hooks that name no namespace go to the application's default namespace, not the client's")
     func applicationNamespace() async throws {
         try await SyncFixture.with { fixture in
@@ -271,7 +291,8 @@ struct HookPolicyTests {
             let result = try await fixture.sync()
             #expect(result.outcome == .succeeded, "\(result.message)")
             let detail = try await fixture.detail(result)
-            let schema = "schema-\(revision.prefix(7))-presync-"
+            // Argo CD appends the suffix to the prefix as written: `schema` gives `schema<revision>-presync-…`.
+            let schema = "schema\(revision.prefix(7))-presync-"
             let schemaName = try #require(detail.tasks.first { $0.object.name.hasPrefix(schema) }?.object.name)
             #expect(taskLines(detail) == [
                 "Sync/0 Job chart-test skipped Skipped",
@@ -313,7 +334,7 @@ struct HookPolicyTests {
             #expect(result.outcome == .succeeded, "\(result.message)")
             let detail = try await fixture.detail(result)
             #expect(taskLines(detail) == [
-                "PreSync/0 Job upgrade-sql-schema-\(revision.prefix(7))-presync-\(try generatedSeconds(detail)) created Succeeded",
+                "PreSync/0 Job upgrade-sql-schema\(revision.prefix(7))-presync-\(try generatedSeconds(detail)) created Succeeded",
                 "Sync/0 Service backend created Succeeded",
                 "Sync/0 ReplicaSet backend created Succeeded",
                 "Sync/1 Job maint-page-up created Succeeded",
@@ -349,7 +370,7 @@ struct HookPolicyTests {
             #expect(result.outcome == .succeeded, "\(result.message)")
             let detail = try await fixture.detail(result)
             #expect(taskLines(detail) == [
-                "PreSync/-2 Job upgrade-sql-schema-\(revision.prefix(7))-presync-\(try generatedSeconds(detail)) created Succeeded",
+                "PreSync/-2 Job upgrade-sql-schema\(revision.prefix(7))-presync-\(try generatedSeconds(detail)) created Succeeded",
                 "PreSync/-1 Job maint-page-up created Succeeded",
                 "Sync/0 ReplicaSet frontend created Succeeded",
                 "Sync/2 Service frontend created Succeeded",

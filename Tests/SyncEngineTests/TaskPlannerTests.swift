@@ -132,7 +132,7 @@ import Testing
         let plan = TaskPlanner.plan(try loadManifests(Self.helmHooks), revision: Self.revision, attemptStart: Self.attemptStart)
         #expect(
             summary(plan.tasks) == [
-                "PreSync/-2 Job schema-migrate-3f9a1c2-presync-1700000000",
+                "PreSync/-2 Job schema-migrate3f9a1c2-presync-1700000000",
                 "PreSync/-1 Job banner-on",
                 "Sync/0 ReplicaSet web",
                 "Sync/2 Service web",
@@ -156,6 +156,24 @@ import Testing
         let object = try #require(plan.tasks.first?.object)
         #expect(object.name == "check-3f9a1c2-presync-1700000000")
         #expect(object.generateName == nil)
+    }
+
+    @Test("a hook with no name is named <revision[0:7]>-<phase>-<attempt start> in each phase it runs in, as Argo CD's sync_context.go names it")
+    func aHookWithNoNameIsNamedPerPhase() throws {
+        let yaml = """
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              annotations:
+                argocd.argoproj.io/hook: PreSync,PostSync
+            spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: alpine}]}}}
+            """
+        let plan = TaskPlanner.plan(try loadManifests(yaml), revision: Self.revision, attemptStart: Self.attemptStart)
+        #expect(summary(plan.tasks) == ["PreSync/0 Job 3f9a1c2-presync-1700000000", "PostSync/0 Job 3f9a1c2-postsync-1700000000"])
+        let object = try #require(plan.tasks.first?.object)
+        #expect(object.name == "3f9a1c2-presync-1700000000")
+        #expect(object.generateName == nil)
+        #expect(plan.tasks.first?.identity == ObjectIdentity(group: "batch", kind: "Job", namespace: "default", name: "3f9a1c2-presync-1700000000"))
     }
 
     @Test func skippedObjectsAndSyncFailHooksAreKeptApart() throws {
