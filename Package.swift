@@ -116,6 +116,7 @@ let package = Package(
                 "Ledger",
                 "SyncEngine",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swift6
         ),

@@ -1,3 +1,4 @@
+import Foundation
 import Manifests
 import Yams
 
@@ -75,10 +76,40 @@ extension AgentConfigFile {
             case "skipCrds": settings.skipCRDs = flag(value, name)
             case "skipTests": settings.skipTests = flag(value, name)
             case "enabled": settings.enabled = flag(value, name)
+            case "repository":
+                settings.repositoryCredentials = readRepositoryCredentials(value, field: "\(field).repository", flag: flag, problem: problem)
             default:
-                problem("\(field).\(name)", "unknown field (known: releaseName, valueFiles, values, parameters, skipCrds, skipTests, enabled)")
+                problem("\(field).\(name)", "unknown field (known: releaseName, valueFiles, values, parameters, skipCrds, skipTests, enabled, repository)")
             }
         }
         return settings
+    }
+
+    /// `helm.repository`: `username`, `passwordFile`, `caFile`, `insecureSkipTLSVerify`, as a Git
+    /// source's credentials; the files must be readable when the file is loaded.
+    static func readRepositoryCredentials(
+        _ node: Node, field: String, flag: (Node, String) -> Bool, problem: (String, String) -> Void
+    ) -> HelmSettings.RepositoryCredentials {
+        var credentials = HelmSettings.RepositoryCredentials()
+        guard let mapping = node.mapping else {
+            problem(field, "must be a mapping (username, passwordFile, caFile, insecureSkipTLSVerify)")
+            return credentials
+        }
+        for (key, value) in mapping {
+            let name = key.string ?? "?"
+            switch name {
+            case "username": credentials.username = value.string
+            case "passwordFile", "caFile":
+                guard let path = value.string, FileManager.default.isReadableFile(atPath: path) else {
+                    problem("\(field).\(name)", "cannot read \(value.string ?? "the file")")
+                    continue
+                }
+                if name == "passwordFile" { credentials.passwordFile = path } else { credentials.caFile = path }
+            case "insecureSkipTLSVerify": credentials.insecureSkipTLSVerify = flag(value, "repository.insecureSkipTLSVerify")
+            default: problem("\(field).\(name)", "unknown field (known: username, passwordFile, caFile, insecureSkipTLSVerify)")
+            }
+        }
+        if credentials.passwordFile != nil, credentials.username == nil { problem("\(field).passwordFile", "needs a username") }
+        return credentials
     }
 }

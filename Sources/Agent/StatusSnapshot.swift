@@ -129,6 +129,10 @@ struct NotifyingRecorder: SyncRecorder {
         try await base.recordSigner(signer, for: attempt)
     }
 
+    func recordRendering(_ rendering: String, for attempt: AttemptID) async throws {
+        try await base.recordRendering(rendering, for: attempt)
+    }
+
     @discardableResult
     func recordManifests(_ canonical: [UInt8], for attempt: AttemptID) async throws -> String {
         try await base.recordManifests(canonical, for: attempt)

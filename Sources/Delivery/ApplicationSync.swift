@@ -100,11 +100,11 @@ public struct ApplicationSync: Sendable {
     /// the application's source.
     func record(
         revision: String, ref: String, author: String, message: String, trigger: Trigger, outcome: Outcome, phase: String? = nil,
-        outcomeMessage: String, code: SyncEngineError.Code = .invalidManifests, signer: String = ""
+        outcomeMessage: String, code: SyncEngineError.Code = .invalidManifests, signer: String = "", rendering: String = ""
     ) async throws -> SyncResult {
         let result = try await runner.record(
             revision: revision, ref: ref, author: author, message: message, trigger: trigger, outcome: outcome, phase: phase,
-            outcomeMessage: outcomeMessage, code: code, signer: signer)
+            outcomeMessage: outcomeMessage, code: code, signer: signer, rendering: rendering)
         try await recordOutcome(result)
         return result
     }
@@ -202,8 +202,11 @@ public struct ApplicationSync: Sendable {
                 outcome: .unchanged, outcomeMessage: note, signer: signer)
         }
         let manifests: ManifestSet
+        var rendering = ""
         do {
-            let loaded = try await loadNoting(at: fetched.revision)
+            let prepared = try await prepareNoting(at: fetched.revision)
+            rendering = prepared.rendering
+            let loaded = try await source.load(prepared)
             manifests = loaded.manifests
             try refuseEmpty(loaded, revision: fetched.revision, base: base)
             if !loaded.rendered {
@@ -214,7 +217,8 @@ public struct ApplicationSync: Sendable {
             // (A chart repository that cannot be reached is thrown on: the revision may be fine.)
             return try await record(
                 revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
-                outcome: .failed, phase: "Validate", outcomeMessage: "invalid manifests; nothing was applied:\n" + listed(error))
+                outcome: .failed, phase: "Validate", outcomeMessage: "invalid manifests; nothing was applied:\n" + listed(error),
+                signer: signer, rendering: rendering)
         } catch let error as GitSourceError where error.code == .refused {
             // Refused content is this commit's, every time: a recorded attempt with its reason, not
             // a log line repeated at every tick.
@@ -235,6 +239,7 @@ public struct ApplicationSync: Sendable {
             manifests: manifests, baseManifests: baseManifests, baseRevision: base)
         request.inventory = inventory
         request.signer = signer
+        request.rendering = rendering
         return try await run(request)
     }
 
@@ -281,8 +286,13 @@ public struct ApplicationSync: Sendable {
     /// says of them. A Helm chart is rendered with the application's name as its release name
     /// (unless set) and for the target cluster's version and API versions.
     func loadNoting(at revision: String) async throws -> ApplicationSource.Loaded {
+        try await source.load(try await prepareNoting(at: revision))
+    }
+
+    /// The files at `revision` read, and how a chart among them will be rendered.
+    func prepareNoting(at revision: String) async throws -> ApplicationSource.Prepared {
         let client = runner.client
-        return try await source.load(at: revision, releaseName: app) {
+        return try await source.prepare(at: revision, releaseName: app) {
             do throws(KubeClientError) {
                 let served = try await client.apiVersions()
                 return HelmCapabilities(kubeVersion: served.kubeVersion, apiVersions: served.apiVersions)

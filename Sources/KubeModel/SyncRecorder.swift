@@ -9,6 +9,8 @@ public protocol SyncRecorder: Sendable {
     /// Notes who signed the revision (or its tag), as its signature was verified before the sync
     /// (`Alice <alice@example.com> (OpenPGP key 14C8…)`).
     func recordSigner(_ signer: String, for attempt: AttemptID) async throws
+    /// Keeps how the revision was rendered (one line of JSON) with the attempt.
+    func recordRendering(_ rendering: String, for attempt: AttemptID) async throws
     /// Keeps the revision's manifests (canonical text) with the attempt; returns their digest.
     @discardableResult
     func recordManifests(_ canonical: [UInt8], for attempt: AttemptID) async throws -> String
@@ -48,6 +50,9 @@ extension SyncRecorder {
 
     /// Records nothing: a recorder that keeps no signer.
     public func recordSigner(_ signer: String, for attempt: AttemptID) async throws {}
+
+    /// Records nothing: a recorder that keeps no rendering.
+    public func recordRendering(_ rendering: String, for attempt: AttemptID) async throws {}
 
     /// Ends the attempt with no message.
     public func finishAttempt(_ attempt: AttemptID, outcome: Outcome) async throws {

@@ -34,4 +34,8 @@ public struct Attempt: Sendable, Hashable {
     /// Who signed the revision (or its tag), as its verified signature says: the identity and the
     /// key (`Alice <alice@example.com> (OpenPGP key 14C8…)`); empty when no signature was verified.
     public var signer: String = ""
+    /// How the revision was rendered, as one line of JSON: for a Helm chart `renderer`, `chart`,
+    /// `releaseName`, `kubeVersion`, `valueFiles`, and the inline `values` and `parameters` as
+    /// SHA-256 digests; empty when nothing was rendered.
+    public var rendering: String = ""
 }

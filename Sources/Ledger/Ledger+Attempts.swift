@@ -50,6 +50,14 @@ extension Ledger {
         }
     }
 
+    /// Records how the attempt's revision was rendered (one line of JSON, no secret values).
+    public func recordRendering(_ rendering: String, for attempt: AttemptID) async throws {
+        try await writing("record the rendering of attempt \(attempt)") { db in
+            let changed = try await db.rows("UPDATE attempt SET rendering = ? WHERE id = ? RETURNING id", [rendering, attempt.rawValue])
+            guard changed.count == 1 else { throw LedgerError(.notFound, "no attempt \(attempt) in the ledger \(self.path)") }
+        }
+    }
+
     /// Records that a running attempt entered `phase` (it becomes the attempt's `phaseReached`).
     public func enterPhase(_ phase: String, of attempt: AttemptID) async throws {
         try await writing("record phase \(phase) of attempt \(attempt)") { db in
@@ -198,7 +206,8 @@ extension Attempt {
             phaseReached: try row["phaseReached"],
             outcomeMessage: try row["outcomeMessage"],
             manifestDigest: try row["manifestBlob"],
-            signer: try row["signer"]
+            signer: try row["signer"],
+            rendering: try row["rendering"]
         )
     }
 }

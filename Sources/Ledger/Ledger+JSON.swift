@@ -8,8 +8,9 @@ extension Attempt {
     /// One entry of `sluice history --output json`: `app`, `revision`, `ref`, `author`, `message`,
     /// `trigger`, `startedAt`, `finishedAt` (RFC 3339; `null` while running), `outcome`,
     /// `phaseReached` (`null` before the first phase), plus `attempt` (its number for this
-    /// revision), `outcomeMessage` and `signer` (who signed the revision, when its signature was
-    /// verified; empty otherwise).
+    /// revision), `outcomeMessage`, `signer` (who signed the revision, when its signature was
+    /// verified; empty otherwise) and `rendering` (how a Helm chart was rendered, an object; `null`
+    /// when nothing was rendered).
     public var historyJSON: JSONValue {
         [
             "app": .string(app),
@@ -25,6 +26,7 @@ extension Attempt {
             "phaseReached": phaseReached.map(JSONValue.string) ?? .null,
             "outcomeMessage": .string(outcomeMessage),
             "signer": .string(signer),
+            "rendering": rendering.isEmpty ? .null : ((try? JSONValue.parse(Array(rendering.utf8))) ?? .string(rendering)),
         ]
     }
 

@@ -133,6 +133,11 @@ enum LedgerSchema {
         Migration(identifier: "v6", statements: [
             "ALTER TABLE attempt ADD COLUMN signer TEXT NOT NULL DEFAULT ''",
         ]),
+        // How the revision was rendered, when it was (a Helm chart's release name, values files,
+        // parameters as digests, the cluster version): one line of JSON, never a value itself.
+        Migration(identifier: "v7", statements: [
+            "ALTER TABLE attempt ADD COLUMN rendering TEXT NOT NULL DEFAULT ''",
+        ]),
     ]
 
     /// The identifiers of every migration this Sluice knows, in order.

@@ -46,7 +46,7 @@ struct HelmRenderer {
                 message: "cannot run Helm: \(command.first ?? "(no command)") was not found on PATH (install helm, or turn Helm rendering off with --no-helm)")
         }
         let environment = try prepareHomes()
-        try buildDependencies(chart: directory, helm: executable.path, environment: environment)
+        try buildDependencies(chart: directory, helm: executable.path, environment: environment, credentials: settings.repositoryCredentials)
 
         var arguments = Array(command.dropFirst()) + ["template", releaseName, directory.path]
         if let namespace, !namespace.isEmpty { arguments += ["--namespace", namespace] }
@@ -89,7 +89,9 @@ struct HelmRenderer {
     }
 
     /// Fetches the dependencies not vendored under `charts/`, from the cache when it has them.
-    func buildDependencies(chart directory: URL, helm: String, environment: [String: String]) throws(Failure) {
+    func buildDependencies(
+        chart directory: URL, helm: String, environment: [String: String], credentials: HelmSettings.RepositoryCredentials = .init()
+    ) throws(Failure) {
         let chartFile = directory.appendingPathComponent("Chart.yaml")
         guard let chartText = try? String(contentsOf: chartFile, encoding: .utf8) else { return }
         let dependencies = Self.dependencies(chartText)
@@ -128,9 +130,25 @@ struct HelmRenderer {
         // `oci://` and `file://` need none.
         for repository in Set(missing.map(\.repository)) where repository.hasPrefix("https://") || repository.hasPrefix("http://") {
             let name = "sluice-" + SHA256.hash(data: Data(repository.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+            var arguments = Array(command.dropFirst()) + ["repo", "add", "--force-update", name, repository]
+            if let caFile = credentials.caFile { arguments += ["--ca-file", caFile] }
+            if credentials.insecureSkipTLSVerify { arguments.append("--insecure-skip-tls-verify") }
+            // The password goes to Helm on its standard input, never in its arguments.
+            var input: Int32 = -1
+            if let username = credentials.username {
+                arguments += ["--username", username]
+                if let passwordFile = credentials.passwordFile {
+                    input = open(passwordFile, O_RDONLY | O_CLOEXEC)
+                    guard input >= 0 else {
+                        throw Failure(code: .helmUnavailable, message: "cannot read the chart repository's password file \(passwordFile)")
+                    }
+                    arguments.append("--password-stdin")
+                }
+            }
+            defer { if input >= 0 { close(input) } }
             _ = try run(
-                helm, Array(command.dropFirst()) + ["repo", "add", "--force-update", name, repository], environment: environment, maxBytes: 1 << 20,
-                what: "helm repo add \(repository)")
+                helm, arguments, environment: environment, maxBytes: 1 << 20, what: "helm repo add \(repository)",
+                standardInput: input >= 0 ? .descriptor(input) : nil)
         }
         if let unusable = missing.first(where: { $0.repository.isEmpty || $0.repository.hasPrefix("@") || $0.repository.hasPrefix("alias:") }) {
             throw Failure(
@@ -184,11 +202,14 @@ struct HelmRenderer {
         return environment
     }
 
-    func run(_ helm: String, _ arguments: [String], environment: [String: String], maxBytes: Int, what: String) throws(Failure) -> [UInt8] {
+    func run(
+        _ helm: String, _ arguments: [String], environment: [String: String], maxBytes: Int, what: String, standardInput: ChildProcess.Stream? = nil
+    ) throws(Failure) -> [UInt8] {
         let completed: ChildProcess.Completed
         do {
             completed = try ChildProcess.run(
-                helm, arguments: [helm] + arguments, environment: environment, directory: home.path, timeout: timeout, maximumOutput: maxBytes)
+                helm, arguments: [helm] + arguments, environment: environment, directory: home.path, standardInput: standardInput,
+                timeout: timeout, maximumOutput: maxBytes)
         } catch {
             throw Failure(code: .helmFailed, message: "cannot run \(helm): \(error.reason)")
         }
@@ -223,13 +244,15 @@ struct HelmRenderer {
         return text
     }
 
-    /// True for errors of a chart repository that could not be reached (worth retrying), as
-    /// opposed to a chart or version it does not have.
+    /// True for errors of a chart repository that could not be reached or refused the credentials
+    /// (worth retrying, as for a Git source), as opposed to a chart or version it does not have.
     static func isUnreachable(_ stderr: String) -> Bool {
         let lowered = stderr.lowercased()
         let unreachable = ["connection refused", "no such host", "i/o timeout", "timeout awaiting", "tls handshake timeout",
                            "connection reset", "network is unreachable", "cannot be reached", "context deadline exceeded",
-                           "server misbehaving", "eof", "503 service unavailable", "502 bad gateway", "504 gateway"]
+                           "server misbehaving", "eof", "503 service unavailable", "502 bad gateway", "504 gateway",
+                           // Credentials, as for a Git source: the server may accept them again (a rotated password).
+                           "401 unauthorized", "403 forbidden"]
         let missing = ["not found in", "no chart version found", "can't get a valid version", "404 not found", "no chart name found"]
         if missing.contains(where: lowered.contains) { return false }
         return unreachable.contains(where: lowered.contains)

@@ -23,6 +23,23 @@ public struct HelmSettings: Sendable, Hashable {
         }
     }
 
+    /// How to log in to the chart repositories that dependencies come from, as a Git source's
+    /// credentials: a user and a file holding the password (read at each use, never copied into
+    /// settings, logs or the ledger), a CA bundle, or no TLS verification.
+    public struct RepositoryCredentials: Sendable, Hashable {
+        public var username: String?
+        public var passwordFile: String?
+        public var caFile: String?
+        public var insecureSkipTLSVerify: Bool
+
+        public init(username: String? = nil, passwordFile: String? = nil, caFile: String? = nil, insecureSkipTLSVerify: Bool = false) {
+            self.username = username
+            self.passwordFile = passwordFile
+            self.caFile = caFile
+            self.insecureSkipTLSVerify = insecureSkipTLSVerify
+        }
+    }
+
     /// False to refuse charts instead of rendering them (`--no-helm`).
     public var enabled: Bool
     /// The release name (`.Release.Name`); `nil` is the application's name.
@@ -38,11 +55,14 @@ public struct HelmSettings: Sendable, Hashable {
     public var skipCRDs: Bool
     /// Leave the chart's test hooks out (Argo CD's `skipTests`).
     public var skipTests: Bool
+    /// Credentials for the chart repositories of dependencies that are not vendored.
+    public var repositoryCredentials: RepositoryCredentials
 
     public init(
         enabled: Bool = true, releaseName: String? = nil, valueFiles: [String] = [], values: String = "", parameters: [Parameter] = [],
-        skipCRDs: Bool = false, skipTests: Bool = false
+        skipCRDs: Bool = false, skipTests: Bool = false, repositoryCredentials: RepositoryCredentials = RepositoryCredentials()
     ) {
+        self.repositoryCredentials = repositoryCredentials
         self.enabled = enabled
         self.releaseName = releaseName
         self.valueFiles = valueFiles
@@ -58,8 +78,12 @@ public struct HelmSettings: Sendable, Hashable {
     /// What the ledger keeps with an attempt: every setting, with the inline values and the
     /// parameters' values as SHA-256 digests (values files and `--set` often carry passwords).
     /// One line of JSON with sorted keys.
-    public func recorded(releaseName defaultName: String) -> String {
-        var object: [String: Any] = ["releaseName": releaseName ?? defaultName]
+    /// `charts` are the charts' directories (relative to the repository's root) and `kubeVersion`
+    /// the cluster version rendered for.
+    public func recorded(releaseName defaultName: String, charts: [String] = [], kubeVersion: String? = nil) -> String {
+        var object: [String: Any] = ["renderer": "helm", "releaseName": releaseName ?? defaultName]
+        if !charts.isEmpty { object["chart"] = charts.map { $0.isEmpty ? "." : $0 }.joined(separator: ", ") }
+        if let kubeVersion { object["kubeVersion"] = kubeVersion }
         if !enabled { object["enabled"] = false }
         if !valueFiles.isEmpty { object["valueFiles"] = valueFiles }
         if !values.isEmpty { object["values"] = Self.digest(values) }
@@ -72,6 +96,7 @@ public struct HelmSettings: Sendable, Hashable {
         }
         if skipCRDs { object["skipCrds"] = true }
         if skipTests { object["skipTests"] = true }
+        if let username = repositoryCredentials.username { object["repositoryUsername"] = username }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "" }
         return String(decoding: data, as: UTF8.self)
     }

@@ -19,6 +19,10 @@ struct Recording: Sendable {
         try await marked { try await recorder.recordSigner(signer, for: attempt) }
     }
 
+    func recordRendering(_ rendering: String, for attempt: AttemptID) async throws {
+        try await marked { try await recorder.recordRendering(rendering, for: attempt) }
+    }
+
     func recordManifests(_ canonical: [UInt8], for attempt: AttemptID) async throws {
         try await marked { _ = try await recorder.recordManifests(canonical, for: attempt) }
     }

@@ -82,6 +82,9 @@ public struct SyncRequest: Sendable {
     public var inventory: Inventory?
     /// Who signed the revision (or its tag), when its signature was verified; empty otherwise.
     public var signer = ""
+    /// How the revision was rendered (one line of JSON, e.g. a Helm chart's settings); empty when
+    /// it was not.
+    public var rendering = ""
 
     /// A request from its parts.
     public init(

@@ -61,6 +61,7 @@ public struct SyncRunner: Sendable {
             message: request.message, trigger: request.trigger)
         do {
             if !request.signer.isEmpty { try await recording.recordSigner(request.signer, for: attempt) }
+            if !request.rendering.isEmpty { try await recording.recordRendering(request.rendering, for: attempt) }
             return try await sync(request, attempt: attempt, attemptStart: attemptStart)
         } catch let failure as Recording.Failure {
             // Nothing more was sent after the failed write (no hook starts unrecorded); the attempt
@@ -187,14 +188,17 @@ public struct SyncRunner: Sendable {
 
     /// Records an attempt that ended before anything was applied: manifests that cannot be loaded
     /// (`Failed` at `Validate`), a signature that is refused (`Failed` at `Verify`), or a revision
-    /// that changes nothing for the application (`Unchanged`); `signer` is who signed it, when verified.
+    /// that changes nothing for the application (`Unchanged`); `signer` is who signed it, when
+    /// verified, and `rendering` how it was rendered (a chart's settings), when it was.
     public func record(
         revision: String, ref: String = "", author: String = "", message: String = "", trigger: Trigger,
-        outcome: Outcome, phase: String? = nil, outcomeMessage: String, code: SyncEngineError.Code = .invalidManifests, signer: String = ""
+        outcome: Outcome, phase: String? = nil, outcomeMessage: String, code: SyncEngineError.Code = .invalidManifests, signer: String = "",
+        rendering: String = ""
     ) async throws -> SyncResult {
         let attempt = try await recorder.beginAttempt(
             app: configuration.app, revision: revision, ref: ref, author: author, message: message, trigger: trigger)
         if !signer.isEmpty { try await recorder.recordSigner(signer, for: attempt) }
+        if !rendering.isEmpty { try await recorder.recordRendering(rendering, for: attempt) }
         if let phase { try await recorder.enterPhase(phase, of: attempt) }
         try await recorder.finishAttempt(attempt, outcome: outcome, message: outcomeMessage)
         let error = outcome == .failed ? SyncEngineError(code, outcomeMessage) : nil

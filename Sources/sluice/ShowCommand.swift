@@ -64,6 +64,7 @@ struct ShowCommand: AsyncParsableCommand {
             ("author", attempt.author),
         ]
         if !attempt.signer.isEmpty { rows.append(("signedBy", attempt.signer)) }
+        if !attempt.rendering.isEmpty { rows.append(("rendered", attempt.rendering)) }
         rows += [
             ("trigger", attempt.trigger.rawValue),
             ("outcome", attempt.outcome.rawValue),

@@ -7,7 +7,7 @@ import Testing
 struct JSONShapeTests {
     static let historyFields: Set<String> = [
         "app", "revision", "ref", "author", "message", "trigger", "startedAt", "finishedAt", "outcome", "phaseReached",
-        "signer",
+        "signer", "rendering",
     ]
     static let taskFields: Set<String> = [
         "phase", "wave", "kind", "group", "namespace", "name", "hook", "action", "status", "message", "startedAt",
@@ -101,5 +101,23 @@ struct JSONShapeTests {
         #expect(history.arrayValue?.compactMap { $0["signer"]?.stringValue } == [
             "Alice <alice@example.com> (OpenPGP key 14C830B3DDCE6693491E4B8A92E5B902CAF64E9A)", "",
         ])
+    }
+
+    @Test("how a chart was rendered is kept with its attempt (migration v7) as an object in history and show; null when nothing was rendered", arguments: LedgerBackend.allCases)
+    func rendering(_ backend: LedgerBackend) async throws {
+        let fixture = try await LedgerFixture(backend)
+        let plain = try await fixture.begin(revision("f6"))
+        try await fixture.ledger.finishAttempt(plain, outcome: .succeeded)
+        fixture.clock.advance(by: 60)
+        let charted = try await fixture.begin(revision("a7"))
+        let rendering = #"{"chart":"helm-guestbook","kubeVersion":"v1.36.0","releaseName":"guestbook","renderer":"helm","valueFiles":["values-production.yaml"]}"#
+        try await fixture.ledger.recordRendering(rendering, for: charted)
+        try await fixture.ledger.finishAttempt(charted, outcome: .succeeded)
+
+        #expect(try await fixture.ledger.attempt(plain).historyJSON["rendering"] == .null)
+        let show = try await fixture.ledger.detail(app: nil, revision: "a700").json
+        #expect(show["rendering"]?["releaseName"] == "guestbook")
+        #expect(show["rendering"]?["valueFiles"] == ["values-production.yaml"])
+        #expect(try await fixture.ledger.attempt(charted).rendering == rendering)
     }
 }

@@ -10,7 +10,7 @@ struct LedgerOpeningTests {
     @Test("A fresh state directory gets a ledger file in WAL mode with migration v1 applied")
     func freshFileIsMigrated() async throws {
         let fixture = try await LedgerFixture()
-        #expect(try await fixture.ledger.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6"])
+        #expect(try await fixture.ledger.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
         #expect(fixture.ledger.interruptedAtOpen == 0)
         _ = try await fixture.begin(revision("a1"))
         #expect(FileManager.default.fileExists(atPath: fixture.ledgerPath))
@@ -25,7 +25,7 @@ struct LedgerOpeningTests {
         try await fixture.ledger.close()
 
         let reopened = try await fixture.reopen()
-        #expect(try await reopened.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6"])
+        #expect(try await reopened.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
         #expect(reopened.interruptedAtOpen == 0)
         let history = try await reopened.history(limit: 10)
         #expect(history.map(\.outcome) == [.succeeded])
@@ -67,7 +67,7 @@ struct LedgerOpeningTests {
         }
         #expect(ledgers.count == 6)
         for ledger in ledgers {
-            #expect(try await ledger.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6"])
+            #expect(try await ledger.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
         }
         // Each migration is recorded once, and the tables hold what one ledger wrote for the others.
         let writer = try #require(ledgers.first)

@@ -156,7 +156,7 @@ struct PodProcessTests {
 
     @Test("terminate ends a process with SIGTERM: exit code 143")
     func terminateSendsSIGTERM() async throws {
-        let run = try RecordedProcess(["sleep", "60"])
+        let run = try RecordedProcess(["sleep", "3600"])
         run.process.terminate(grace: .seconds(30))
         #expect(await run.exitCode() == 128 + SIGTERM)
     }
@@ -171,7 +171,9 @@ struct PodProcessTests {
 
     @Test("terminate reaches the process's children in its process group")
     func terminateKillsTheGroup() async throws {
-        let run = try RecordedProcess(["sh", "-c", "sleep 60 & echo child=$!; wait"])
+        // Long enough to outlive the test even when the whole suite starves it for a minute (seen
+        // in CI): the sleep must still be there for terminate to reach it.
+        let run = try RecordedProcess(["sh", "-c", "sleep 3600 & echo child=$!; wait"])
         #expect(await run.waitForOutput(containing: "\n"))
         let child = try #require(run.text.split(separator: "=").last.flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
         #expect(getpgid(child) == run.process.processID)
@@ -188,7 +190,7 @@ struct PodProcessTests {
 
     @Test("a process that closed its output is still waited for, and terminate still reaches it")
     func waitsForProcessThatClosedItsOutput() async throws {
-        let run = try RecordedProcess(["sh", "-c", "echo closing; exec >&- 2>&-; exec sleep 60"])
+        let run = try RecordedProcess(["sh", "-c", "echo closing; exec >&- 2>&-; exec sleep 3600"])
         #expect(await run.waitForOutput(containing: "closing"))
         #expect(run.exitCalls == 0)
         run.process.terminate(grace: .seconds(30))

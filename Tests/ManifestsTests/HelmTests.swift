@@ -203,6 +203,43 @@ import TestSupport
         #expect(missing.problems.first?.message.contains("cache") == true, "\(missing)")
     }
 
+    @Test("a chart repository behind basic auth: refused without credentials (worth a retry, as a Git source's), served with a user and a password file, whose content is never in a message")
+    func dependencyWithCredentials() async throws {
+        let work = try TemporaryDirectory(label: "helm-credentials")
+        defer { work.remove() }
+        try Fixtures.write([
+            "cache/Chart.yaml": "apiVersion: v2\nname: cache\nversion: 1.2.0\n",
+            "cache/templates/service.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: '{{ .Release.Name }}-cache'}\nspec: {ports: [{port: 6379}]}\n",
+        ], in: work)
+        let password = "s3cret-chart-password"
+        let repository = try await ChartRepositoryServer.start(charts: [work.appending("cache")], login: ("deploy", password))
+        defer { repository.stop() }
+        var files = Self.chart
+        files["shop/Chart.yaml"] = "apiVersion: v2\nname: shop\nversion: 0.1.0\ndependencies:\n  - name: cache\n    version: 1.2.0\n    repository: \(repository.url)\n"
+
+        let refused = try #require(Self.loadError(files) { $0.helmHome = work.appending("anonymous").path })
+        #expect(refused.isUnavailable, "\(refused)")
+        #expect(refused.description.contains("401"), "\(refused)")
+
+        let wrong = work.appending("wrong-password")
+        try Data("not-it\n".utf8).write(to: wrong)
+        let denied = try #require(Self.loadError(files) { options in
+            options.helmHome = work.appending("wrong").path
+            options.helm.repositoryCredentials = .init(username: "deploy", passwordFile: wrong.path)
+        })
+        #expect(denied.isUnavailable && !denied.description.contains("not-it"), "\(denied)")
+
+        let passwordFile = work.appending("password")
+        try Data((password + "\n").utf8).write(to: passwordFile)
+        let set = try Self.load(files) { options in
+            options.helmHome = work.appending("authorized").path
+            options.helm.repositoryCredentials = .init(username: "deploy", passwordFile: passwordFile.path)
+        }
+        #expect(set.manifests.contains { $0.identity.name == "shop-cache" })
+        let recorded = HelmSettings(repositoryCredentials: .init(username: "deploy", passwordFile: passwordFile.path)).recorded(releaseName: "shop")
+        #expect(recorded.contains("deploy") && !recorded.contains(password) && !recorded.contains(passwordFile.path))
+    }
+
     static func loadError(_ files: [String: String], path: String = "shop", _ configure: (inout LoadOptions) -> Void = { _ in }) -> ManifestError? {
         do {
             _ = try load(files, path: path, configure)

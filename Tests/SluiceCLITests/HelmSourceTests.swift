@@ -20,7 +20,10 @@ struct HelmSourceTests {
         let cluster = try await RunningCluster(ws)
         defer { cluster.stop() }
 
-        let arguments = ["--path", "helm-guestbook", "--app", "guestbook", "--helm-values", "values-production.yaml", "--health-timeout", "60s"]
+        let arguments = [
+            "--path", "helm-guestbook", "--app", "guestbook", "--helm-values", "values-production.yaml", "--health-timeout", "60s",
+            "--helm-set", "unused.password=hunter2-not-for-the-ledger",
+        ]
         let plan = try await ws.run("plan", arguments)
         #expect(plan.exitCode == 0, "\(plan.output)\(plan.errorOutput)")
         #expect(plan.output.contains("guestbook-helm-guestbook"), "\(plan.output)")
@@ -35,6 +38,16 @@ struct HelmSourceTests {
         // values-production.yaml makes the Service a LoadBalancer; the release is the application's name.
         let service = try await cluster.kubectl(["get", "service", "guestbook-helm-guestbook", "-o", "jsonpath={.spec.type} {.metadata.labels.release}"])
         #expect(service.trimmedOutput == "LoadBalancer guestbook", "\(service.output)\(service.errorOutput)")
+        // The ledger keeps how the chart was rendered with the attempt, values as digests only.
+        let history = try await ws.sluice(["history", "--state-dir", ws.state, "--output", "json"])
+        let rendering = try #require(try SyncCommandTests.array(history).first?["rendering"] as? [String: Any], "\(history.output)")
+        #expect(rendering["renderer"] as? String == "helm")
+        #expect(rendering["chart"] as? String == "helm-guestbook", "the chart's directory in the repository")
+        #expect(rendering["releaseName"] as? String == "guestbook")
+        #expect(rendering["valueFiles"] as? [String] == ["values-production.yaml"])
+        #expect(rendering["kubeVersion"] as? String == "v1.36.0-sluice")
+        #expect((rendering["parameters"] as? [[String: Any]])?.first?["name"] as? String == "unused.password")
+        #expect(!history.output.contains("hunter2"), "a parameter's value never reaches the ledger")
         // The ledger keeps what was rendered with the attempt.
         let shown = try await ws.sluice(["show", head, "--app", "guestbook", "--state-dir", ws.state])
         #expect(shown.output.contains("manifests") && shown.output.contains("sha256:"), "\(shown.output)\(shown.errorOutput)")
@@ -50,6 +63,8 @@ struct HelmSourceTests {
         #expect(failed.exitCode == 1, "\(failed.output)\(failed.errorOutput)")
         #expect(failed.output.contains("invalid manifests; nothing was applied:\n  helm-guestbook/templates/deployment.yaml: "), "\(failed.output)")
         #expect(failed.output.contains("deployment.yaml:") && failed.output.contains("nosuchfunction"), "\(failed.output)")
+        let failedAttempt = try SyncCommandTests.array(try await ws.sluice(["history", "--state-dir", ws.state, "--output", "json"])).first
+        #expect((failedAttempt?["rendering"] as? [String: Any])?["releaseName"] as? String == "guestbook", "a refused attempt keeps its settings too")
         let unchanged = try await cluster.kubectl(["get", "service", "guestbook-helm-guestbook", "-o", "jsonpath={.spec.type}"])
         #expect(unchanged.trimmedOutput == "LoadBalancer", "nothing of the broken commit was applied")
         let status = try SyncCommandTests.array(try await ws.sluice(["status", "--state-dir", ws.state, "--output", "json"]))
@@ -82,5 +97,47 @@ struct HelmSourceTests {
         #expect((unreachable.output + unreachable.errorOutput).contains("127.0.0.1:\(port)"), "\(unreachable.output)\(unreachable.errorOutput)")
         let after = try SyncCommandTests.array(try await ws.sluice(["history", "--state-dir", ws.state, "--output", "json"]))
         #expect(after.count == history.count, "no attempt was recorded for an unreachable chart repository: \(after)")
+    }
+
+    @Test("the agent renders a chart once per revision: the next sync's base and the drift checks reuse what was rendered")
+    func agentRendersOncePerRevision() async throws {
+        let ws = try Workspace("agent-helm-once")
+        try FileManager.default.copyItem(at: Self.samples.appendingPathComponent("helm-guestbook"), to: ws.work.url.appendingPathComponent("chart"))
+        let first = try ws.work.commit("a chart")
+        // A `helm` first on PATH that notes each command, then runs the real one.
+        let bin = try ws.directory.makeSubdirectory("bin")
+        let calls = ws.directory.appending("helm-calls")
+        let helm = try ProcessRunner.resolveExecutable("helm")
+        let wrapper = bin.appendingPathComponent("helm")
+        try Data("#!/bin/sh\necho \"$1\" >> '\(calls.path)'\nexec '\(helm)' \"$@\"\n".utf8).write(to: wrapper)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper.path)
+        let path = bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let agent = try await AgentCommandTests.RunningAgent(
+            ws, ["--path", "chart", "--app", "guestbook", "--interval", "1s", "--drift-interval", "1s", "--health-timeout", "60s"],
+            environment: ["PATH": path])
+        defer { agent.process.stop() }
+        func applied() async throws -> String? {
+            let (status, body) = try await agent.get("/api/v1/apps")
+            guard status == 200, let apps = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]] else { return nil }
+            return apps.first?["lastAppliedRevision"] as? String
+        }
+        func templates() throws -> Int {
+            ((try? String(contentsOf: calls, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0 == "template" }.count
+        }
+        try await waitUntil(timeout: .seconds(90), poll: .milliseconds(200), "the first revision is applied") { try await applied() == first }
+        #expect(try templates() == 1)
+
+        try ws.work.write("replicaCount: 2\n", to: "chart/values-production.yaml")
+        var values = try String(contentsOf: ws.work.url.appendingPathComponent("chart/values.yaml"), encoding: .utf8)
+        values = values.replacingOccurrences(of: "replicaCount: 1", with: "replicaCount: 2")
+        try ws.work.write(values, to: "chart/values.yaml")
+        let second = try ws.work.commit("two replicas")
+        try await waitUntil(timeout: .seconds(90), poll: .milliseconds(200), "the second revision is applied") { try await applied() == second }
+        // Drift checks of the applied revision, each a load of it.
+        let checks = try await agent.metric("sluice_drift_checks_total{app=\"guestbook\"}")
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(200), "two more drift checks") {
+            try await agent.metric("sluice_drift_checks_total{app=\"guestbook\"}") >= checks + 2
+        }
+        #expect(try templates() == 2, "one helm template per revision: \((try? String(contentsOf: calls, encoding: .utf8)) ?? "")")
     }
 }
