@@ -325,13 +325,16 @@ public struct ApplicationSync: Sendable {
         }
         guard loaded.manifests.manifests.isEmpty, !runner.configuration.allowEmpty else { return }
         let prefix = source.path.isEmpty ? "" : source.path + "/"
-        let found = SourceFormats.describe(loaded.files.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 })
+        let found = SourceFormats.describe(
+            loaded.files.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }, helm: source.loadOptions.helm.enabled)
         let place = source.path.isEmpty ? "the repository root" : "'\(source.path)'"
         throw SyncEngineError(
             .emptyRevision,
             "no Kubernetes objects under \(place) at \(revision.prefix(12)); "
                 + (found.isEmpty ? "it holds no files" : "found \(found.joined(separator: ", "))")
-                + ". Nothing was applied: point --path at the manifests (YAML or JSON, or a kustomization), or give --allow-empty")
+                + ". Nothing was applied: "
+                + (SourceFormats.advice(loaded.files).map { $0 + "; or " } ?? "")
+                + "point --path at the manifests (YAML or JSON, a kustomization or a Helm chart), or give --allow-empty")
     }
 
     func parse(_ repositoryFiles: [RepositoryFile]) async throws -> ManifestSet {

@@ -77,6 +77,7 @@ struct CLISafetyTests {
         #expect(sync.output.contains("no Kubernetes objects under 'app'"), "\(sync.output)")
         #expect(sync.output.contains("guestbook.jsonnet (Jsonnet, not rendered)"), "\(sync.output)")
         #expect(sync.output.contains("--allow-empty"), "\(sync.output)")
+        #expect(sync.output.contains("Sluice does not render Jsonnet: render it to YAML in CI"), "what to do: \(sync.output)")
         let plan = try await ws.run("plan", ["--path", "app", "--app", "guestbook"])
         #expect(plan.exitCode == 1, "\(plan.errorOutput)")
         #expect(plan.errorOutput.contains("guestbook.jsonnet (Jsonnet, not rendered)"), "\(plan.errorOutput)")

@@ -140,4 +140,42 @@ struct HelmSourceTests {
         }
         #expect(try templates() == 2, "one helm template per revision: \((try? String(contentsOf: calls, encoding: .utf8)) ?? "")")
     }
+
+    @Test("a chart shaped like Argo CD's helm-dependency (no templates of its own, one dependency from a chart repository): while the repository is down the agent shows a transient error and records nothing; once it is up the dependency is fetched and delivered")
+    func agentDeliversADependencyOnceItsRepositoryIsUp() async throws {
+        let ws = try Workspace("agent-helm-dependency")
+        let charts = try ws.directory.makeSubdirectory("charts-source")
+        let cache = charts.appendingPathComponent("cache")
+        try FileManager.default.createDirectory(at: cache.appendingPathComponent("templates"), withIntermediateDirectories: true)
+        try Data("apiVersion: v2\nname: cache\nversion: 1.2.0\n".utf8).write(to: cache.appendingPathComponent("Chart.yaml"))
+        try Data("maxMemory: 64mb\n".utf8).write(to: cache.appendingPathComponent("values.yaml"))
+        try Data("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: '{{ .Release.Name }}-cache'}\ndata: {maxMemory: '{{ .Values.maxMemory }}'}\n".utf8)
+            .write(to: cache.appendingPathComponent("templates/config.yaml"))
+        let repository = try await ChartRepositoryServer.start(charts: [cache])
+        repository.stop()
+        try ws.work.write("apiVersion: v2\nname: shop\nversion: 0.1.0\ndependencies:\n  - name: cache\n    version: \"~1.2.0\"\n    repository: \(repository.url)\n", to: "shop/Chart.yaml")
+        try ws.work.write("cache:\n  maxMemory: 256mb\n", to: "shop/values.yaml")
+        let head = try ws.work.commit("a chart with a dependency")
+
+        let agent = try await AgentCommandTests.RunningAgent(ws, ["--path", "shop", "--app", "shop", "--interval", "2s", "--drift-interval", "0"])
+        defer { agent.process.stop() }
+        func entry() async throws -> [String: Any]? {
+            let (status, body) = try await agent.get("/api/v1/apps")
+            guard status == 200 else { return nil }
+            return (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]])?.first
+        }
+        try await waitUntil(timeout: .seconds(60), poll: .milliseconds(200), "a transient error naming the repository") {
+            guard let entry = try await entry() else { return false }
+            return entry["errorClass"] as? String == "transient" && (entry["error"] as? String ?? "").contains(repository.url)
+        }
+        #expect(try await AgentCommandTests.history(ws).isEmpty, "nothing is recorded against the commit while its chart repository is down")
+
+        try await repository.restart()
+        try await waitUntil(timeout: .seconds(90), poll: .milliseconds(200), "the commit is delivered once the repository is up") {
+            try await entry()?["lastAppliedRevision"] as? String == head
+        }
+        #expect(try await AgentCommandTests.configValue(ws, "shop-cache", "maxMemory") == "256mb", "the parent's values reach the dependency")
+        let cleared = try await entry()
+        #expect(cleared?["errorClass"] as? String == nil, "the transient error is cleared: \(cleared ?? [:])")
+    }
 }
