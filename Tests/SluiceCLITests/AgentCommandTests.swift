@@ -9,7 +9,7 @@ import FoundationNetworking
 
 /// `sluice agent` as users run it: the real binary following a repository, against the embedded
 /// LocalCluster, observed through its HTTP endpoints and the ledger (`sluice history`).
-@Suite("sluice agent delivers new commits, as a user runs it", .timeLimit(.minutes(3)))
+@Suite("sluice agent delivers new commits, as a user runs it", .timeLimit(.minutes(8)))
 struct AgentCommandTests {
     typealias Workspace = SyncCommandTests.Workspace
 

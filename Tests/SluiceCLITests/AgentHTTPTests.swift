@@ -9,7 +9,7 @@ import FoundationNetworking
 /// The HTTP surface of `sluice agent` as clients meet it: the real binary on loopback, with the
 /// read API behind the token, `/metrics` on a listener of its own, the server's timeouts and
 /// limits done to it by a raw client (HTTPClientScript), and repeated webhook deliveries.
-@Suite("sluice agent's HTTP surface: API auth, limits, errors and webhook replay", .timeLimit(.minutes(5)))
+@Suite("sluice agent's HTTP surface: API auth, limits, errors and webhook replay", .timeLimit(.minutes(8)))
 struct AgentHTTPTests {
     typealias Workspace = SyncCommandTests.Workspace
     typealias RunningAgent = AgentCommandTests.RunningAgent

@@ -6,7 +6,7 @@ import TestSupport
 /// history and `/metrics`. A deterministic failure stalls instead of being retried; a repeated
 /// webhook for the applied head records nothing. (A Git server that is down, a `fetch` error until
 /// it is back: AgentCommandTests.gitServerDownAndBack.)
-@Suite("The agent's outcomes, visible in status and metrics", .timeLimit(.minutes(3)))
+@Suite("The agent's outcomes, visible in status and metrics", .timeLimit(.minutes(8)))
 struct AgentOutcomeTests {
     typealias Workspace = SyncCommandTests.Workspace
     typealias RunningAgent = AgentCommandTests.RunningAgent

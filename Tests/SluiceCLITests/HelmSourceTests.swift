@@ -5,7 +5,7 @@ import TestSupport
 /// Helm charts in Git, synced by the real binary as a user runs it: Argo CD's helm-guestbook
 /// example with its production values, a template error that leaves the cluster as it was, and a
 /// chart repository that cannot be reached.
-@Suite("sluice sync renders Helm charts as Argo CD does", .timeLimit(.minutes(4)))
+@Suite("sluice sync renders Helm charts as Argo CD does", .timeLimit(.minutes(8)))
 struct HelmSourceTests {
     typealias Workspace = SyncCommandTests.Workspace
     typealias RunningCluster = SyncCommandTests.RunningCluster

@@ -5,7 +5,7 @@ import TestSupport
 /// The Argo CD parity settings as a user meets them: `--create-namespace` with its labels on
 /// `sluice sync`, and an object another application tracks, refused and shown as stalled by
 /// `sluice status`.
-@Suite("Argo CD parity, as a user runs it", .timeLimit(.minutes(3)))
+@Suite("Argo CD parity, as a user runs it", .timeLimit(.minutes(8)))
 struct ParityCommandTests {
     typealias Workspace = SyncCommandTests.Workspace
     typealias RunningCluster = SyncCommandTests.RunningCluster

@@ -4,7 +4,7 @@ import TestSupport
 
 /// What `sluice sync` and friends print while they work: phases, waits, hooks and their output on
 /// stderr in text; nothing extra with `--output json`; a first fetch's progress on a terminal.
-@Suite("Progress of long work, as a user sees it", .timeLimit(.minutes(3)))
+@Suite("Progress of long work, as a user sees it", .timeLimit(.minutes(8)))
 struct ProgressCommandTests {
     typealias Workspace = SyncCommandTests.Workspace
 

@@ -5,7 +5,7 @@ import TestSupport
 /// `--verify` and `verify:` as a user runs them: real OpenPGP and SSH keys made by gpg and
 /// ssh-keygen, commits and tags signed by the git CLI, served by `git daemon` (or read from the
 /// work tree), and `sluice sync`, `plan`, `show`, `status` and the agent against a cluster.
-@Suite("Signed commits: only trusted revisions are applied", .timeLimit(.minutes(3)))
+@Suite("Signed commits: only trusted revisions are applied", .timeLimit(.minutes(8)))
 struct SignedCommitTests {
     typealias Workspace = SyncCommandTests.Workspace
     typealias RunningCluster = SyncCommandTests.RunningCluster

@@ -5,7 +5,7 @@ import TestSupport
 /// `sluice sync`, `plan` and `diff` as a user runs them: the real binary, a real Git repository,
 /// and a real cluster (the embedded LocalCluster running pods as processes, or a
 /// `sluice local-cluster` server that the commands reuse and kubectl inspects).
-@Suite("sluice sync, plan and diff against a cluster, as a user runs them", .timeLimit(.minutes(3)))
+@Suite("sluice sync, plan and diff against a cluster, as a user runs them", .timeLimit(.minutes(8)))
 struct SyncCommandTests {
     // MARK: Fixtures
 

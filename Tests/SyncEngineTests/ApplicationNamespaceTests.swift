@@ -7,7 +7,7 @@ import Testing
 /// The application-level `createNamespace` (Argo CD's `CreateNamespace=true` with
 /// `managedNamespaceMetadata`): the namespace is applied first, before PreSync hooks, with its labels
 /// and annotations, and never joins the inventory.
-@Suite("The application's namespace, created before anything else", .timeLimit(.minutes(3)))
+@Suite("The application's namespace, created before anything else", .timeLimit(.minutes(8)))
 struct ApplicationNamespaceTests {
     static let hook = "argocd.argoproj.io/hook"
 

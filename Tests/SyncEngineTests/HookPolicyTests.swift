@@ -6,7 +6,7 @@ import Testing
 
 /// Hooks end to end: their names, delete policies, timeouts, Helm annotations, the order of the
 /// Argo CD sample applications, and that a commit outside the application runs none.
-@Suite("Hook policies, end to end", .timeLimit(.minutes(3)))
+@Suite("Hook policies, end to end", .timeLimit(.minutes(8)))
 struct HookPolicyTests {
     static let hook = "argocd.argoproj.io/hook"
     static let deletePolicy = "argocd.argoproj.io/hook-delete-policy"

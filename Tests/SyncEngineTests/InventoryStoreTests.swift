@@ -7,7 +7,7 @@ import Testing
 
 /// The inventory ConfigMap against a real API: a large one is stored compressed, within the 1 MiB
 /// a ConfigMap may hold, and reads back whole.
-@Suite("Inventory ConfigMaps", .timeLimit(.minutes(3)))
+@Suite("Inventory ConfigMaps", .timeLimit(.minutes(8)))
 struct InventoryStoreTests {
     static let configMap = GroupVersionKind(group: "", version: "v1", kind: "ConfigMap")
 

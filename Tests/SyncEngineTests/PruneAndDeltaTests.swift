@@ -6,7 +6,7 @@ import Testing
 
 /// Pruning, delta apply, validation before anything is applied, dependencies (CRDs, namespaces), and
 /// the Replace and Force options, end to end.
-@Suite("Prune and delta apply, end to end", .timeLimit(.minutes(3)))
+@Suite("Prune and delta apply, end to end", .timeLimit(.minutes(8)))
 struct PruneAndDeltaTests {
     static let options = "argocd.argoproj.io/sync-options"
     static let wave = "argocd.argoproj.io/sync-wave"

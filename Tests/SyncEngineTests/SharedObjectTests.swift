@@ -7,7 +7,7 @@ import Testing
 /// An object already tracked by another application is not silently taken over (Argo CD's
 /// SharedResourceWarning, made safe): the sync is refused before anything is applied, naming the
 /// object and both applications, unless the live object carries `sluice.dev/allow-shared: "true"`.
-@Suite("Objects shared between applications", .timeLimit(.minutes(3)))
+@Suite("Objects shared between applications", .timeLimit(.minutes(8)))
 struct SharedObjectTests {
     /// `shop` (path `app`) and `billing` (path `billing`) both hold the ConfigMap `settings`;
     /// `billing` also has an object of its own.

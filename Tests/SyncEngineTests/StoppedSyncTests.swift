@@ -9,7 +9,7 @@ import TestSupport
 /// cancels it) deletes only the hooks still running, with their finalizers released; hooks that
 /// completed before the stop keep their delete policies' meaning for their own result, and SyncFail
 /// still runs (SYNC-SEMANTICS.md, "Hook completion").
-@Suite("A stopped sync deletes only its running hooks", .timeLimit(.minutes(3)))
+@Suite("A stopped sync deletes only its running hooks", .timeLimit(.minutes(8)))
 struct StoppedSyncTests {
     static let hook = "argocd.argoproj.io/hook"
     static let deletePolicy = "argocd.argoproj.io/hook-delete-policy"

@@ -5,7 +5,7 @@ import SyncEngine
 import Testing
 
 /// A commit delivered end to end: PreSync migration, the apply, PostSync check, recorded in the ledger.
-@Suite("Sync lifecycle, end to end", .timeLimit(.minutes(3)))
+@Suite("Sync lifecycle, end to end", .timeLimit(.minutes(8)))
 struct SyncLifecycleTests {
     @Test("a PreSync migration Job runs to completion before the Deployment is applied, and a PostSync check after it is healthy")
     func preSyncThenApplyThenPostSync() async throws {

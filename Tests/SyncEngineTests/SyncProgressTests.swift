@@ -5,7 +5,7 @@ import Testing
 
 /// What a sync tells a person watching while it runs: phases, waits that are still going, hooks
 /// running, and hook output as it is printed.
-@Suite("Sync progress, end to end", .timeLimit(.minutes(3)))
+@Suite("Sync progress, end to end", .timeLimit(.minutes(8)))
 struct SyncProgressTests {
     static let hook = "argocd.argoproj.io/hook"
 
