@@ -32,17 +32,22 @@ struct SyncEvents: Sendable {
         var message = message
         if message.utf8.count > 1024 { message = String(message.prefix(1000)) + "…" }
         let now = RFC3339Time.now()
-        let event: JSONValue = [
+        var event: JSONValue = [
             "apiVersion": "v1", "kind": "Event",
             "metadata": ["generateName": .string(store.name + "."), "namespace": .string(configuration.inventoryNamespace)],
             "involvedObject": [
                 "apiVersion": "v1", "kind": "ConfigMap", "name": .string(store.name), "namespace": .string(configuration.inventoryNamespace),
             ],
             "reason": .string(reason), "type": .string(type), "message": .string(message),
-            "source": ["component": "sluice"], "reportingComponent": "sluice",
+            "source": ["component": "sluice"], "reportingComponent": "sluice.dev/agent",
             "reportingInstance": .string(ProcessInfo.processInfo.environment["HOSTNAME"] ?? "sluice"),
             "firstTimestamp": .string(now), "lastTimestamp": .string(now), "count": 1,
         ]
+        // `kubectl describe` finds an object's Events by its uid: name the ConfigMap's.
+        if let live = try? await client.get(GroupVersionKind(group: "", version: "v1", kind: "ConfigMap"), namespace: configuration.inventoryNamespace, name: store.name) {
+            event[path: ["involvedObject", "uid"]] = live.uid.map(JSONValue.string)
+            event[path: ["involvedObject", "resourceVersion"]] = live.resourceVersion.map(JSONValue.string)
+        }
         do {
             _ = try await client.create(event)
             return nil

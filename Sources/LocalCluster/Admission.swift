@@ -80,6 +80,7 @@ enum Admission {
 
     /// Checks shared by every create and update: name, labels, and the kind-specific rules.
     static func validate(_ object: JSONValue, old: JSONValue?, resource: ResourceType) throws(APIStatus) {
+        try KindRules.decodeBytes(object, resource: resource)
         let name = object.name ?? ""
         var causes: [APIStatus.Cause] = []
         for message in nameErrors(name, resource: resource) {

@@ -107,6 +107,7 @@ final class ControllerManager: Sendable {
         case Resources.pods: kubelet.reconcile(object, key: key)
         case Resources.persistentVolumeClaims: bindClaim(object, key: key)
         case Resources.services: provisionLoadBalancer(object, key: key)
+        case Resources.ingresses: provisionIngress(object, key: key)
         default: break
         }
     }
@@ -170,6 +171,15 @@ final class ControllerManager: Sendable {
         }
     }
 
+    /// An Ingress gets the address of the cluster's ingress controller, as on k3s (Traefik on the
+    /// node's address): here 127.0.0.1, the address LoadBalancer Services get too.
+    private func provisionIngress(_ ingress: JSONValue, key: ObjectKey) {
+        guard ingress[path: ["status", "loadBalancer", "ingress"]]?.arrayValue?.isEmpty ?? true else { return }
+        api.internalUpdate(Resources.ingresses, key) { ingress in
+            ingress[path: ["status", "loadBalancer", "ingress"]] = [["ip": "127.0.0.1"]]
+        }
+    }
+
     static func condition(_ type: String, _ status: Bool, reason: String, message: String, now: String = Timestamps.now()) -> JSONValue {
         [
             "type": .string(type), "status": status ? "True" : "False", "reason": .string(reason), "message": .string(message),
@@ -189,6 +199,7 @@ enum Resources {
     static let namespaces = GroupResource(group: "", resource: "namespaces")
     static let pods = GroupResource(group: "", resource: "pods")
     static let services = GroupResource(group: "", resource: "services")
+    static let ingresses = GroupResource(group: "networking.k8s.io", resource: "ingresses")
     static let persistentVolumeClaims = GroupResource(group: "", resource: "persistentvolumeclaims")
     static let deployments = GroupResource(group: "apps", resource: "deployments")
     static let replicaSets = GroupResource(group: "apps", resource: "replicasets")

@@ -1,3 +1,4 @@
+import Foundation
 import KubeModel
 
 /// Kind-specific validation: required fields and immutable fields, with Kubernetes' messages.
@@ -57,8 +58,8 @@ enum KindRules {
         case ("", "Service"):
             return service(object, old: old)
         case ("", "ConfigMap"), ("", "Secret"):
-            guard let old, old["immutable"]?.boolValue == true else { return [] }
-            var causes: [APIStatus.Cause] = []
+            var causes = dataSize(object, secret: resource.kind == "Secret")
+            guard let old, old["immutable"]?.boolValue == true else { return causes }
             for field in ["data", "binaryData", "stringData"] where object[field] != old[field] {
                 causes.append(
                     APIStatus.Cause(reason: "FieldValueForbidden", message: "Forbidden: field is immutable when `immutable` is set", field: field))
@@ -91,6 +92,70 @@ enum KindRules {
         default:
             return []
         }
+    }
+
+    /// The most bytes of data a ConfigMap or a Secret may hold (`core.MaxSecretSize`): 1 MiB.
+    static let maximumDataSize = 1 << 20
+
+    /// A ConfigMap's `data` and `binaryData`, or a Secret's decoded `data`, over 1 MiB in all: the
+    /// real server's `Too long` (on the whole object for a ConfigMap, on `data` for a Secret).
+    private static func dataSize(_ object: JSONValue, secret: Bool) -> [APIStatus.Cause] {
+        var total = 0
+        for (_, value) in object["data"]?.objectValue ?? [:] {
+            let text = value.stringValue ?? ""
+            total += secret ? (Data(base64Encoded: text)?.count ?? text.utf8.count) : text.utf8.count
+        }
+        for (_, value) in object["binaryData"]?.objectValue ?? [:] {
+            let text = value.stringValue ?? ""
+            total += Data(base64Encoded: text)?.count ?? text.utf8.count
+        }
+        guard total > maximumDataSize else { return [] }
+        return [
+            APIStatus.Cause(
+                reason: "FieldValueTooLong", message: "Too long: may not be more than \(maximumDataSize) bytes", field: secret ? "data" : "[]")
+        ]
+    }
+
+    /// A Secret's `data` (and a ConfigMap's `binaryData`) values are bytes, base64 in JSON: one that
+    /// is not base64 fails to decode, before any validation, as on the real server (400
+    /// `Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte N`).
+    static func decodeBytes(_ object: JSONValue, resource: ResourceType) throws(APIStatus) {
+        guard resource.group.isEmpty, resource.kind == "Secret" || resource.kind == "ConfigMap" else { return }
+        let field = resource.kind == "Secret" ? "data" : "binaryData"
+        for (_, value) in (object[field]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let text = value.stringValue, let offset = illegalBase64Offset(text) else { continue }
+            throw APIStatus.badRequest(
+                "\(resource.kind) in version \"\(resource.version)\" cannot be handled as a \(resource.kind): illegal base64 data at input byte \(offset)")
+        }
+    }
+
+    /// Where Go's `base64.StdEncoding` stops decoding `text`, `nil` when it decodes: the first byte
+    /// outside the alphabet (line breaks are skipped, as Go skips them), or for a bad length or
+    /// padding the position Go names.
+    static func illegalBase64Offset(_ text: String) -> Int? {
+        let bytes = Array(text.utf8)
+        var count = 0
+        var padding = 0
+        var firstPadding = 0
+        for (index, byte) in bytes.enumerated() {
+            if byte == 0x0A || byte == 0x0D { continue }
+            let isAlphabet = (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x2B || byte == 0x2F
+            if byte == 0x3D {
+                // Padding only at the end of a quantum: at most two, then nothing but padding.
+                padding += 1
+                if count % 4 < 2 || padding > 2 { return index }
+                if padding == 1 { firstPadding = index }
+                count += 1
+                continue
+            }
+            // After one `=` in the third place Go wants a second and names the first; after
+            // complete padding, anything more is trailing garbage named where it starts.
+            if padding == 1, count % 4 == 3 { return firstPadding }
+            if !isAlphabet || padding > 0 { return index }
+            count += 1
+        }
+        if count % 4 != 0 { return (count / 4) * 4 }
+        return nil
     }
 
     private static func workload(_ object: JSONValue, old: JSONValue?, resource: ResourceType) -> [APIStatus.Cause] {

@@ -175,7 +175,9 @@ struct ClusterResponder: HTTPResponder {
     let api: ClusterAPI
     let token: String
 
-    static let maximumBody = 16 << 20
+    /// The largest request body: kube-apiserver's `MaxRequestBodyBytes`, 3 MiB, answered as it
+    /// answers (413, `Request entity too large: limit is 3145728`).
+    static let maximumBody = 3 << 20
     static let publicPaths: Set<String> = ["/healthz", "/readyz", "/livez", "/version"]
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -188,7 +190,7 @@ struct ClusterResponder: HTTPResponder {
         do {
             body = try await request.collectBody(upTo: Self.maximumBody)
         } catch {
-            return Self.response(.error(APIStatus(reason: "RequestEntityTooLarge", code: 413, message: "the request body is larger than \(Self.maximumBody) bytes")))
+            return Self.response(.error(APIStatus(reason: "RequestEntityTooLarge", code: 413, message: "Request entity too large: limit is \(Self.maximumBody)")))
         }
         let apiRequest = APIRequest(
             method: request.method.rawValue, path: path, query: Self.parseQuery(request.uri.query),

@@ -115,6 +115,46 @@ struct TableFormat {
             return columns
         case ("", "Namespace"):
             return [name, Column(name: "Status") { $0[path: ["status", "phase"]] ?? "Active" }, age]
+        case ("", "Event"):
+            // The real server's columns for events: the name and the details behind priority 1.
+            func last(_ event: JSONValue) -> String? {
+                event["lastTimestamp"]?.stringValue ?? event[path: ["series", "lastObservedTime"]]?.stringValue ?? event["eventTime"]?.stringValue
+                    ?? event["firstTimestamp"]?.stringValue ?? event[path: ["metadata", "creationTimestamp"]]?.stringValue
+            }
+            return [
+                Column(name: "Last Seen") { .string(Self.age(last($0))) },
+                Column(name: "Type") { $0["type"] ?? "" },
+                Column(name: "Reason") { $0["reason"] ?? "" },
+                Column(name: "Object") { event in
+                    let kind = event[path: ["involvedObject", "kind"]]?.stringValue?.lowercased() ?? ""
+                    return .string("\(kind)/\(event[path: ["involvedObject", "name"]]?.stringValue ?? "")")
+                },
+                Column(name: "Subobject", priority: 1) { $0[path: ["involvedObject", "fieldPath"]] ?? "" },
+                Column(name: "Source", priority: 1) { event in
+                    .string(event[path: ["source", "component"]]?.stringValue ?? event["reportingComponent"]?.stringValue ?? "")
+                },
+                Column(name: "Message") { $0["message"] ?? "" },
+                Column(name: "First Seen", priority: 1) { event in
+                    .string(Self.age(event["firstTimestamp"]?.stringValue ?? event["eventTime"]?.stringValue))
+                },
+                Column(name: "Count", type: "integer", priority: 1) { .int($0["count"]?.intValue ?? 1) },
+                Column(name: "Name", format: "name", priority: 1) { .string($0.name ?? "") },
+            ]
+        case ("networking.k8s.io", "Ingress"):
+            return [
+                name,
+                Column(name: "Class") { $0[path: ["spec", "ingressClassName"]] ?? "<none>" },
+                Column(name: "Hosts") { ingress in
+                    let hosts = (ingress[path: ["spec", "rules"]]?.arrayValue ?? []).compactMap { $0["host"]?.stringValue }
+                    return .string(hosts.isEmpty ? "*" : hosts.joined(separator: ","))
+                },
+                Column(name: "Address") { ingress in
+                    let entries = ingress[path: ["status", "loadBalancer", "ingress"]]?.arrayValue ?? []
+                    return .string(entries.compactMap { $0["ip"]?.stringValue ?? $0["hostname"]?.stringValue }.joined(separator: ","))
+                },
+                Column(name: "Ports") { ingress in .string((ingress[path: ["spec", "tls"]]?.arrayValue?.isEmpty ?? true) ? "80" : "80, 443") },
+                age,
+            ]
         case ("", "PersistentVolumeClaim"):
             return [name, Column(name: "Status") { $0[path: ["status", "phase"]] ?? "Pending" }, Column(name: "Volume") { $0[path: ["spec", "volumeName"]] ?? "" }, age]
         default:

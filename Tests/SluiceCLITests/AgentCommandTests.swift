@@ -264,6 +264,11 @@ struct AgentCommandTests {
         let events = try await Self.events(workspace, app: "shop")
         #expect(events.contains { $0.reason == "SyncFailed" && $0.type == "Warning" && $0.message.contains("migrate") })
         #expect(events.contains { $0.reason == "SyncSucceeded" && $0.type == "Normal" && $0.message.contains(String(fixed.prefix(12))) })
+        // They name the ConfigMap's uid, which kubectl describe looks them up by.
+        let described = try await ProcessRunner.runAsync(
+            "kubectl", ["--kubeconfig", workspace.kubeconfig.path, "describe", "configmap", "sluice-inventory-shop", "-n", "sluice-system"],
+            environment: ["KUBECONFIG": "", "HOME": workspace.home], timeout: .seconds(60))
+        #expect(described.output.contains("SyncSucceeded") && described.output.contains("SyncFailed"), "\(described.output)\(described.errorOutput)")
         agent.process.stop()
     }
 
