@@ -35,6 +35,7 @@ enum KindRules {
             return causes
         case ("", "Pod"):
             var causes = podSpec(object["spec"], at: "spec", job: false)
+            if let old { causes += containerStateTransitions(object, old: old) }
             if let old, let oldSpec = old["spec"], var spec = object["spec"] {
                 // Only images and a few fields of a pod may change.
                 var comparable = oldSpec
@@ -92,6 +93,30 @@ enum KindRules {
         default:
             return []
         }
+    }
+
+    /// A container that terminated may not run again unless the pod restarts it: never with
+    /// `restartPolicy: Never`, and after a success with `OnFailure` (the real server's
+    /// `ValidateContainerStateTransition`, on status updates).
+    private static func containerStateTransitions(_ object: JSONValue, old: JSONValue) -> [APIStatus.Cause] {
+        let policy = object[path: ["spec", "restartPolicy"]]?.stringValue ?? "Always"
+        guard policy != "Always" else { return [] }
+        var causes: [APIStatus.Cause] = []
+        for field in ["containerStatuses", "initContainerStatuses"] {
+            let news = object[path: ["status", field]]?.arrayValue ?? []
+            for (index, previous) in (old[path: ["status", field]]?.arrayValue ?? []).enumerated() {
+                guard let terminated = previous[path: ["state", "terminated"]] else { continue }
+                if policy == "OnFailure", (terminated["exitCode"]?.intValue ?? 0) != 0 { continue }
+                let name = previous["name"]?.stringValue
+                if news.contains(where: { $0["name"]?.stringValue == name && $0[path: ["state", "terminated"]] == nil }) {
+                    causes.append(
+                        APIStatus.Cause(
+                            reason: "FieldValueForbidden", message: "Forbidden: may not be transitioned to non-terminated state",
+                            field: "status.\(field)[\(index)].state"))
+                }
+            }
+        }
+        return causes
     }
 
     /// The most bytes of data a ConfigMap or a Secret may hold (`core.MaxSecretSize`): 1 MiB.

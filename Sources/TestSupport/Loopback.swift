@@ -56,6 +56,50 @@ public enum Loopback {
         }
     }
 
+    /// A port on 127.0.0.1 that refuses connections for as long as this value lives: a socket bound
+    /// to it that does not listen. Unlike a port that ``freePort()`` found free, no other server of
+    /// the test process can take it meanwhile (tests run in parallel and start servers on free ports).
+    public final class RefusingPort: @unchecked Sendable {
+        /// The port connections are refused on.
+        public let port: UInt16
+        private let descriptor: Int32
+
+        init(port: UInt16, descriptor: Int32) {
+            self.port = port
+            self.descriptor = descriptor
+        }
+
+        deinit {
+            #if canImport(Glibc)
+            _ = Glibc.close(descriptor)
+            #else
+            _ = Darwin.close(descriptor)
+            #endif
+        }
+    }
+
+    /// A port that refuses connections while the result is kept (see ``RefusingPort``).
+    public static func refusingPort() throws -> RefusingPort {
+        let fd = try makeSocket()
+        var address = loopbackAddress(port: 0)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getsockname(fd, $0, &length)
+            }
+        }
+        guard bound == 0, named == 0 else {
+            close(fd)
+            throw TestSupportError(.systemCall, "bind or getsockname: errno \(errno)")
+        }
+        return RefusingPort(port: UInt16(bigEndian: address.sin_port), descriptor: fd)
+    }
+
     /// Listens on 127.0.0.1 at a free port; ``ListeningSocket/close()`` frees it.
     public static func listeningSocket() throws -> ListeningSocket {
         let fd = try makeSocket()

@@ -184,7 +184,9 @@ struct CurlBlockingStreamTests {
 struct CurlErrorTests {
     @Test("credentials in the URL, the proxy URL or the settings never appear in an error")
     func credentialsNeverAppear() async throws {
-        let port = try Loopback.freePort()
+        let refusing = try Loopback.refusingPort()
+        let port = refusing.port
+        defer { withExtendedLifetime(refusing) {} }
         let secrets = ["hunter2-secret", "proxy-secret", "basic-secret", "token-secret", "url-token-secret"]
         var failures: [CurlError] = []
         let requests: [(String, CurlSettings)] = [

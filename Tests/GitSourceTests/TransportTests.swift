@@ -41,7 +41,9 @@ struct GitDaemonTransportTests {
 
     @Test("a refused connection is a network error, not a hang")
     func refused() async throws {
-        let port = try Loopback.freePort()
+        let refusing = try Loopback.refusingPort()
+        let port = refusing.port
+        defer { withExtendedLifetime(refusing) {} }
         let state = try TemporaryDirectory(label: "state")
         defer { state.remove() }
         for url in ["git://127.0.0.1:\(port)/x.git", "http://127.0.0.1:\(port)/x.git"] {

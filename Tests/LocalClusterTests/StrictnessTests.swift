@@ -114,4 +114,27 @@ import TestSupport
         let described = try await fixture.kubectl("describe", "configmap", "settings")
         #expect(described.output.contains("SyncSucceeded") && !described.output.contains("Events:  <none>"), "\(described.output)")
     }
+
+    @Test("a container that terminated may not be reported running again (restartPolicy Never): 422, as the real server's status validation")
+    func terminatedContainerMayNotRunAgain() async throws {
+        let fixture = try await ClusterFixture()
+        defer { Task { await fixture.stop() } }
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: once}\nspec:\n  restartPolicy: Never\n  containers: [{name: main, image: busybox}]\n"
+        try await fixture.kubectl(["create", "-f", "-"], input: pod)
+        try await waitUntil(timeout: .seconds(30), "the pod's container terminated") {
+            try await fixture.getJSON("pod", "once")[path: ["status", "containerStatuses"]]?.arrayValue?.first?[path: ["state", "terminated"]] != nil
+        }
+        let running = #"{"status":{"containerStatuses":[{"name":"main","image":"busybox","imageID":"","ready":true,"restartCount":0,"state":{"running":{"startedAt":"2026-12-06T10:00:00Z"}}}]}}"#
+        let refused = try await fixture.kubectl(["patch", "pod", "once", "--subresource=status", "--type=merge", "-p", running], check: false)
+        #expect(refused.exitCode != 0)
+        #expect(
+            refused.errorOutput.contains("status.containerStatuses[0].state: Forbidden: may not be transitioned to non-terminated state"),
+            "\(refused.errorOutput)")
+        // With restartPolicy Always the kubelet restarts containers: the same change is accepted.
+        let always = "apiVersion: v1\nkind: Pod\nmetadata: {name: server}\nspec:\n  containers: [{name: main, image: busybox}]\n"
+        try await fixture.kubectl(["create", "-f", "-"], input: always)
+        let terminated = #"{"status":{"containerStatuses":[{"name":"main","image":"busybox","imageID":"","ready":false,"restartCount":0,"state":{"terminated":{"exitCode":1,"startedAt":"2026-12-06T10:00:00Z","finishedAt":"2026-12-06T10:00:01Z"}}}]}}"#
+        try await fixture.kubectl(["patch", "pod", "server", "--subresource=status", "--type=merge", "-p", terminated])
+        try await fixture.kubectl(["patch", "pod", "server", "--subresource=status", "--type=merge", "-p", running])
+    }
 }

@@ -87,7 +87,9 @@ struct HelmSourceTests {
         #expect(history.first?["outcome"] as? String == "Failed")
 
         // A dependency on a repository nobody serves: the revision may be fine, so no Failed attempt.
-        let port = try Loopback.freePort()
+        let refusing = try Loopback.refusingPort()
+        let port = refusing.port
+        defer { withExtendedLifetime(refusing) {} }
         var chart = try String(contentsOf: ws.work.url.appendingPathComponent("chart/Chart.yaml"), encoding: .utf8)
         chart += "\ndependencies:\n  - name: cache\n    version: 1.0.0\n    repository: http://127.0.0.1:\(port)\n"
         try ws.work.write(chart, to: "chart/Chart.yaml")

@@ -318,7 +318,9 @@ struct SyncCommandTests {
     @Test("a source that cannot be fetched exits 3")
     func unreachableSource() async throws {
         let ws = try Workspace("cli-sync-source")
-        let port = try Loopback.freePort()
+        let refusing = try Loopback.refusingPort()
+        let port = refusing.port
+        defer { withExtendedLifetime(refusing) {} }
         for repo in ["file://\(ws.directory.path)/no-such-repo", "git://127.0.0.1:\(port)/app.git"] {
             let sync = try await ws.sluice(["sync", "--repo", repo, "--state-dir", ws.state, "--git-timeout", "10s"])
             #expect(sync.exitCode == 3, "\(repo): \(sync.errorOutput)")

@@ -73,6 +73,14 @@ struct ProcessRunnerTests {
         #expect(port > 0)
         #expect(!Loopback.isAccepting(port: port))
     }
+
+    @Test("a refusing port refuses connections while it is kept")
+    func refusingPortRefuses() throws {
+        let refusing = try Loopback.refusingPort()
+        #expect(refusing.port > 0)
+        #expect(!Loopback.isAccepting(port: refusing.port))
+        #expect(throws: (any Error).self) { try Loopback.connect(port: refusing.port) }
+    }
 }
 
 /// Waits (with a deadline) until `pid` no longer exists.
