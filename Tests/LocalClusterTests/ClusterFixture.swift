@@ -49,7 +49,7 @@ final class ClusterFixture: Sendable {
     }
 
     /// Waits until `path` reads back an object for which `condition` holds.
-    func waitFor(_ path: String, timeout: Duration = .seconds(40), _ description: String, condition: @escaping (JSONValue) -> Bool) async throws -> JSONValue {
+    func waitFor(_ path: String, timeout: Duration = .seconds(120), _ description: String, condition: @escaping (JSONValue) -> Bool) async throws -> JSONValue {
         var last = JSONValue.null
         try await waitUntil(timeout: timeout, description + " (last status: \((last["status"] ?? last).serialized().prefix(1500)))") {
             let (status, body) = await request("GET", path)

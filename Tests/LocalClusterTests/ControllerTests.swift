@@ -58,7 +58,7 @@ import TestSupport
         _ = await fixture.request(
             "PATCH", Self.deployments + "/web", body: ["spec": ["template": ["spec": ["containers": [["name": "app", "image": "nginx:2"]]]]]],
             contentType: "application/strategic-merge-patch+json")
-        try await waitUntil(timeout: .seconds(15), "old replica set scaled down") {
+        try await waitUntil(timeout: .seconds(120), "old replica set scaled down") {
             let sets = fixture.cluster.store.list(GroupResource(group: "apps", resource: "replicasets"), namespace: "default").items
             return sets.count == 2 && sets.contains { $0[path: ["spec", "replicas"]] == 0 }
         }
@@ -74,12 +74,12 @@ import TestSupport
         defer { Task { await fixture.stop() } }
         let crashing: JSONValue = ["name": "app", "image": "app", "command": ["sh", "-c", "echo starting; exit 3"]]
         _ = await fixture.request("POST", Self.deployments, body: Self.deployment("crash", replicas: 1, container: crashing, deadline: 2))
-        let failed = try await fixture.waitFor(Self.deployments + "/crash", timeout: .seconds(30), "progress deadline exceeded") { deployment in
+        let failed = try await fixture.waitFor(Self.deployments + "/crash", timeout: .seconds(120), "progress deadline exceeded") { deployment in
             (deployment[path: ["status", "conditions"]]?.arrayValue ?? []).contains { $0["type"] == "Progressing" && $0["reason"] == "ProgressDeadlineExceeded" && $0["status"] == "False" }
         }
         #expect(failed.hasCondition("Available", status: "False"))
         var statuses: [JSONValue] = []
-        try await waitUntil(timeout: .seconds(30), "the container restarted after exiting 3") {
+        try await waitUntil(timeout: .seconds(120), "the container restarted after exiting 3") {
             let pods = fixture.cluster.store.list(GroupResource(group: "", resource: "pods"), namespace: "default").items
             statuses = pods.flatMap { $0[path: ["status", "containerStatuses"]]?.arrayValue ?? [] }
             return statuses.contains { ($0["restartCount"]?.intValue ?? 0) >= 1 && $0[path: ["lastState", "terminated", "exitCode"]] == 3 }
@@ -107,7 +107,7 @@ import TestSupport
         _ = await fixture.request("POST", Self.jobs, body: Self.job("slow", command: ["sleep", "300"], extra: ["activeDeadlineSeconds": 1]))
         let job = try await fixture.waitFor(Self.jobs + "/slow", "deadline exceeded") { $0.hasCondition("Failed") }
         #expect((job[path: ["status", "conditions"]]?.arrayValue ?? []).contains { $0["reason"] == "DeadlineExceeded" })
-        try await waitUntil(timeout: .seconds(30), "the job's pod is gone") {
+        try await waitUntil(timeout: .seconds(120), "the job's pod is gone") {
             fixture.cluster.store.list(GroupResource(group: "", resource: "pods"), namespace: "default").items.isEmpty
         }
     }
@@ -132,7 +132,7 @@ import TestSupport
         }
         #expect(sawComplete, "the job completed before it was deleted")
         #expect(deleted?.hasCondition("Complete") == true, "deleted as a finished job, by its TTL")
-        try await waitUntil(timeout: .seconds(30), "the job's pods are collected") {
+        try await waitUntil(timeout: .seconds(120), "the job's pods are collected") {
             fixture.cluster.store.list(GroupResource(group: "", resource: "pods"), namespace: "default").items.isEmpty
         }
     }
@@ -181,13 +181,13 @@ import TestSupport
         #expect(running[path: ["status", "phase"]] == "Running")
         let directory = fixture.cluster.directory.appendingPathComponent("pods/default_mixed_\(running.uid ?? "")/worker")
         var pid: Int32 = 0
-        try await waitUntil(timeout: .seconds(30), "the worker wrote its pid") {
+        try await waitUntil(timeout: .seconds(120), "the worker wrote its pid") {
             pid = Int32((try? String(contentsOf: directory.appendingPathComponent("pid"), encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
             return pid > 0
         }
         #expect(kill(pid, 0) == 0)
         _ = await fixture.request("DELETE", "/api/v1/namespaces/default/pods/mixed")
-        try await waitUntil(timeout: .seconds(30), "the worker process is gone") { kill(pid, 0) != 0 }
+        try await waitUntil(timeout: .seconds(120), "the worker process is gone") { kill(pid, 0) != 0 }
     }
 
     @Test func claimsBindLoadBalancersGetAddressesAndSetsBecomeReady() async throws {
