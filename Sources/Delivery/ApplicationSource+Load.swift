@@ -54,7 +54,7 @@ extension ApplicationSource {
         // The charts' directories in the repository, without their subcharts.
         let charts = files.filter(Self.isChart).map { ($0 as NSString).deletingLastPathComponent }
             .filter { !$0.split(separator: "/").contains("charts") }
-        let charted = !charts.isEmpty || files.contains(where: Self.isChart)
+        let charted = files.contains(where: Self.isChart)
         var options = loadOptions
         var rendering = ""
         if charted, options.helm.enabled {

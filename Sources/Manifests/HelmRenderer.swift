@@ -84,7 +84,6 @@ struct HelmRenderer {
     /// A dependency of `Chart.yaml`.
     struct Dependency {
         var name: String
-        var alias: String?
         var repository: String
     }
 
@@ -176,7 +175,7 @@ struct HelmRenderer {
         guard let node = try? Yams.compose(yaml: chartText), let list = node.mapping?["dependencies"]?.sequence else { return [] }
         return list.compactMap { entry in
             guard let mapping = entry.mapping, let name = mapping["name"]?.string else { return nil }
-            return Dependency(name: name, alias: mapping["alias"]?.string, repository: mapping["repository"]?.string ?? "")
+            return Dependency(name: name, repository: mapping["repository"]?.string ?? "")
         }
     }
 

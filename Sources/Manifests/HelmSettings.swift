@@ -72,9 +72,6 @@ public struct HelmSettings: Sendable, Hashable {
         self.skipTests = skipTests
     }
 
-    /// True when nothing differs from the defaults.
-    public var isDefault: Bool { self == HelmSettings() }
-
     /// What the ledger keeps with an attempt: every setting, with the inline values and the
     /// parameters' values as SHA-256 digests (values files and `--set` often carry passwords).
     /// One line of JSON with sorted keys.

@@ -66,11 +66,7 @@ struct LoadSession {
     mutating func renderHelm(directory: URL, chartPath: String, label: String) {
         guard !overTotal else { return }
         guard options.helm.enabled else {
-            report(
-                ManifestError.Problem(
-                    .notRendered, file: label,
-                    message: "a Helm chart, and Helm rendering is off (--no-helm): turn it on to render the chart, "
-                        + "or point --path at plain manifests"))
+            refuseChart(label: label)
             return
         }
         var temporaryHome: URL?
@@ -102,6 +98,14 @@ struct LoadSession {
             }
             report(ManifestError.Problem(error.code, file: file ?? label, message: error.message))
         }
+    }
+
+    /// Refuses a chart with Helm off, in one sentence on its `Chart.yaml` (`label`).
+    mutating func refuseChart(label: String) {
+        report(
+            ManifestError.Problem(
+                .notRendered, file: label,
+                message: "a Helm chart, and Helm rendering is off (--no-helm): turn it on to render the chart, or point --path at plain manifests"))
     }
 
     private mutating func add(_ decoded: (documents: [DecodedDocument], problems: [ManifestError.Problem])) {

@@ -58,7 +58,7 @@ public enum ManifestLoader {
             case .kustomization(let directory, let file), .helmChart(let directory, let file):
                 let isChart = if case .helmChart = unit { true } else { false }
                 if isChart, !options.helm.enabled {
-                    session.renderHelm(directory: URL(fileURLWithPath: "/"), chartPath: directory, label: file)
+                    session.refuseChart(label: file)
                     continue
                 }
                 if tree == nil {
@@ -115,7 +115,7 @@ public enum ManifestLoader {
                 session.render(directory: url, label: file)
             case .helmChart(let directory, let file):
                 guard options.helm.enabled else {
-                    session.renderHelm(directory: root, chartPath: directory, label: file)
+                    session.refuseChart(label: file)
                     continue
                 }
                 // Helm writes into the chart (fetched dependencies, inline values): render a copy.
