@@ -54,6 +54,9 @@ public struct KubeClientError: Error, Sendable, CustomStringConvertible {
         case (409, "AlreadyExists"): code = .alreadyExists
         case (409, _): code = .conflict
         case (422, _): code = .invalid
+        // Server-side apply types the applied configuration before it merges: an undeclared field or a
+        // wrong type is answered 500, but it is the object that is wrong, not the server.
+        case (500, _) where serverMessage.hasPrefix("failed to create typed patch object"): code = .invalid
         case (400, _): code = .badRequest
         case (401, _): code = .unauthorized
         case (403, _): code = .forbidden

@@ -29,9 +29,11 @@ struct APIResponse: Sendable {
     var status: Int
     var contentType: String
     var body: Body
+    /// `Warning` headers (RFC 7234 code 299), one per warning, as the API server sends them.
+    var warnings: [String] = []
 
-    static func json(_ value: JSONValue, status: Int = 200) -> APIResponse {
-        APIResponse(status: status, contentType: "application/json", body: .bytes(value.serializedBytes()))
+    static func json(_ value: JSONValue, status: Int = 200, warnings: [String] = []) -> APIResponse {
+        APIResponse(status: status, contentType: "application/json", body: .bytes(value.serializedBytes()), warnings: warnings)
     }
 
     static func text(_ text: String, status: Int = 200) -> APIResponse {

@@ -38,16 +38,19 @@ extension ClusterAPI {
             throw APIStatus.unsupportedMediaType(contentType)
         }
         let manager = manager(request)
+        let directive = try fieldValidation(request)
+        var warnings: [String] = []
         let stored = try store.mutate(resource.groupResource, key, dryRun: request.isDryRun) { (current) throws(APIStatus) -> StoreMutation in
             guard let current else { throw APIStatus.notFound(resource.groupResource, name: key.name) }
-            let patched = try transform(current)
+            var patched = try transform(current)
             guard patched.objectValue != nil else { throw APIStatus.badRequest("the patch turned the object into \(patched.typeName)") }
+            patched = try patchedFields(patched, resource: resource, directive: directive, warnings: &warnings)
             guard let updated = try prepareUpdate(patched, old: current, resource: resource, subresource: subresource, manager: manager) else {
                 return .unchanged
             }
             return finalized(updated)
         }
-        return .json(present(stored ?? .emptyObject, resource: resource))
+        return .json(present(stored ?? .emptyObject, resource: resource), warnings: warnings)
     }
 
     /// Server-side apply: creates the object when missing, else merges the applied configuration
@@ -67,6 +70,8 @@ extension ClusterAPI {
         if applied[path: ["metadata", "managedFields"]] != nil {
             throw APIStatus.badRequest("metadata.managedFields must be nil")
         }
+        _ = try fieldValidation(request)
+        try checkAppliedFields(applied, resource: resource, key: key)
         let force = request.flag("force")
         if resource.namespaced && store.get(resource.groupResource, key) == nil {
             try checkNamespace(key.namespace, resource: resource, name: key.name, creating: true)

@@ -182,18 +182,22 @@ extension ClusterAPI {
     }
 
     func create(_ request: APIRequest, resource: ResourceType, namespace: String?) throws(APIStatus) -> APIResponse {
-        let body = try decodeBody(request)
+        let directive = try fieldValidation(request)
+        var warnings: [String] = []
+        let body = try decodedFields(try decodeBody(request), resource: resource, directive: directive, warnings: &warnings)
         let object = try prepareCreate(body, resource: resource, namespace: namespace, manager: manager(request))
         let key = ObjectKey(namespace: object.namespace ?? "", name: object.name ?? "")
         let stored = try store.mutate(resource.groupResource, key, dryRun: request.isDryRun) { (current) throws(APIStatus) -> StoreMutation in
             if current != nil { throw APIStatus.alreadyExists(resource.groupResource, name: key.name) }
             return .put(object)
         }
-        return .json(present(stored ?? object, resource: resource), status: 201)
+        return .json(present(stored ?? object, resource: resource), status: 201, warnings: warnings)
     }
 
     func update(_ request: APIRequest, resource: ResourceType, key: ObjectKey, subresource: String?) throws(APIStatus) -> APIResponse {
-        let body = try decodeBody(request)
+        let directive = try fieldValidation(request)
+        var warnings: [String] = []
+        let body = try decodedFields(try decodeBody(request), resource: resource, directive: directive, warnings: &warnings)
         let manager = manager(request)
         let stored = try store.mutate(resource.groupResource, key, dryRun: request.isDryRun) { (current) throws(APIStatus) -> StoreMutation in
             guard let current else { throw APIStatus.notFound(resource.groupResource, name: key.name) }
@@ -202,7 +206,7 @@ extension ClusterAPI {
             }
             return finalized(updated)
         }
-        return .json(present(stored ?? .emptyObject, resource: resource))
+        return .json(present(stored ?? .emptyObject, resource: resource), warnings: warnings)
     }
 
     /// An object being deleted whose last finalizer went is removed.

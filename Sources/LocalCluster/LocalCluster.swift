@@ -222,10 +222,15 @@ struct ClusterResponder: HTTPResponder {
         return result
     }
 
+    static let warningHeader = HTTPFields.Element.Name("Warning") ?? .cacheControl
+
     static func response(_ response: APIResponse) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = response.contentType
         headers[.cacheControl] = "no-cache, private"
+        for warning in response.warnings {
+            headers.append(HTTPFields.Element(name: Self.warningHeader, value: "299 - " + JSONValue.string(warning).serialized()))
+        }
         let status = HTTPResponse.Status(code: response.status)
         switch response.body {
         case .bytes(let bytes):
