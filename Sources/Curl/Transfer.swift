@@ -95,7 +95,9 @@ final class Transfer: @unchecked Sendable {
             return
         }
         let name = line[..<colon].lowercased()
-        headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        // A header sent more than once (Warning, for one) is one list, as RFC 9110 combines them.
+        if let earlier = headers[name] { headers[name] = earlier + ", " + value } else { headers[name] = value }
     }
 
     private func headersComplete() {

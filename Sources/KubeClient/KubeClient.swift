@@ -116,6 +116,7 @@ public final class KubeClient: Sendable {
         let response = try await transport.send(
             HTTPRequest(method: method, url: url, headers: headers, body: body?.serializedBytes(), timeout: options.requestTimeout),
             idempotent: idempotent, object: object)
+        if let warning = response.headers["warning"] { ServerWarnings.current?.add(ServerWarnings.parse(warning)) }
         guard (200..<300).contains(response.status) else {
             throw KubeClientError.from(statusCode: response.status, body: response.body, object: object)
         }
@@ -173,9 +174,13 @@ public final class KubeClient: Sendable {
     }
 
     /// Creates an object; `.alreadyExists` when it does.
-    public func create(_ object: JSONValue, dryRun: Bool = false) async throws(KubeClientError) -> JSONValue {
+    /// `fieldValidation` (`Strict`, `Warn`, `Ignore`) says what the server does with fields its schema
+    /// does not declare; without it, the server's default (`Warn`).
+    public func create(_ object: JSONValue, dryRun: Bool = false, fieldValidation: String? = nil) async throws(KubeClientError) -> JSONValue {
         let (mapping, namespace, name) = try await locate(object)
-        let url = path(mapping, namespace: namespace) + Self.query([("dryRun", dryRun ? "All" : nil), ("fieldManager", options.fieldManager)])
+        let url = path(mapping, namespace: namespace) + Self.query([
+            ("dryRun", dryRun ? "All" : nil), ("fieldManager", options.fieldManager), ("fieldValidation", fieldValidation),
+        ])
         return try await request("POST", url, body: object, idempotent: false, object: Self.describe(mapping, namespace: namespace, name: name))
     }
 
@@ -207,11 +212,14 @@ public final class KubeClient: Sendable {
     }
 
     /// A JSON merge patch.
-    public func mergePatch(_ gvk: GroupVersionKind, namespace: String? = nil, name: String, patch: JSONValue, subresource: String? = nil, dryRun: Bool = false) async throws(KubeClientError) -> JSONValue {
+    public func mergePatch(
+        _ gvk: GroupVersionKind, namespace: String? = nil, name: String, patch: JSONValue, subresource: String? = nil, dryRun: Bool = false,
+        fieldValidation: String? = nil
+    ) async throws(KubeClientError) -> JSONValue {
         let mapping = try await mapping(for: gvk)
         let namespace = mapping.namespaced ? (namespace ?? defaultNamespace) : nil
         let url = path(mapping, namespace: namespace, name: name, subresource: subresource) + Self.query([
-            ("fieldManager", options.fieldManager), ("dryRun", dryRun ? "All" : nil),
+            ("fieldManager", options.fieldManager), ("dryRun", dryRun ? "All" : nil), ("fieldValidation", fieldValidation),
         ])
         return try await request("PATCH", url, body: patch, contentType: "application/merge-patch+json", idempotent: false, object: Self.describe(mapping, namespace: namespace, name: name))
     }

@@ -21,6 +21,10 @@ public struct SyncOptions: Sendable, Hashable {
     /// `Validate=false` turns off server-side field validation.
     public var validate: Bool
 
+    /// Whether the object is sent with client-side apply (`ServerSideApply=false` or
+    /// `Validate=false`, as Argo CD sends those): see SyncEngine's `ClientSideApply`.
+    public var clientSideApply: Bool { !serverSideApply || !validate }
+
     /// Options with the given values; the defaults are those of an object without the annotation.
     public init(
         prune: Bool = true, replace: Bool = false, force: Bool = false, serverSideApply: Bool = true,

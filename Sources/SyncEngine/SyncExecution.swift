@@ -251,7 +251,11 @@ actor SyncExecution {
                 runningHooks[Self.hookKey(task)] = task
                 hookStarts[Self.hookKey(task)] = .now
             }
-            let result = try await send(object, gvk: gvk, identity: identity, options: task.manifest.settings.options, existing: existing)
+            let warnings = ServerWarnings()
+            let result = try await ServerWarnings.$current.withValue(warnings) {
+                try await send(object, gvk: gvk, identity: identity, options: task.manifest.settings.options, existing: existing)
+            }
+            let warned = Self.warningText((preparation.warnings[identity] ?? []) + warnings.messages)
             let action: TaskAction
             if existing == nil {
                 action = .created
@@ -268,7 +272,7 @@ actor SyncExecution {
                 }
                 applied.insert(identity)
                 appliedObjects[identity] = (gvk, task)
-                try await finish(ledgerTask, .succeeded, action: action)
+                try await finish(ledgerTask, .succeeded, action: action, message: warned)
             } else {
                 hookTasks[Self.hookKey(task)] = (ledgerTask, action)
             }
@@ -282,6 +286,15 @@ actor SyncExecution {
             try? await finish(ledgerTask, .failed, message: "\(error)")
             throw error
         }
+    }
+
+    /// The server's warnings about an object (from its dry run and its apply), as its ledger task's
+    /// message; nil when there were none.
+    static func warningText(_ warnings: [String]) -> String? {
+        var seen = Set<String>()
+        let unique = warnings.filter { seen.insert($0).inserted }
+        guard !unique.isEmpty else { return nil }
+        return "the server warned: " + unique.joined(separator: "; ")
     }
 
     /// Hooks sent and not yet finished: their ledger task and what the apply did.
@@ -305,6 +318,9 @@ actor SyncExecution {
             var replacement = object
             replacement.resourceVersion = existing.resourceVersion
             return try await client.replace(replacement)
+        }
+        if options.clientSideApply {
+            return try await client.applyClientSide(object, live: existing, validate: options.validate, dryRun: false)
         }
         let result: Result<JSONValue, KubeClientError>
         do {

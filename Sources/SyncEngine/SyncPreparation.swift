@@ -25,6 +25,10 @@ struct SyncPreparation: Sendable {
     var claimedByOthers: [ObjectIdentity: String] = [:]
 
     /// True when the task's object must be sent: hooks always, normal objects when changed or missing.
+    /// The server's warnings from each object's dry run (deprecated APIs, fields a client-side
+    /// apply drops): the ledger keeps them on the object's task.
+    var warnings: [ObjectIdentity: [String]] = [:]
+
     func needsSend(_ task: SyncTask) -> Bool {
         task.isHook || changed.contains(task.identity) || (!partial && live[task.identity] == nil)
     }

@@ -81,7 +81,12 @@ extension SyncRunner {
         let object = Tracking.marked(task.object, app: configuration.app, identity: task.identity, hook: task.isHook)
         let dryRun: JSONValue
         do {
-            dryRun = try await client.apply(object, dryRun: true)
+            let options = task.manifest.settings.options
+            if options.clientSideApply && !options.replace {
+                dryRun = try await client.applyClientSide(object, live: live, validate: options.validate, dryRun: true)
+            } else {
+                dryRun = try await client.apply(object, dryRun: true)
+            }
         } catch {
             return ("configured", health)  // Replace/Force objects the server refuses to patch are re-created
         }

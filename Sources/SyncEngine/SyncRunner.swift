@@ -78,11 +78,11 @@ public struct SyncRunner: Sendable {
         if request.runHooks {
             _ = await releaseStaleHooks([request.manifests] + (request.baseManifests.map { [$0] } ?? []))
         }
-        let preparation: SyncPreparation
+        var preparation: SyncPreparation
         do {
             preparation = try await SyncPreparation.prepare(
                 request: request, configuration: configuration, client: client, attemptStart: attemptStart, store: inventoryStore)
-            try await validate(preparation, attempt: attempt)
+            preparation.warnings = try await validate(preparation, attempt: attempt)
         } catch let error as Recording.Failure {
             throw error
         } catch {
@@ -233,10 +233,12 @@ public struct SyncRunner: Sendable {
     /// Server-side dry runs of every object that will be sent: an object the server rejects fails
     /// the sync before anything is applied. The emptied-revision guard ran in the preparation.
     /// Before them, objects another application tracks refuse the sync (``refuseSharedObjects(_:attempt:)``).
-    func validate(_ preparation: SyncPreparation, attempt: AttemptID?) async throws {
+    /// Returns the warnings the server sent with each dry run.
+    @discardableResult
+    func validate(_ preparation: SyncPreparation, attempt: AttemptID?) async throws -> [ObjectIdentity: [String]] {
         try await refuseSharedObjects(preparation, attempt: attempt)
         let plan = preparation.plan
-        let tasks = (plan.tasks + plan.syncFailTasks).filter { preparation.needsSend($0) && $0.manifest.settings.options.validate }
+        let tasks = (plan.tasks + plan.syncFailTasks).filter { preparation.needsSend($0) }
         let namespaces = Set(
             plan.tasks.filter { $0.kind == "Namespace" && $0.groupKind.group.isEmpty }.map(\.name)
                 + (configuration.createNamespace.map { [$0.name] } ?? []))
@@ -250,12 +252,17 @@ public struct SyncRunner: Sendable {
                 })
         var seen = Set<String>()
         let unique = tasks.filter { seen.insert("\($0.identity)").inserted }
-        let problems = try await BoundedConcurrency.map(unique, limit: configuration.concurrency) { task -> (SyncTask, String)? in
-            guard let message = await self.dryRun(task, namespaces: namespaces, definedKinds: definedKinds) else { return nil }
-            return (task, message)
+        let results = try await BoundedConcurrency.map(unique, limit: configuration.concurrency) { task -> (SyncTask, String?, [String]) in
+            let warnings = ServerWarnings()
+            let message = await ServerWarnings.$current.withValue(warnings) {
+                await self.dryRun(task, namespaces: namespaces, definedKinds: definedKinds, live: preparation.live[task.identity])
+            }
+            return (task, message, warnings.messages)
         }
-        .compactMap { $0 }.sorted { TaskOrder.precedes($0.0, $1.0) }
-        guard !problems.isEmpty else { return }
+        var warnings: [ObjectIdentity: [String]] = [:]
+        for (task, _, messages) in results where !messages.isEmpty { warnings[task.identity, default: []] += messages }
+        let problems = results.compactMap { task, message, _ in message.map { (task, $0) } }.sorted { TaskOrder.precedes($0.0, $1.0) }
+        guard !problems.isEmpty else { return warnings }
         if let attempt {
             for (task, message) in problems {
                 _ = try await recording.beginTask(
@@ -272,12 +279,14 @@ public struct SyncRunner: Sendable {
 
     /// The dry run of one task: `nil` when the server accepts it (or it cannot be judged until an
     /// earlier task runs), else the message.
-    func dryRun(_ task: SyncTask, namespaces: Set<String>, definedKinds: Set<GroupKind>) async -> String? {
+    func dryRun(_ task: SyncTask, namespaces: Set<String>, definedKinds: Set<GroupKind>, live: JSONValue? = nil) async -> String? {
         let object = Tracking.marked(task.object, app: configuration.app, identity: task.identity, hook: task.isHook)
         let options = task.manifest.settings.options
         do {
             if task.isHook && SyncExecution.policies(task).contains(.beforeHookCreation) {
                 _ = try await client.create(object, dryRun: true)
+            } else if options.clientSideApply && !options.replace {
+                _ = try await client.applyClientSide(object, live: live, validate: options.validate, dryRun: true)
             } else {
                 _ = try await client.apply(object, dryRun: true)
             }

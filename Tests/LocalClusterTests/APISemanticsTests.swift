@@ -262,7 +262,17 @@ import TestSupport
         "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": ["name": "widgets.example.com"],
         "spec": [
             "group": "example.com", "scope": "Namespaced", "names": ["kind": "Widget", "plural": "widgets", "singular": "widget"],
-            "versions": [["name": "v1", "served": true, "storage": true, "subresources": ["status": [:]], "schema": ["openAPIV3Schema": ["type": "object"]]]],
+            "versions": [["name": "v1", "served": true, "storage": true, "subresources": ["status": [:]],
+                "schema": [
+                    "openAPIV3Schema": [
+                        "type": "object",
+                        "properties": [
+                            "spec": ["type": "object", "properties": ["size": ["type": "integer"]]],
+                            "status": ["type": "object", "properties": ["ready": ["type": "boolean"]]],
+                        ],
+                    ]
+                ],
+            ]],
         ],
     ]
 

@@ -30,7 +30,10 @@ final class ClusterFixture: Sendable {
     @discardableResult
     func kubectl(_ arguments: [String], input: String? = nil, check: Bool = true, timeout: Duration = .seconds(60)) async throws -> ProcessResult {
         try await ProcessRunner.runAsync(
-            "kubectl", ["--kubeconfig", cluster.kubeconfigURL.path] + arguments, environment: ["KUBECONFIG": ""],
+            // A cache of its own: kubectl keeps discovery and OpenAPI documents per host and port,
+            // and another test's cluster may have served this port before.
+            "kubectl", ["--kubeconfig", cluster.kubeconfigURL.path, "--cache-dir", directory.appending("kube-cache").path] + arguments,
+            environment: ["KUBECONFIG": ""],
             input: input.map { Data($0.utf8) }, timeout: timeout, check: check)
     }
 

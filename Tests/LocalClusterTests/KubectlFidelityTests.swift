@@ -227,7 +227,7 @@ import TestSupport
                 spec:
                   restartPolicy: Never
                   containers:
-                  - {name: upgrade, image: alpine:3, command: [true]}
+                  - {name: upgrade, image: alpine:3, command: ["true"]}
             ---
             apiVersion: apps/v1
             kind: ReplicaSet

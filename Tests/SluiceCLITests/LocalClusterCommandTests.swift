@@ -11,7 +11,8 @@ import TestSupport
 
     static func kubectl(_ kubeconfig: URL, _ arguments: [String], input: String? = nil) async throws -> ProcessResult {
         try await ProcessRunner.runAsync(
-            "kubectl", ["--kubeconfig", kubeconfig.path] + arguments, environment: ["KUBECONFIG": ""], input: input.map { Data($0.utf8) },
+            "kubectl", ["--kubeconfig", kubeconfig.path, "--cache-dir", kubeconfig.deletingLastPathComponent().appendingPathComponent("kube-cache").path] + arguments,
+            environment: ["KUBECONFIG": ""], input: input.map { Data($0.utf8) },
             timeout: .seconds(60))
     }
 
