@@ -17,19 +17,22 @@ final class APITransport: Sendable {
     let server: String
     let settings: TransportSettings
     let limiter: RateLimiter
+    let inFlight: InFlightLimit
     let authenticate: @Sendable () async throws -> ClusterConnection.RequestAuthentication
     let rejected: @Sendable (ClusterConnection.RequestAuthentication) -> Bool
     let userAgent: String
     let maximumAttempts: Int
 
     init(
-        server: String, settings: TransportSettings, limiter: RateLimiter, userAgent: String, maximumAttempts: Int = 5,
+        server: String, settings: TransportSettings, limiter: RateLimiter, inFlight: InFlightLimit = InFlightLimit(64), userAgent: String,
+        maximumAttempts: Int = 5,
         authenticate: @escaping @Sendable () async throws -> ClusterConnection.RequestAuthentication,
         rejected: @escaping @Sendable (ClusterConnection.RequestAuthentication) -> Bool = { _ in false }
     ) {
         self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
         self.settings = settings
         self.limiter = limiter
+        self.inFlight = inFlight
         self.userAgent = userAgent
         self.maximumAttempts = maximumAttempts
         self.authenticate = authenticate
@@ -58,16 +61,19 @@ final class APITransport: Sendable {
     }
 
     /// Sends a request and reads the whole response. 429 and 503 are retried for every request
-    /// (the server did not act on it), connection failures only when `idempotent`.
+    /// (the server did not act on it; after the server's Retry-After, up to
+    /// ``maximumOverloadedAttempts`` times), connection failures only when `idempotent`.
     func send(_ request: HTTPRequest, idempotent: Bool, object: String) async throws(KubeClientError) -> HTTPResponse {
         var (prepared, settings, authentication) = try await prepare(request)
         var reauthenticated = false
         var attempt = 0
+        var overloaded = 0
         var delay = Duration.milliseconds(200)
         while true {
             attempt += 1
             do {
                 try await limiter.acquire()
+                try await inFlight.acquire()
             } catch {
                 throw KubeClientError(.cancelled, "\(object): cancelled")
             }
@@ -77,19 +83,29 @@ final class APITransport: Sendable {
             } catch {
                 outcome = .failure(error)
             }
+            inFlight.release()
             switch outcome {
             case .success(let response):
+                if response.headers[Self.flowSchemaHeader] != nil || response.headers[Self.priorityLevelHeader] != nil {
+                    limiter.serverAnnouncedFlowControl()
+                }
                 if response.status == 401 && !reauthenticated && rejected(authentication) {
                     // A rotated token or an expired exec credential: fetch it again, once.
                     reauthenticated = true
                     (prepared, settings, authentication) = try await prepare(request)
                     continue
                 }
-                if (response.status == 429 || response.status == 503) && attempt < maximumAttempts {
+                if response.status == 429 || response.status == 503 {
                     let retryAfter = response.headers["retry-after"].flatMap(Int.init).map { Duration.seconds(min($0, 30)) }
-                    try await pause(retryAfter ?? delay, object: object)
-                    delay = min(delay * 2, .seconds(5))
-                    continue
+                    // A server that says when to come back (API Priority and Fairness does) is tried
+                    // as often as client-go tries it; one that does not, as often as a lost connection.
+                    if overloaded + 1 < (retryAfter == nil ? maximumAttempts : Self.maximumOverloadedAttempts) {
+                        overloaded += 1
+                        attempt -= 1
+                        try await pause(retryAfter ?? delay, object: object)
+                        delay = min(delay * 2, .seconds(5))
+                        continue
+                    }
                 }
                 return response
             case .failure(let failure):
@@ -106,6 +122,13 @@ final class APITransport: Sendable {
             }
         }
     }
+
+    /// The headers an API server with API Priority and Fairness sends with every answer (how
+    /// client-go, cert-manager and controller-runtime tell that the server throttles itself).
+    static let flowSchemaHeader = "x-kubernetes-pf-flowschema-uid"
+    static let priorityLevelHeader = "x-kubernetes-pf-prioritylevel-uid"
+    /// How often a request the server refused as overloaded (429, 503) is sent, at most: client-go's 10.
+    static let maximumOverloadedAttempts = 10
 
     /// The subject and issuer of the certificate the server presents, read over a connection
     /// that does not verify it: what to name when the verified one failed.

@@ -11,10 +11,18 @@ import Logging
 public final class KubeClient: Sendable {
     /// Tuning.
     public struct Options: Sendable {
-        /// Average requests per second (client-go's 5 is a known trap for GitOps tools); 0 turns the limit off.
-        public var qps: Double = 50
+        /// Average requests per second (client-go's 5 is a known trap for GitOps tools); 0 turns the
+        /// limit off. `nil` (the default): 50, until the server announces API Priority and Fairness;
+        /// from then on the server throttles (429 with Retry-After, honoured) and only
+        /// ``maxInFlight`` bounds the client. A rate that is set always holds.
+        public var qps: Double?
         /// Requests allowed at once above the average.
         public var burst: Int = 100
+        /// Requests in flight at once, whatever the rate (watches and followed logs aside).
+        public var maxInFlight: Int = 64
+
+        /// The rate when none is chosen and the server does not throttle itself.
+        public static let defaultQPS: Double = 50
         /// The limit for one non-streaming request.
         public var requestTimeout: Duration = .seconds(60)
         /// The field manager of server-side applies.
@@ -41,7 +49,9 @@ public final class KubeClient: Sendable {
         self.defaultNamespace = defaultNamespace
         self.options = options
         transport = APITransport(
-            server: server, settings: settings, limiter: RateLimiter(qps: options.qps, burst: options.burst), userAgent: options.userAgent,
+            server: server, settings: settings,
+            limiter: RateLimiter(qps: options.qps ?? Options.defaultQPS, burst: options.burst, yieldsToServer: options.qps == nil),
+            inFlight: InFlightLimit(options.maxInFlight), userAgent: options.userAgent,
             authenticate: authenticate, rejected: rejected)
     }
 

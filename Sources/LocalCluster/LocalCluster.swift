@@ -18,12 +18,18 @@ public struct LocalClusterOptions: Sendable {
     public var dataDirectory: URL?
     /// Run pods' container commands as local processes (`--run-pods`); otherwise pods succeed at once.
     public var runPods: Bool
+    /// Requests served at once (watches, followed logs and health checks aside); one more is
+    /// refused with 429 and `Retry-After: 1`, as kube-apiserver's API Priority and Fairness refuses
+    /// it. kube-apiserver's default: 600 (`--max-requests-inflight` 400 plus
+    /// `--max-mutating-requests-inflight` 200). 0: no limit.
+    public var maxRequestsInFlight: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 6443, dataDirectory: URL? = nil, runPods: Bool = false) {
+    public init(host: String = "127.0.0.1", port: Int = 6443, dataDirectory: URL? = nil, runPods: Bool = false, maxRequestsInFlight: Int = 600) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
         self.runPods = runPods
+        self.maxRequestsInFlight = maxRequestsInFlight
     }
 }
 
@@ -49,6 +55,12 @@ public final class LocalCluster: Sendable {
 
     let store: ObjectStore
     let api: ClusterAPI
+    let requestsInFlight = InFlightCount()
+
+    /// How many requests were refused with 429 because ``LocalClusterOptions/maxRequestsInFlight`` were in flight.
+    public var requestsRefusedAsOverloaded: Int { requestsInFlight.refused }
+    /// The requests being served now, as the in-flight limit counts them.
+    public var requestsInFlightNow: Int { requestsInFlight.current }
     private let credentials: ClusterCredentials
     private let ownsDirectory: Bool
     private let state = Mutex<(task: Task<Void, any Error>?, controllers: ControllerManager?, port: Int)>((nil, nil, 0))
@@ -96,7 +108,7 @@ public final class LocalCluster: Sendable {
         // Hummingbird reports a cancelled connection on every shutdown as an error; real failures
         // surface as thrown errors.
         logger.logLevel = .critical
-        let responder = ClusterResponder(api: api, token: token)
+        let responder = ClusterResponder(api: api, token: token, maxInFlight: options.maxRequestsInFlight, inFlight: requestsInFlight)
         let app = Application(
             responder: responder,
             server: try .tls(.http1(), tlsConfiguration: tls),
@@ -174,6 +186,8 @@ struct ClusterResponder: HTTPResponder {
     typealias Context = BasicRequestContext
     let api: ClusterAPI
     let token: String
+    let maxInFlight: Int
+    let inFlight: InFlightCount
 
     /// The largest request body: kube-apiserver's `MaxRequestBodyBytes`, 3 MiB, answered as it
     /// answers (413, `Request entity too large: limit is 3145728`).
@@ -185,6 +199,19 @@ struct ClusterResponder: HTTPResponder {
         if !Self.publicPaths.contains(path) && !authorized(request.headers[.authorization]) {
             return Self.response(.error(.unauthorized))
         }
+        let query = Self.parseQuery(request.uri.query)
+        let longRunning = Self.publicPaths.contains(path) || query["watch"] == "true" || query["watch"] == "1" || query["follow"] == "true"
+            || path.contains("/watch/")
+        if !longRunning && maxInFlight > 0 {
+            guard inFlight.enter(limit: maxInFlight) else {
+                var response = Self.response(.error(APIStatus(
+                    reason: "TooManyRequests", code: 429, message: "Too many requests, please try again later.",
+                    details: .init(retryAfterSeconds: 1))))
+                response.headers[.retryAfter] = "1"
+                return response
+            }
+        }
+        defer { if !longRunning && maxInFlight > 0 { inFlight.leave() } }
         var request = request
         let body: ByteBuffer
         do {
@@ -193,7 +220,7 @@ struct ClusterResponder: HTTPResponder {
             return Self.response(.error(APIStatus(reason: "RequestEntityTooLarge", code: 413, message: "Request entity too large: limit is \(Self.maximumBody)")))
         }
         let apiRequest = APIRequest(
-            method: request.method.rawValue, path: path, query: Self.parseQuery(request.uri.query),
+            method: request.method.rawValue, path: path, query: query,
             contentType: request.headers[.contentType] ?? "application/json", accept: request.headers[.accept] ?? "",
             userAgent: request.headers[.userAgent] ?? "", body: Array(buffer: body))
         return Self.response(await api.handle(apiRequest))
@@ -223,11 +250,19 @@ struct ClusterResponder: HTTPResponder {
     }
 
     static let warningHeader = HTTPFields.Element.Name("Warning") ?? .cacheControl
+    static let flowSchemaHeader = HTTPFields.Element.Name("X-Kubernetes-PF-FlowSchema-UID") ?? .cacheControl
+    static let priorityLevelHeader = HTTPFields.Element.Name("X-Kubernetes-PF-PriorityLevel-UID") ?? .cacheControl
+    /// The uids of the `global-default` FlowSchema and PriorityLevelConfiguration every request falls into.
+    static let flowSchemaUID = "3c5c2a4e-6a0b-4a4f-9c1e-5b0f6f1b2a01"
+    static let priorityLevelUID = "8d7e1f0a-2b3c-4d5e-8f9a-0b1c2d3e4f02"
 
     static func response(_ response: APIResponse) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = response.contentType
         headers[.cacheControl] = "no-cache, private"
+        // API Priority and Fairness: the server throttles fairly itself, so clients need not.
+        headers[Self.flowSchemaHeader] = Self.flowSchemaUID
+        headers[Self.priorityLevelHeader] = Self.priorityLevelUID
         for warning in response.warnings {
             headers.append(HTTPFields.Element(name: Self.warningHeader, value: "299 - " + JSONValue.string(warning).serialized()))
         }
@@ -250,3 +285,29 @@ struct ClusterResponder: HTTPResponder {
 }
 
 extension LocalCluster: Service {}
+
+/// The requests a ``ClusterResponder`` is serving.
+final class InFlightCount: Sendable {
+    private let count = Atomic<Int>(0)
+    private let refusedCount = Atomic<Int>(0)
+
+    /// How many requests were refused with 429 so far.
+    var refused: Int { refusedCount.load(ordering: .relaxed) }
+    var current: Int { count.load(ordering: .relaxed) }
+
+    /// Counts one more request unless `limit` are already in flight.
+    func enter(limit: Int) -> Bool {
+        while true {
+            let current = count.load(ordering: .relaxed)
+            guard current < limit else {
+                refusedCount.add(1, ordering: .relaxed)
+                return false
+            }
+            if count.compareExchange(expected: current, desired: current + 1, ordering: .relaxed).exchanged { return true }
+        }
+    }
+
+    func leave() {
+        count.subtract(1, ordering: .relaxed)
+    }
+}

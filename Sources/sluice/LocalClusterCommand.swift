@@ -24,13 +24,19 @@ struct LocalClusterCommand: AsyncParsableCommand {
     @Flag(help: "Run each pod container's command and args as a local process; without it, pods succeed at once.")
     var runPods = false
 
+    @Option(
+        name: .customLong("max-requests-inflight"),
+        help: ArgumentHelp("Requests served at once (watches aside); one more is refused with 429 and Retry-After: 1 (0: no limit).", valueName: "n"))
+    var maxRequestsInFlight = 600
+
     func run() async throws {
         let (host, port) = try Self.parseListen(listen)
         try ListenCheck.check(host: host, port: port)
         let cluster: LocalCluster
         do {
             cluster = try LocalCluster(
-                options: LocalClusterOptions(host: host, port: port, dataDirectory: URL(fileURLWithPath: data, isDirectory: true), runPods: runPods))
+                options: LocalClusterOptions(host: host, port: port, dataDirectory: URL(fileURLWithPath: data, isDirectory: true), runPods: runPods,
+                    maxRequestsInFlight: max(0, maxRequestsInFlight)))
             try await cluster.start()
         } catch {
             throw CLIExit(code: 4, message: "\(error)")

@@ -20,11 +20,16 @@ struct TargetOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Namespace of the applications' inventory ConfigMaps (the agent's namespace).", valueName: "ns"))
     var inventoryNamespace: String?
 
-    @Option(help: ArgumentHelp("Client-side limit on API requests per second (0: none).", valueName: "qps"))
-    var kubeQPS: Double = 50
+    @Option(help: ArgumentHelp(
+        "Client-side limit on API requests per second (0: none). Default: 50, until the server announces API Priority and Fairness; then the server throttles.",
+        valueName: "qps"))
+    var kubeQPS: Double?
 
     @Option(help: ArgumentHelp("Requests allowed at once above the average rate.", valueName: "n"))
     var kubeBurst: Int = 100
+
+    @Option(help: ArgumentHelp("API requests in flight at once, whatever the rate (watches aside).", valueName: "n"))
+    var kubeMaxInFlight: Int = 64
 }
 
 /// A connected cluster, and the embedded LocalCluster when one had to be started.
@@ -50,6 +55,7 @@ extension TargetOptions {
         var options = KubeClient.Options()
         options.qps = kubeQPS
         options.burst = kubeBurst
+        options.maxInFlight = max(1, kubeMaxInFlight)
         let home = FileManager.default.homeDirectoryForCurrentUser.path
         if let connection = try configured(environment: environment, home: home) {
             // In a pod, the agent's namespace is its service account's.

@@ -28,7 +28,7 @@ final class ClusterFixture: Sendable {
     }
 
     @discardableResult
-    func kubectl(_ arguments: [String], input: String? = nil, check: Bool = true, timeout: Duration = .seconds(60)) async throws -> ProcessResult {
+    func kubectl(_ arguments: [String], input: String? = nil, check: Bool = true, timeout: Duration = .seconds(180)) async throws -> ProcessResult {
         try await ProcessRunner.runAsync(
             // A cache of its own: kubectl keeps discovery and OpenAPI documents per host and port,
             // and another test's cluster may have served this port before.
