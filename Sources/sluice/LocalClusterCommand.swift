@@ -48,6 +48,8 @@ struct LocalClusterCommand: AsyncParsableCommand {
                 services: [.init(service: cluster)], gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "sluice.local-cluster")))
         try await group.run()
+        FileHandle.standardError.write(
+            Data("sluice: LocalCluster stopped; \(cluster.requestsRefusedAsOverloaded) requests were refused as overloaded (429)\n".utf8))
     }
 
     static func parseListen(_ text: String) throws -> (String, Int) {
