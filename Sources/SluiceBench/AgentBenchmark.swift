@@ -106,6 +106,10 @@ enum AgentBenchmark {
                      idleSeconds, idleCPU * perMinute, idleCPU / Double(idleSeconds) * 100, checks, idleClusterCPU * perMinute))
         print(String(format: "   agent resident memory: %.1f MB steady (last; %.1f MB of it anonymous, the rest mapped files: the binary and libraries), %.1f MB most over the minute (aim: under 50 MB)",
                      Double(rssSamples.last ?? 0) / 1024, Double(anonymous) / 1024, Double(rssSamples.max() ?? 0) / 1024))
+        print("   what the resident set is made of (/proc/PID/smaps, by mapping; the largest):")
+        for (mapping, kib) in try residentByMapping(agent.process.pid).prefix(10) {
+            print(String(format: "     %8.1f MB  %@", Double(kib) / 1024, mapping))
+        }
 
         print("")
         print("2. A burst of \(apps) pushes, one per repository, each followed by a signed webhook (POST /hooks/generic)")
@@ -374,6 +378,26 @@ enum AgentBenchmark {
         // After the command: state is field 3, so utime (14) and stime (15) are at 11 and 12.
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { throw BenchError("cannot parse /proc/\(pid)/stat") }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Resident memory by mapping (`/proc/PID/smaps`), largest first, in KiB: each file by its name
+    /// (the binary, libFoundation, ICU data), `[heap]`, `[stack]`, and anonymous mappings together.
+    static func residentByMapping(_ pid: Int32) throws -> [(String, Int)] {
+        let text = try String(contentsOfFile: "/proc/\(pid)/smaps", encoding: .utf8)
+        var totals: [String: Int] = [:]
+        var current = "[anonymous]"
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard let first = fields.first else { continue }
+            if first.contains("-") && !first.hasSuffix(":") {
+                // A mapping's header: address range, perms, offset, device, inode, [path].
+                let path = fields.count > 5 ? fields[5...].joined(separator: " ") : ""
+                current = path.isEmpty ? "[anonymous]" : (path.hasPrefix("[") ? path : String(path.split(separator: "/").last ?? Substring(path)))
+            } else if first == "Rss:", fields.count > 1, let kib = Int(fields[1]) {
+                totals[current, default: 0] += kib
+            }
+        }
+        return totals.sorted { $0.value > $1.value }
     }
 
     /// Resident memory now and its high-water mark, in KiB (`/proc/PID/status`).

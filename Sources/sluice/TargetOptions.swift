@@ -68,8 +68,11 @@ extension TargetOptions {
         let kubeconfigPath = directory.appendingPathComponent("kubeconfig").path
         let inventoryNamespace = self.inventoryNamespace ?? "sluice-system"
         // A `sluice local-cluster --data STATE/local-cluster` may be serving already: use it.
+        // Only when something listens on its port: a kubeconfig left by an earlier embedded run names a
+        // port nobody serves, and asking it would cost the client's connection retries (seconds).
         if FileManager.default.fileExists(atPath: kubeconfigPath),
             let running = try? KubeConfigLoader.load(explicitPath: kubeconfigPath, context: nil, environment: [:], homeDirectory: home),
+            Self.somethingListens(at: running.server),
             let connected = try? await reach(running, options: options, embedded: nil, inventoryNamespace: inventoryNamespace)
         {
             FileHandle.standardError.write(Data(
@@ -119,6 +122,17 @@ extension TargetOptions {
             return (try? KubeConfigLoader.inCluster(environment: environment)).map { ($0, true) }
         } catch {
             throw CLIExit.usage(error.message)
+        }
+    }
+
+    /// Whether a server listens at a loopback URL's port (it cannot be bound).
+    static func somethingListens(at server: String) -> Bool {
+        guard let url = URL(string: server), let port = url.port, let host = url.host else { return false }
+        do {
+            try ListenCheck.check(host: host, port: port)
+            return false
+        } catch {
+            return true
         }
     }
 
