@@ -31,13 +31,16 @@ do {
         try ApplySyncBenchmark.run(
             configMaps: option("--configmaps", default: 1_000), deployments: option("--deployments", default: 100), sluice: sluice,
             lowInFlight: option("--low-inflight", default: 8))
+    case "cli-start":
+        let sluice = arguments.firstIndex(of: "--sluice").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } ?? "sluice"
+        try CLIStartBenchmark.run(sluice: sluice, runs: option("--runs", default: 5))
     case "ledger":
         try await LedgerBenchmark.run(
             attempts: option("--attempts", default: 500), tasks: option("--tasks", default: 10), reads: option("--reads", default: 500))
     case "fetch":
         try await FetchBenchmark.run(files: option("--files", default: 20_000), commits: option("--commits", default: 2_000))
     default:
-        print("usage: SluiceBench fetch [--files N] [--commits N] | apply [--configmaps N] [--deployments N] | manifests [--objects N] | plan [--objects N] --sluice PATH | agent [--apps N] [--cycle-apps N] [--objects N] [--idle-seconds N] [--cycle-only] --sluice PATH | apply-sync [--configmaps N] [--deployments N] [--low-inflight N] --sluice PATH | api-flood [--apps N] [--requests N] [--rounds N] --sluice PATH | ledger [--attempts N] [--tasks N] [--reads N] | op clone|fetch|check URL STATE_DIR")
+        print("usage: SluiceBench fetch [--files N] [--commits N] | apply [--configmaps N] [--deployments N] | manifests [--objects N] | plan [--objects N] --sluice PATH | agent [--apps N] [--cycle-apps N] [--objects N] [--idle-seconds N] [--cycle-only] --sluice PATH | cli-start [--runs N] --sluice PATH | apply-sync [--configmaps N] [--deployments N] [--low-inflight N] --sluice PATH | api-flood [--apps N] [--requests N] [--rounds N] --sluice PATH | ledger [--attempts N] [--tasks N] [--reads N] | op clone|fetch|check URL STATE_DIR")
         exit(2)
     }
 } catch {
