@@ -12,7 +12,7 @@ extension ClusterAPI {
             // kubectl falls back to OpenAPI v2 (protobuf) for client-side validation when it cannot
             // read the v3 documents in time. An empty document is a valid one with no schemas: kubectl
             // then leaves validation to the server (`fieldValidation`), which types every write.
-            return APIResponse(status: 200, contentType: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf", body: .bytes([]))
+            return APIResponse(status: 200, contentType: "application/com.github.proto-openapi.spec.v2.v1.0+protobuf", body: .bytes([]))
         }
         guard parts.count >= 2, parts[0] == "openapi", parts[1] == "v3" else { throw notFoundPath() }
         if parts.count == 2 {

@@ -39,16 +39,10 @@ enum AgentBenchmark {
         defer { daemon.stop() }
 
         // The cluster, with pods run as processes (the PreSync Jobs run for real).
-        let clusterData = work.appending("cluster").path
-        let cluster = try BackgroundProcess(
-            sluice, ["local-cluster", "--listen", "127.0.0.1:0", "--data", clusterData, "--run-pods"],
-            environment: environment, logFile: work.appending("local-cluster.log"))
+        let cluster = try ServedCluster.start(
+            sluice, data: work.appending("cluster").path, extra: ["--run-pods"], environment: environment, log: work.appending("local-cluster.log"))
         defer { cluster.stop() }
-        let kubeconfig = clusterData + "/kubeconfig"
-        try waitFor("local-cluster to serve", timeout: 60) {
-            guard cluster.isRunning else { throw BenchError("local-cluster exited: \(cluster.log())") }
-            return FileManager.default.fileExists(atPath: kubeconfig) && cluster.log().contains("serving on")
-        }
+        let kubeconfig = cluster.kubeconfig
 
         // The namespaces, in one kubectl call.
         let names = (0..<apps).map { "bench-\($0)" } + (0..<cycleApps).map { "cycle-\($0)" } + ["big"]

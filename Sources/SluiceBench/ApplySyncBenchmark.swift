@@ -67,17 +67,11 @@ enum ApplySyncBenchmark {
         configMaps: Int, deployments: Int
     ) throws -> Round {
         let slug = "inflight-\(maxInFlight)"
-        let clusterData = work.appending("cluster-\(slug)").path
-        let cluster = try BackgroundProcess(
-            sluice, ["local-cluster", "--listen", "127.0.0.1:0", "--data", clusterData, "--max-requests-inflight", String(maxInFlight)],
-            environment: environment, logFile: work.appending("local-cluster-\(slug).log"))
+        let cluster = try ServedCluster.start(
+            sluice, data: work.appending("cluster-\(slug)").path, extra: ["--max-requests-inflight", String(maxInFlight)], environment: environment,
+            log: work.appending("local-cluster-\(slug).log"))
         defer { cluster.stop() }
-        let kubeconfig = clusterData + "/kubeconfig"
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !FileManager.default.fileExists(atPath: kubeconfig) || !cluster.log().contains("serving on") {
-            guard ContinuousClock.now < deadline, cluster.isRunning else { throw BenchError("local-cluster did not start: \(cluster.log())") }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        let kubeconfig = cluster.kubeconfig
         let kubectl = ["kubectl", "--kubeconfig", kubeconfig, "--cache-dir", work.appending("kube-cache-\(slug)").path]
         for namespace in ["bench-sluice", "bench-kubectl"] {
             let created = try ProcessRunner.run(kubectl[0], Array(kubectl.dropFirst()) + ["create", "namespace", namespace], environment: environment)

@@ -25,16 +25,10 @@ enum CLIStartBenchmark {
         }
 
         let servedState = work.appending("served").path
-        let cluster = try BackgroundProcess(
-            sluice, ["local-cluster", "--listen", "127.0.0.1:0", "--data", servedState + "/local-cluster"], environment: environment,
-            logFile: work.appending("local-cluster.log"))
+        let cluster = try ServedCluster.start(
+            sluice, data: servedState + "/local-cluster", environment: environment, log: work.appending("local-cluster.log"))
         defer { cluster.stop() }
-        let kubeconfig = servedState + "/local-cluster/kubeconfig"
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !FileManager.default.fileExists(atPath: kubeconfig) || !cluster.log().contains("serving on") {
-            guard ContinuousClock.now < deadline, cluster.isRunning else { throw BenchError("local-cluster did not start: \(cluster.log())") }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        let kubeconfig = cluster.kubeconfig
         let synced = try measure([sluice, "sync"] + source + ["--state-dir", servedState], environment: environment)
         guard synced.exitCode == 0 else { throw BenchError("the sync against the served cluster failed: \(synced.output.suffix(2000))") }
         let served = try (0..<runs).map { _ in

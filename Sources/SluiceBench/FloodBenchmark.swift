@@ -26,16 +26,10 @@ enum FloodBenchmark {
         let daemon = try await GitDaemonServer.start(root: gitRoot)
         defer { daemon.stop() }
 
-        let clusterData = work.appending("cluster").path
-        let cluster = try BackgroundProcess(
-            sluice, ["local-cluster", "--listen", "127.0.0.1:0", "--data", clusterData],
-            environment: environment, logFile: work.appending("local-cluster.log"))
+        let cluster = try ServedCluster.start(
+            sluice, data: work.appending("cluster").path, environment: environment, log: work.appending("local-cluster.log"))
         defer { cluster.stop() }
-        let kubeconfig = clusterData + "/kubeconfig"
-        try AgentBenchmark.waitFor("local-cluster to serve", timeout: 60) {
-            guard cluster.isRunning else { throw BenchError("local-cluster exited: \(cluster.log())") }
-            return FileManager.default.fileExists(atPath: kubeconfig) && cluster.log().contains("serving on")
-        }
+        let kubeconfig = cluster.kubeconfig
 
         // One repository, a directory per application with one ConfigMap.
         let names = (0..<apps).map { String(format: "app%03d", $0) }

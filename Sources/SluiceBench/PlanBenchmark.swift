@@ -40,16 +40,9 @@ enum PlanBenchmark {
                      Double(bytes) / 1_048_576, String(base.prefix(12))))
 
         let environment = ["HOME": home.path, "KUBECONFIG": ""]
-        let cluster = try BackgroundProcess(
-            sluice, ["local-cluster", "--listen", "127.0.0.1:0", "--data", state + "/local-cluster"],
-            environment: environment, logFile: work.appending("local-cluster.log"))
+        let cluster = try ServedCluster.start(
+            sluice, data: state + "/local-cluster", environment: environment, log: work.appending("local-cluster.log"))
         defer { cluster.stop() }
-        let kubeconfig = state + "/local-cluster/kubeconfig"
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !FileManager.default.fileExists(atPath: kubeconfig) || !cluster.log().contains("serving on") {
-            guard ContinuousClock.now < deadline, cluster.isRunning else { throw BenchError("local-cluster did not start: \(cluster.log())") }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
         let source = ["--repo", repository.path, "--path", "app", "--app", "bench", "--state-dir", state, "--kube-qps", "0"]
         let first = try measure([sluice, "sync"] + source + ["--output", "json"], environment: environment)
         guard first.exitCode == 0 else { throw BenchError("the first sync failed: \(first.output.suffix(2000))") }

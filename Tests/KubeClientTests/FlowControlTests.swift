@@ -64,7 +64,8 @@ struct FlowControlTests {
             print(json.dumps({"status": status, "retryAfter": headers.get("retry-after"), "flowSchema": headers.get("x-kubernetes-pf-flowschema-uid"),
                               "body": json.loads(body), "after": after}))
             """
-        let result = try ProcessRunner.run(
+        // Off the cooperative pool: the script waits on this process's own cluster.
+        let result = try await ProcessRunner.runAsync(
             "/usr/bin/env", ["python3", "-c", script, String(port), ca.path, cluster.token], timeout: .seconds(240), check: true)
         let answer = try JSONValue.parse(Array(result.stdout))
         #expect(answer["status"] == 429)

@@ -187,7 +187,7 @@ import TestSupport
     @Test("the compact schemas are the ones scripts/gen/kubernetes-schemas writes from kubernetes-validate, for the version the cluster reports")
     func generatedSchemasAreCurrent() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let result = try ProcessRunner.run(
+        let result = try await ProcessRunner.runAsync(
             "/usr/bin/env", ["python3", root.appendingPathComponent("scripts/gen/kubernetes-schemas").path, "--check"], timeout: .seconds(120))
         #expect(result.exitCode == 0, "\(result.errorOutput)")
         let minor = ClusterAPI.serverVersion["minor"]?.stringValue ?? ""
