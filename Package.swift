@@ -63,9 +63,18 @@ let package = Package(
             swiftSettings: swift6
         ),
         .target(
+            name: "KubeYAML",
+            dependencies: [
+                "KubeModel",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swift6
+        ),
+        .target(
             name: "Manifests",
             dependencies: [
                 "KubeModel",
+                "KubeYAML",
                 "ProcessSpawn",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -158,6 +167,7 @@ let package = Package(
             name: "LocalCluster",
             dependencies: [
                 "KubeModel",
+                "KubeYAML",
                 "ProcessSpawn",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -165,7 +175,6 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -233,7 +242,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LocalClusterTests",
-            dependencies: ["LocalCluster", "KubeModel", "TestSupport"],
+            dependencies: ["LocalCluster", "KubeModel", "KubeYAML", "Manifests", "TestSupport"],
             swiftSettings: swift6
         ),
         .testTarget(

@@ -326,7 +326,15 @@ public actor Reconciler {
         let recorder: any SyncRecorder = snapshot.map { snapshot in
             NotifyingRecorder(base: ledger) { [app = application.name] in await snapshot.refresh(app) }
         } ?? ledger
-        let runner = SyncRunner(client: client, recorder: recorder, configuration: application.sync, logger: logger, progress: .log())
+        // The log gets the sync's progress, and the status snapshot the latest of it, so `sluice
+        // status` says what a running sync waits for.
+        var latest: (@Sendable (SyncProgress.Event) -> Void)?
+        if let snapshot {
+            let app = application.name
+            latest = { event in snapshot.progressed(app, event) }
+        }
+        let progress = SyncProgress.log(also: latest)
+        let runner = SyncRunner(client: client, recorder: recorder, configuration: application.sync, logger: logger, progress: progress)
         return ApplicationSync(
             source: ApplicationSource(
                 mirror: await store.mirror(for: application.url, credentials: application.credentials), spec: application.spec,

@@ -4,6 +4,7 @@ import Ledger
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import SyncEngine
 
 /// What `GET /api/v1/apps` answers: each running application's status entry, the JSON of
 /// `sluice status --output json`, kept in memory so that a request reads no ledger.
@@ -28,8 +29,19 @@ public final class StatusSnapshot: Sendable {
         /// The applications whose reconciler runs; a refresh of any other is dropped.
         var running: Set<String> = []
         var nextTicket: UInt64 = 0
+        /// What each application's running sync last said: its phase, and what it waits for.
+        var progress: [String: Progress] = [:]
         /// The answer's bytes, made at the first request after a change.
         var body: ByteBuffer?
+    }
+
+    /// What a running sync last reported.
+    struct Progress: Equatable {
+        var phase: String
+        /// `waiting for Deployment shop/web: 0 of 3 updated replicas are available (40s of 5m)`, or
+        /// a hook still running; empty at the start of a phase.
+        var message: String
+        var at: Date
     }
 
     private let state = NIOLockedValueBox(State())
@@ -52,6 +64,7 @@ public final class StatusSnapshot: Sendable {
             state.running.remove(app)
             state.landed[app] = nil
             state.attempts[app] = nil
+            state.progress[app] = nil
             if state.entries.removeValue(forKey: app) != nil { state.body = nil }
         }
     }
@@ -87,10 +100,36 @@ public final class StatusSnapshot: Sendable {
             guard state.running.contains(app), ticket > state.landed[app] ?? 0 else { return }
             state.landed[app] = ticket
             state.attempts[app] = attempts
+            // A sync's progress belongs to the attempt that is running; once it ended, it goes.
+            if attempts.last?.outcome != .running, state.progress.removeValue(forKey: app) != nil { state.body = nil }
             if state.entries[app] != entry {
                 state.entries[app] = entry
                 state.body = nil
             }
+        }
+    }
+
+    /// What the application's running sync reports (``SyncProgress/log(interval:also:)``): a
+    /// phase starting, a wait or a hook still going. The entry of a `Running` attempt shows the
+    /// latest as `phase` and `message`, so `sluice status` says what the sync waits for while it
+    /// waits. Reports come every few seconds at most (the progress interval), hook output is left
+    /// to the ledger.
+    func progressed(_ app: String, _ event: SyncProgress.Event) {
+        state.withLockedValue { state in
+            guard state.running.contains(app) else { return }
+            var progress = state.progress[app] ?? Progress(phase: "", message: "", at: Date())
+            switch event {
+            case .phase(let phase):
+                progress.phase = phase
+                progress.message = ""
+            case .waiting(let text), .hook(let text):
+                progress.message = text
+            case .hookOutput:
+                return
+            }
+            progress.at = Date()
+            state.progress[app] = progress
+            if state.entries[app]?["lastOutcome"]?.stringValue == Outcome.running.rawValue { state.body = nil }
         }
     }
 
@@ -99,11 +138,24 @@ public final class StatusSnapshot: Sendable {
     func body() -> ByteBuffer {
         state.withLockedValue { state in
             if let body = state.body { return body }
-            let entries = state.entries.keys.sorted().compactMap { state.entries[$0] }
+            let entries = state.entries.keys.sorted().compactMap { app in
+                state.entries[app].map { Self.withProgress($0, state.progress[app]) }
+            }
             let body = ByteBuffer(string: JSONValue.array(entries).serialized(pretty: true) + "\n")
             state.body = body
             return body
         }
+    }
+
+    /// `entry` with a running attempt's progress: `phase` (also when the ledger has no phase yet)
+    /// and `message` (what it waits for), and `progressAt`. Other entries are unchanged.
+    static func withProgress(_ entry: JSONValue, _ progress: Progress?) -> JSONValue {
+        guard let progress, entry["lastOutcome"]?.stringValue == Outcome.running.rawValue else { return entry }
+        var entry = entry
+        if !progress.phase.isEmpty { entry["phase"] = .string(progress.phase) }
+        if !progress.message.isEmpty { entry["message"] = .string(progress.message) }
+        entry["progressAt"] = .string(RFC3339.string(from: progress.at))
+        return entry
     }
 
     /// One application's entry, as ``Ledger/statusJSON(apps:)`` makes it (``Ledger/statusEntry(app:record:last:applied:)``).

@@ -49,6 +49,8 @@ extension Ledger {
             "lastOutcomeAt": time(last?.finishedAt ?? last?.startedAt),
             "lastRevision": last.map { .string($0.revision) } ?? .null,
             "message": .string(last?.outcomeMessage ?? ""),
+            // The phase a sync still running is in (the agent's status adds what it waits for).
+            "phase": last.flatMap { $0.outcome == .running ? $0.phaseReached.map(JSONValue.string) : nil } ?? .null,
             "health": record.map { $0.health.isEmpty ? .null : .string($0.health) } ?? .null,
             "healthMessage": .string(record?.healthMessage ?? ""),
             "healthCheckedAt": time(record?.healthCheckedAt),

@@ -147,9 +147,12 @@ final class ClusterAPI: Sendable {
         }
     }
 
-    /// The object as served in `resource`'s version (a CRD's versions share one storage, with no conversion).
+    /// The object as served in `resource`'s version (a CRD's versions share one storage, with no
+    /// conversion; core and events.k8s.io Events share one, with their fields renamed).
     func present(_ object: JSONValue, resource: ResourceType) -> JSONValue {
         guard object.apiVersion != resource.apiVersion else { return object }
+        if resource.groupResource == EventVersions.eventsV1 { return EventVersions.toEventsV1(object) }
+        if resource.groupResource == EventVersions.core { return EventVersions.toCore(object) }
         var copy = object
         copy.apiVersion = resource.apiVersion
         return copy

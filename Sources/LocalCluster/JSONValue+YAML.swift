@@ -1,45 +1,35 @@
-import Foundation
 import KubeModel
-import Yams
+import KubeYAML
 
 extension JSONValue {
-    /// Reads a YAML (or JSON) document, as `application/apply-patch+yaml` bodies come.
+    /// Reads an `application/apply-patch+yaml` body as the API server does (`yaml.Unmarshal` from
+    /// `sigs.k8s.io/yaml`): the first document, go-yaml v2's YAML 1.1 scalars (`yes` is `true`,
+    /// `0755` is 493). It is the same reader Sluice loads manifests with, so an object applied from a
+    /// file reads the same either way. A key written twice is refused, as the API server refuses it
+    /// under `fieldValidation=Strict` (kubectl's default); without it the real server keeps the
+    /// last value.
     static func parseYAMLDocument(_ bytes: [UInt8]) throws(APIStatus) -> JSONValue {
         if let json = try? JSONValue.parse(bytes) { return json }
-        let text = String(decoding: bytes, as: UTF8.self)
-        do {
-            guard let node = try Yams.compose(yaml: text) else { return .null }
-            return try JSONValue(yaml: node)
-        } catch let status as APIStatus {
-            throw status
-        } catch {
-            throw APIStatus.badRequest("error decoding YAML: \(error)")
+        let read = KubeYAMLReader.read(
+            bytes, maxAliasNodes: 100_000, maxDepth: 512, firstDocumentOnly: true)
+        if let document = read.documents.first {
+            switch document.result {
+            case .success(let value): return value
+            case .failure(let failure): throw APIStatus.badRequest("error decoding YAML: \(describe(failure))")
+            }
         }
+        if let stop = read.stop { throw APIStatus.badRequest("error decoding YAML: \(describe(stop.failure))") }
+        return .null
     }
 
-    init(yaml node: Node) throws {
-        switch node {
-        case .scalar(let scalar):
-            switch scalar.tag.description {
-            case Tag.Name.null.rawValue: self = .null
-            case Tag.Name.bool.rawValue: self = .bool(Bool.construct(from: scalar) ?? false)
-            case Tag.Name.int.rawValue:
-                if let number = Int.construct(from: scalar) { self = .int(Int64(number)) } else { self = .string(scalar.string) }
-            case Tag.Name.float.rawValue:
-                if let number = Double.construct(from: scalar) { self = .double(number) } else { self = .string(scalar.string) }
-            default: self = .string(scalar.string)
+    private static func describe(_ failure: YAMLNodeConverter.Failure) -> String {
+        var path = ""
+        for step in failure.path {
+            switch step {
+            case .key(let key): path += path.isEmpty ? key : "." + key
+            case .index(let index): path += "[\(index)]"
             }
-        case .sequence(let sequence):
-            self = .array(try sequence.map { try JSONValue(yaml: $0) })
-        case .mapping(let mapping):
-            var members: [String: JSONValue] = [:]
-            for (key, value) in mapping {
-                guard case .scalar(let keyScalar) = key else { throw APIStatus.badRequest("error decoding YAML: a mapping key is not a scalar") }
-                members[keyScalar.string] = try JSONValue(yaml: value)
-            }
-            self = .object(members)
-        case .alias:
-            throw APIStatus.badRequest("error decoding YAML: aliases are not supported")
         }
+        return path.isEmpty ? failure.message : "\(path): \(failure.message)"
     }
 }

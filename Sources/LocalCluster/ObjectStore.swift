@@ -72,6 +72,12 @@ final class ObjectStore: Sendable {
             state.withLock { state in
                 state.revision = max(restored.revision, 1)
                 state.buckets = restored.buckets
+                // Data written before events.k8s.io Events were kept with the core ones.
+                if let separate = state.buckets.removeValue(forKey: EventVersions.eventsV1) {
+                    for (key, object) in separate where state.buckets[EventVersions.core]?[key] == nil {
+                        state.buckets[EventVersions.core, default: [:]][key] = EventVersions.toCore(object)
+                    }
+                }
                 state.history = Array(restored.events.suffix(Self.historyLimit))
                 state.historyStart = 0
                 for (resource, bucket) in restored.buckets {
@@ -85,15 +91,18 @@ final class ObjectStore: Sendable {
     var revision: Int64 { state.withLock { $0.revision } }
 
     /// One object.
+    ///
+    /// Resources that are views of another (events.k8s.io Events of the core ones) read and write
+    /// that one's objects, in its form: the API's `present` shows them in the requested version.
     func get(_ resource: GroupResource, _ key: ObjectKey) -> JSONValue? {
-        state.withLock { $0.buckets[resource]?[key] }
+        state.withLock { $0.buckets[EventVersions.storage(for: resource)]?[key] }
     }
 
     /// The objects of a resource, in one namespace or all, sorted by namespace and name, with the
     /// revision the list is consistent at.
     func list(_ resource: GroupResource, namespace: String?) -> (items: [JSONValue], revision: Int64) {
         state.withLock { state in
-            let bucket = state.buckets[resource] ?? [:]
+            let bucket = state.buckets[EventVersions.storage(for: resource)] ?? [:]
             let keys = bucket.keys.filter { namespace == nil || $0.namespace == namespace }.sorted()
             return (keys.compactMap { bucket[$0] }, state.revision)
         }
@@ -131,13 +140,17 @@ final class ObjectStore: Sendable {
         _ resource: GroupResource, _ key: ObjectKey, dryRun: Bool = false,
         _ decide: (JSONValue?) throws(APIStatus) -> StoreMutation
     ) throws(APIStatus) -> JSONValue? {
-        try state.withLock { (state) throws(APIStatus) -> JSONValue? in
+        let requested = resource
+        let resource = EventVersions.storage(for: requested)
+        return try state.withLock { (state) throws(APIStatus) -> JSONValue? in
             let current = state.buckets[resource]?[key]
-            let mutation = try decide(current)
+            // The request decides on the object as its version shows it; it is stored in the storage form.
+            let mutation = try decide(current.map { EventVersions.view($0, as: requested) })
             switch mutation {
             case .unchanged:
                 return current
-            case .put(var object):
+            case .put(let written):
+                var object = resource == requested ? written : EventVersions.toCore(written)
                 if dryRun {
                     // A dry run shows what would be stored without taking a revision.
                     if current == nil { object.resourceVersion = nil }
@@ -201,6 +214,7 @@ final class ObjectStore: Sendable {
     func watch(_ resource: GroupResource?, namespace: String?, start: WatchStart) throws(APIStatus) -> (
         events: AsyncStream<StoreEvent>, cancel: @Sendable () -> Void, initialCount: Int, revision: Int64
     ) {
+        let resource = resource.map(EventVersions.storage(for:))
         let (stream, continuation) = AsyncStream<StoreEvent>.makeStream()
         var initialCount = 0
         var startRevision: Int64 = 0

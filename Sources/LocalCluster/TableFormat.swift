@@ -182,7 +182,11 @@ enum Timestamps {
         date.formatted(.iso8601)
     }
 
+    /// Also reads `metav1.MicroTime` (`2026-12-06T21:09:08.123456Z`, an Event's `eventTime`), to the second.
     static func parse(_ text: String) -> Date? {
-        try? Date(text, strategy: .iso8601)
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        guard let dot = text.firstIndex(of: ".") else { return nil }
+        let rest = text[text.index(after: dot)...].drop { $0.isNumber }
+        return try? Date(String(text[..<dot] + rest), strategy: .iso8601)
     }
 }

@@ -1,5 +1,5 @@
 import KubeModel
-import Yams
+import KubeYAML
 
 /// One non-empty document of a file, before it is checked as a Kubernetes object.
 struct DecodedDocument {
@@ -35,60 +35,42 @@ enum DocumentDecoder {
     static func decodeYAML(
         bytes: [UInt8], label: String, options: LoadOptions, keepEmpty: Bool = false
     ) -> (documents: [DecodedDocument], problems: [ManifestError.Problem]) {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
+        guard String(validating: bytes, as: UTF8.self) != nil else {
             return ([], [ManifestError.Problem(.invalidYAML, file: label, message: "the file is not valid UTF-8")])
         }
-        if let reason = NestingGuard.problem(in: bytes, maxDepth: options.maxDepth) {
-            return ([], [ManifestError.Problem(.limitExceeded, file: label, message: reason)])
-        }
-        if let refused = YAMLAliasKeyGuard.problem(in: text) {
-            return ([], [ManifestError.Problem(.invalidYAML, file: label, document: refused.document, message: refused.message)])
-        }
+        let read = KubeYAMLReader.read(bytes, maxAliasNodes: options.maxAliasNodes, maxDepth: options.maxDepth)
         var documents: [DecodedDocument] = []
         var problems: [ManifestError.Problem] = []
-        var converter = YAMLNodeConverter(maxAliasNodes: options.maxAliasNodes, maxDepth: options.maxDepth)
-        var position = 0
-        do {
-            // `.basic` resolves nothing: Sluice resolves plain scalars itself, and the default
-            // resolver would run regular expressions on every mapping key.
-            let parser = try Parser(yaml: text, resolver: .basic, encoding: .utf8)
-            while true {
-                position += 1
-                guard let root = try parser.nextRoot() else { break }
-                do {
-                    let value = try converter.convertDocument(root)
-                    if keepEmpty || !value.isNull { documents.append(DecodedDocument(file: label, document: position, value: value)) }
-                } catch {
-                    problems.append(
-                        ManifestError.Problem(
-                            error.code, file: label, document: position, field: error.location.steps.isEmpty ? nil : error.location.description,
-                            message: error.message))
-                }
+        for document in read.documents {
+            switch document.result {
+            case .success(let value):
+                if keepEmpty || !value.isNull { documents.append(DecodedDocument(file: label, document: document.position, value: value)) }
+            case .failure(let failure):
+                problems.append(problem(failure, label: label, document: document.position))
             }
-        } catch {
-            let message = "invalid YAML: " + YAMLErrorText.describe(error)
-            problems.append(ManifestError.Problem(.invalidYAML, file: label, document: position, message: message))
         }
+        if let stop = read.stop { problems.append(problem(stop.failure, label: label, document: stop.position)) }
         return (documents, problems)
     }
 }
 
-/// Short, one-line descriptions of the YAML library's errors.
-enum YAMLErrorText {
-    static func describe(_ error: any Error) -> String {
-        guard let yamlError = error as? YamlError else { return String(describing: error) }
-        switch yamlError {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
-            var text = "\(problem) at line \(mark.line), column \(mark.column)"
-            if let context { text += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
-            return text
-        case .reader(let problem, let offset, _, _):
-            return offset.map { "\(problem) at character \($0)" } ?? problem
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            return "mapping key \(duplicates.map { "\"\($0)\"" }.joined(separator: ", ")) appears more than once at line \(context.mark.line)"
-        default:
-            return String(describing: yamlError).split(separator: "\n").first.map(String.init) ?? "unknown error"
+extension DocumentDecoder {
+    /// A reader failure as a loader problem, naming the file, the document and the field.
+    fileprivate static func problem(_ failure: YAMLNodeConverter.Failure, label: String, document: Int) -> ManifestError.Problem {
+        let code: ManifestError.Problem.Code
+        switch failure.kind {
+        case .invalidYAML: code = .invalidYAML
+        case .invalidObject: code = .invalidObject
+        case .limitExceeded: code = .limitExceeded
         }
+        let location = FieldLocation(failure.path.map { step -> FieldLocation.Step in
+            switch step {
+            case .key(let key): return .key(key)
+            case .index(let index): return .index(index)
+            }
+        })
+        return ManifestError.Problem(
+            code, file: label, document: document == 0 ? nil : document, field: location.steps.isEmpty ? nil : location.description,
+            message: failure.message)
     }
 }

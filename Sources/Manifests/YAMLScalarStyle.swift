@@ -1,3 +1,5 @@
+import KubeYAML
+
 /// How canonical YAML writes a string: plain when every YAML reader would read it back as that same
 /// string, a `|` block for multi-line text, double-quoted otherwise.
 enum YAMLScalarStyle {

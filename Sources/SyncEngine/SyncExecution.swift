@@ -67,7 +67,10 @@ actor SyncExecution {
         phaseStarts.append((phase, .now))
         try await recording.enterPhase(phase, of: attempt)
         logger.info("phase", metadata: ["app": "\(app)", "revision": "\(request.revision)", "phase": "\(phase)"])
-        if case .report(let report) = progress?.sink { report(.phase(phase)) }
+        switch progress?.sink {
+        case .report(let report), .log(also: .some(let report)): report(.phase(phase))
+        case .log(also: nil), nil: break
+        }
     }
 
     /// Tells the progress sink (or, for ``SyncProgress/log(interval:)``, the log) what is happening.
@@ -75,8 +78,9 @@ actor SyncExecution {
         switch progress?.sink {
         case .report(let report):
             report(event)
-        case .log:
+        case .log(let also):
             logger.info("\(event.line)", metadata: ["app": "\(app)", "revision": "\(request.revision)", "phase": "\(phase)"])
+            also?(event)
         case nil:
             break
         }

@@ -32,7 +32,8 @@ public struct SyncProgress: Sendable {
     /// Where events go.
     enum Sink: Sendable {
         case report(@Sendable (Event) -> Void)
-        case log
+        /// The log, and `also` when given (the agent's status, which shows what a sync waits for).
+        case log(also: (@Sendable (Event) -> Void)?)
     }
 
     /// How often a wait still going is reported.
@@ -57,8 +58,11 @@ public struct SyncProgress: Sendable {
     /// Progress as lines of the sync's log (the agent's): waits and hooks at info, with the
     /// application, the revision and the phase as metadata. Hook output is not followed there: the
     /// ledger keeps it.
-    public static func log(interval: Duration = .seconds(10)) -> SyncProgress {
-        SyncProgress(interval: interval, sink: .log)
+    ///
+    /// `also`, when given, is told every event as well (phases included), from any task, so it must
+    /// be quick and thread-safe: the agent keeps the latest for `sluice status`.
+    public static func log(interval: Duration = .seconds(10), also: (@Sendable (Event) -> Void)? = nil) -> SyncProgress {
+        SyncProgress(interval: interval, sink: .log(also: also))
     }
 
     /// `40s`, `5m`, `1m30s`: elapsed and limit in progress lines.

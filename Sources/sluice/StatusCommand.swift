@@ -53,6 +53,7 @@ struct StatusCommand: AsyncParsableCommand {
                 // The most pressing thing to say: why it is suspended, its error with the class, a
                 // quarantine, else the last attempt's message.
                 var message = LedgerOutput.summary(text("message"), limit: 60)
+                if message.isEmpty, let phase = entry["phase"]?.stringValue { message = "in phase \(phase)" }
                 if let error = entry["error"]?.stringValue, !error.isEmpty {
                     message = "\(entry["errorClass"]?.stringValue ?? "error"): " + LedgerOutput.summary(error, limit: 70)
                 } else if let quarantined = entry["quarantined"]?.arrayValue, !quarantined.isEmpty {

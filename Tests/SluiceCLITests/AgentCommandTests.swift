@@ -269,6 +269,24 @@ struct AgentCommandTests {
             "kubectl", ["--kubeconfig", workspace.kubeconfig.path, "describe", "configmap", "sluice-inventory-shop", "-n", "sluice-system"],
             environment: ["KUBECONFIG": "", "HOME": workspace.home], timeout: .seconds(60))
         #expect(described.output.contains("SyncSucceeded") && described.output.contains("SyncFailed"), "\(described.output)\(described.errorOutput)")
+        // They were recorded through events.k8s.io/v1, as client-go's recorder records them: the
+        // controller and this replica, the action, an eventTime in microseconds, `<object>.<hex>` names.
+        let viewed = try await ProcessRunner.runAsync(
+            "kubectl", ["--kubeconfig", workspace.kubeconfig.path, "get", "events.events.k8s.io", "-n", "sluice-system", "-o", "json"],
+            environment: ["KUBECONFIG": "", "HOME": workspace.home], timeout: .seconds(60))
+        let listed = try #require(try JSONSerialization.jsonObject(with: viewed.stdout) as? [String: Any], "\(viewed.errorOutput)")
+        let recorded = (listed["items"] as? [[String: Any]] ?? []).filter {
+            ($0["regarding"] as? [String: Any])?["name"] as? String == "sluice-inventory-shop"
+        }
+        #expect(recorded.count >= events.count && !recorded.isEmpty, "\(recorded)")
+        for event in recorded {
+            #expect(event["reportingController"] as? String == "sluice.dev/agent", "\(event)")
+            #expect((event["reportingInstance"] as? String)?.isEmpty == false, "\(event)")
+            #expect(event["action"] as? String == "Sync", "\(event)")
+            #expect((event["eventTime"] as? String)?.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$"#, options: .regularExpression) != nil, "\(event)")
+            let name = (event["metadata"] as? [String: Any])?["name"] as? String ?? ""
+            #expect(name.range(of: #"^sluice-inventory-shop\.[0-9a-f]+$"#, options: .regularExpression) != nil, "\(name)")
+        }
         agent.process.stop()
     }
 

@@ -42,6 +42,23 @@ struct ProgressCommandTests {
         #expect(!again.errorOutput.contains("migrate | "), "\(again.errorOutput)")
     }
 
+    @Test("a health wait that does not end says on stderr what it waits for as it goes, and the failure names the object and its health")
+    func unfinishedHealthWait() async throws {
+        let ws = try Workspace("cli-progress-health")
+        try ws.work.write(AgentProgressTests.crashingDeployment, to: "app/web.yaml")
+        try ws.work.commit("a deployment that never becomes available")
+
+        // Progress is reported every 5 s: a 12 s wait reports at least twice before it runs out.
+        let result = try await ws.run("sync", ["--path", "app", "--app", "shop", "--health-timeout", "12s"])
+        #expect(result.exitCode == 1, "\(result.output)\(result.errorOutput)")
+        let waits = result.errorOutput.split(separator: "\n").filter { $0.hasPrefix("waiting for Deployment default/web: ") }
+        #expect(waits.count >= 2, "\(result.errorOutput)")
+        #expect(waits.allSatisfy { $0.contains("0 of 1 updated replicas are available (") && $0.hasSuffix(" of 12s)") }, "\(waits)")
+        let said = result.output + result.errorOutput
+        #expect(said.contains("Deployment default/web did not become healthy within 12s"), "\(said)")
+        #expect(said.contains("0 of 1 updated replicas are available"), "\(said)")
+    }
+
     @Test("with --output json a sync prints its JSON on stdout and no progress, even with --follow-hooks")
     func jsonIsQuiet() async throws {
         let ws = try Workspace("cli-progress-json")

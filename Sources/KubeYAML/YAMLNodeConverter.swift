@@ -1,27 +1,45 @@
+import Foundation
 import KubeModel
 import Yams
 
-/// Turns composed YAML nodes into ``JSONValue``s, as `kubectl` would read them, within limits.
+/// Turns composed YAML nodes into ``JSONValue``s as `kubectl` and the API server read them
+/// (`sigs.k8s.io/yaml`: go-yaml v2 into Go values, then JSON), within limits.
 ///
 /// Aliases are expanded, but each anchored node is converted once and shared afterwards, and every
 /// node an alias (or merge key) brings in again is counted: a document whose aliases expand beyond
 /// the limit is refused before the expansion costs anything.
-struct YAMLNodeConverter {
+package struct YAMLNodeConverter {
     /// Why a node could not be converted, with the path to it.
-    struct Failure: Error {
-        var code: ManifestError.Problem.Code
-        var location: FieldLocation
-        var message: String
+    package struct Failure: Error, Sendable {
+        /// What kind of problem: the reader's callers map these to their own error codes.
+        package enum Kind: Sendable {
+            /// Not YAML a Kubernetes client accepts (bad tags, unresolved aliases, duplicate keys).
+            case invalidYAML
+            /// YAML, but with no JSON form (non-string keys that are not scalars, infinities, null keys).
+            case invalidObject
+            /// Beyond the alias or nesting limits.
+            case limitExceeded
+        }
 
-        init(_ code: ManifestError.Problem.Code, _ message: String, at mark: Mark? = nil) {
-            self.code = code
-            self.location = FieldLocation()
+        /// One step of the path to the failing node.
+        package enum Step: Sendable, Hashable {
+            case key(String)
+            case index(Int)
+        }
+
+        package var kind: Kind
+        package var path: [Step]
+        package var message: String
+
+        init(_ kind: Kind, _ message: String, at mark: Mark? = nil) {
+            self.kind = kind
+            self.path = []
             self.message = mark.map { "\(message) (line \($0.line), column \($0.column))" } ?? message
         }
 
-        func prefixed(by step: FieldLocation.Step) -> Failure {
+        func prefixed(by step: Step) -> Failure {
             var failure = self
-            failure.location = location.prefixed(by: step)
+            failure.path.insert(step, at: 0)
             return failure
         }
     }
@@ -32,18 +50,18 @@ struct YAMLNodeConverter {
         var column: Int
     }
 
-    let maxAliasNodes: Int
-    let maxDepth: Int
+    package let maxAliasNodes: Int
+    package let maxDepth: Int
     private var aliasNodes = 0
     private var converted: [AnchorKey: (value: JSONValue, size: Int)] = [:]
 
-    init(maxAliasNodes: Int, maxDepth: Int) {
+    package init(maxAliasNodes: Int, maxDepth: Int) {
         self.maxAliasNodes = maxAliasNodes
         self.maxDepth = maxDepth
     }
 
     /// The value of one document's root node. The alias budget is per document.
-    mutating func convertDocument(_ node: Node) throws(Failure) -> JSONValue {
+    package mutating func convertDocument(_ node: Node) throws(Failure) -> JSONValue {
         aliasNodes = 0
         return try convert(node, depth: 0).value
     }
@@ -105,7 +123,9 @@ struct YAMLNodeConverter {
                 try Self.merge(value.value, into: &merged, at: valueNode.mark)
                 continue
             }
-            let name = isPlain ? Self.keyText(keyScalar.string) : keyScalar.string
+            let name = try Self.keyText(keyScalar)
+            // Two keys that read the same (`true` and `yes`) are one key written twice: refused, as
+            // kubectl's strict decoding (its default) refuses any key written twice.
             guard members[name] == nil else {
                 throw Failure(.invalidYAML, "mapping key \"\(name)\" appears more than once", at: keyNode.mark)
             }
@@ -149,17 +169,30 @@ struct YAMLNodeConverter {
         }
     }
 
-    /// A plain key as JSON names it: `1` is "1", `true` is "true", `~` is "null".
-    private static func keyText(_ text: String) -> String {
-        switch YAMLScalarResolver.resolve(plain: text) {
+    /// A key as `sigs.k8s.io/yaml` names it in JSON: a key that go-yaml reads as a number or a
+    /// Boolean becomes its Go text (`1` is "1", `yes` is "true", `1.50` is "1.5"); a null key has
+    /// no JSON form and is refused, as `kubectl` refuses it ("Unsupported map key of type: <nil>").
+    private static func keyText(_ scalar: Node.Scalar) throws(Failure) -> String {
+        let isPlain = scalar.style == .plain || scalar.style == .any
+        let value: JSONValue
+        switch scalar.tag.rawValue {
+        case "", Tag.Name.str.rawValue, Tag.Name.nonSpecific.rawValue:
+            // The composer tags keys as it hashes them: a plain key is resolved here whatever it says.
+            value = isPlain ? YAMLScalarResolver.resolve(plain: scalar.string) : .string(scalar.string)
+        default:
+            value = try scalarValue(scalar, asKey: true)
+        }
+        switch value {
+        case .string(let text): return text
         case .bool(let flag): return flag ? "true" : "false"
-        case .null: return "null"
         case .int(let number): return String(number)
-        default: return text
+        case .double(let number): return GoFloatText.shortest32(number)
+        case .null: throw Failure(.invalidObject, "a mapping key cannot be null", at: scalar.mark)
+        default: return scalar.string
         }
     }
 
-    private static func scalarValue(_ scalar: Node.Scalar) throws(Failure) -> JSONValue {
+    private static func scalarValue(_ scalar: Node.Scalar, asKey: Bool = false) throws(Failure) -> JSONValue {
         let isPlain = scalar.style == .plain || scalar.style == .any
         let value: JSONValue
         switch scalar.tag.rawValue {
@@ -179,15 +212,27 @@ struct YAMLNodeConverter {
                 throw Failure(.invalidYAML, "\"\(scalar.string)\" is not a number", at: scalar.mark)
             }
             value = scalar.tag.rawValue == Tag.Name.float.rawValue ? .double(double) : number
-        case Tag.Name.str.rawValue, Tag.Name.nonSpecific.rawValue, Tag.Name.binary.rawValue, Tag.Name.timestamp.rawValue:
+        case Tag.Name.binary.rawValue:
+            // go-yaml v2 hands the decoded bytes on as a Go string; JSON then writes invalid UTF-8
+            // as U+FFFD.
+            let compact = scalar.string.filter { !$0.isWhitespace }
+            guard let data = Data(base64Encoded: compact) else {
+                throw Failure(.invalidYAML, "!!binary value contains invalid base64 data", at: scalar.mark)
+            }
+            value = .string(String(decoding: data, as: UTF8.self))
+        case Tag.Name.str.rawValue, Tag.Name.nonSpecific.rawValue, Tag.Name.timestamp.rawValue:
             value = .string(scalar.string)
         default:
             // Tags Kubernetes does not know (`!Ref`, ...): read the text as if untagged.
             value = isPlain ? YAMLScalarResolver.resolve(plain: scalar.string) : .string(scalar.string)
         }
-        if case .double(let number) = value, !number.isFinite {
+        guard case .double(let number) = value, !asKey else { return value }
+        if !number.isFinite {
             throw Failure(.invalidObject, "\(scalar.string) cannot be represented in JSON", at: scalar.mark)
         }
+        // The JSON `kubectl` sends writes a whole float64 without a fraction (`1e3` is `1000`), and
+        // the server reads that back as an integer when it fits in 64 bits.
+        if number == number.rounded(), abs(number) < 9.223372036854775807e18 { return .int(Int64(number)) }
         return value
     }
 }

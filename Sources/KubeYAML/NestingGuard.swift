@@ -3,10 +3,10 @@
 /// The YAML composer recurses once per level, before any of Sluice's own checks can run, so a file of
 /// a few megabytes of `[[[[` or `- - - -` could crash the process. This scan overestimates depth (it
 /// ignores quoting) and only refuses text far beyond anything a manifest needs.
-enum NestingGuard {
+package enum NestingGuard {
     /// The reason `bytes` is refused, or `nil` when its nesting is within `maxDepth` levels
     /// (estimated generously: brackets, plus indentation and `- ` runs on one line).
-    static func problem(in bytes: [UInt8], maxDepth: Int) -> String? {
+    package static func problem(in bytes: [UInt8], maxDepth: Int) -> String? {
         let limit = max(maxDepth, 1) * 4
         var flowDepth = 0
         var index = 0

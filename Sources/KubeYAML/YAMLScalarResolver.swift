@@ -5,9 +5,9 @@ import KubeModel
 /// integers, `1e3` is a number, `~` is null, and timestamps stay strings.
 ///
 /// Matching those rules means a manifest reads the same under Sluice as under `kubectl apply`.
-enum YAMLScalarResolver {
+package enum YAMLScalarResolver {
     /// The value of a plain scalar.
-    static func resolve(plain text: String) -> JSONValue {
+    package static func resolve(plain text: String) -> JSONValue {
         if let special = specialWords[text] { return special }
         guard let first = text.utf8.first else { return .null }
         switch first {
@@ -23,7 +23,7 @@ enum YAMLScalarResolver {
     }
 
     /// An integer or float in the forms go-yaml accepts (underscores ignored); `nil` otherwise.
-    static func number(_ text: String) -> JSONValue? {
+    package static func number(_ text: String) -> JSONValue? {
         let plain = text.replacingAll("_")
         if let integer = goInteger(plain) { return integer }
         if isDecimalFloat(plain), let value = Double(plain) { return .double(value) }
@@ -106,7 +106,7 @@ enum YAMLScalarResolver {
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
     /// The words with a fixed meaning.
-    static let specialWords: [String: JSONValue] = {
+    package static let specialWords: [String: JSONValue] = {
         var words: [String: JSONValue] = [:]
         for word in ["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"] { words[word] = .bool(true) }
         for word in ["n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"] { words[word] = .bool(false) }
@@ -118,7 +118,7 @@ enum YAMLScalarResolver {
     }()
 
     /// The Boolean of a `!!bool` scalar, by the same words.
-    static func bool(_ text: String) -> Bool? {
+    package static func bool(_ text: String) -> Bool? {
         specialWords[text]?.boolValue
     }
 }

@@ -8,9 +8,9 @@ import Yams
 /// This guard composes a copy of the text in which every `*` is replaced by a character the text does
 /// not contain, which turns every alias into a plain scalar (so nothing can expand), and then looks at
 /// the keys. Kubernetes objects only ever have string keys, so nothing valid is refused.
-enum YAMLAliasKeyGuard {
+package enum YAMLAliasKeyGuard {
     /// Why `text` is refused, as (document, message); `nil` when its keys are safe to compose.
-    static func problem(in text: String) -> (document: Int, message: String)? {
+    package static func problem(in text: String) -> (document: Int, message: String)? {
         // Without both an anchor and an alias there is nothing to expand.
         guard text.utf8.contains(UInt8(ascii: "&")), text.utf8.contains(UInt8(ascii: "*")) else { return nil }
         guard let placeholder = placeholder(absentFrom: text) else {
