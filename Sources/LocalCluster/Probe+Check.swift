@@ -37,18 +37,57 @@ extension Probe {
             }
         case .httpGet(let port, let path, let scheme, let headers):
             guard let number = Self.resolve(port, in: target.container) else { return .failure(Self.unknownPort(port)) }
-            let url = "\(scheme.lowercased())://127.0.0.1:\(number)\(path.hasPrefix("/") ? path : "/" + path)"
-            guard scheme.uppercased() == "HTTP" else { return .failure("Get \"\(url)\": scheme \(scheme) is not run by LocalCluster (HTTP only)") }
-            let request = Self.httpRequest(path: path, port: number, headers: headers)
-            let deadline = ContinuousClock.now + timeout
-            return await Self.onThread("http probe") {
-                switch LoopbackConnection.exchange(port: number, request: request, until: deadline) {
-                case .success(let response): return Self.httpResult(response, url: url)
-                case .failure(let error) where error.timedOut:
-                    return .failure("Get \"\(url)\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)")
-                case .failure(let error): return .failure("Get \"\(url)\": dial tcp 127.0.0.1:\(number): \(error.message)")
-                }
+            guard scheme.uppercased() == "HTTP" else {
+                return .failure("Get \"\(scheme.lowercased())://127.0.0.1:\(number)\(path)\": scheme \(scheme) is not run by LocalCluster (HTTP only)")
             }
+            let deadline = ContinuousClock.now + timeout
+            return await Self.onThread("http probe") { Self.httpGet(port: number, path: path, headers: headers, until: deadline) }
+        }
+    }
+
+    /// GETs `path`, following redirects on the same host as Go's client does for the kubelet
+    /// (up to 10); a redirect elsewhere counts as success, as the kubelet's does.
+    private static func httpGet(port: Int, path: String, headers: [Header], until deadline: ContinuousClock.Instant) -> ProbeResult {
+        var path = path.hasPrefix("/") ? path : "/" + path
+        for _ in 0...10 {
+            let url = "http://127.0.0.1:\(port)\(path)"
+            let response: HTTPResponse
+            switch LoopbackConnection.exchange(port: port, request: Self.httpRequest(path: path, port: port, headers: headers), until: deadline) {
+            case .success(let bytes):
+                guard let parsed = HTTPResponse(bytes) else { return .failure("Get \"\(url)\": malformed HTTP response") }
+                response = parsed
+            case .failure(let error) where error.timedOut:
+                return .failure("Get \"\(url)\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)")
+            case .failure(let error):
+                return .failure("Get \"\(url)\": dial tcp 127.0.0.1:\(port): \(error.message)")
+            }
+            guard (300..<400).contains(response.status), let location = response.location else {
+                return (200..<400).contains(response.status) ? .success : .failure("HTTP probe failed with statuscode: \(response.status)")
+            }
+            let local = ["http://127.0.0.1:\(port)", "http://localhost:\(port)"].first { location.hasPrefix($0 + "/") || location == $0 }
+            if location.hasPrefix("/") {
+                path = location
+            } else if let local {
+                path = location.dropFirst(local.count).isEmpty ? "/" : String(location.dropFirst(local.count))
+            } else {
+                return .success
+            }
+        }
+        return .failure("Get \"http://127.0.0.1:\(port)\(path)\": stopped after 10 redirects")
+    }
+
+    /// The status line and `Location` of an HTTP/1.x response.
+    private struct HTTPResponse {
+        var status: Int
+        var location: String?
+
+        init?(_ bytes: [UInt8]) {
+            let head = String(decoding: bytes, as: UTF8.self).components(separatedBy: "\r\n\r\n")[0]
+            let lines = head.components(separatedBy: "\r\n")
+            let parts = lines[0].split(separator: " ", maxSplits: 2)
+            guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let status = Int(parts[1]) else { return nil }
+            self.status = status
+            location = lines.dropFirst().first { $0.lowercased().hasPrefix("location:") }.map { String($0.dropFirst(9)).trimmingCharacters(in: .whitespaces) }
         }
     }
 
@@ -77,11 +116,12 @@ extension Probe {
             try FileManager.default.createDirectory(at: target.workingDirectory, withIntermediateDirectories: true)
             let executable = try PodProcess.resolve(program, searchPath: target.environment["PATH"], workingDirectory: directory)
             let completed = try ChildProcess.run(
-                executable, arguments: command, environment: target.environment, directory: directory, timeout: timeout, maximumOutput: 10 << 10,
-                maximumErrorOutput: 10 << 10)
+                executable, arguments: command, environment: target.environment, directory: directory, timeout: timeout, maximumOutput: 1 << 20,
+                maximumErrorOutput: 1 << 20)
             if completed.timedOut { return .failure("command \(command.debugDescription) timed out") }
             if completed.status == 0 { return .success }
-            let output = String(decoding: completed.standardOutput + completed.standardError, as: UTF8.self)
+            // The kubelet keeps the first 10 KiB of a failed command's output for its message.
+            let output = String(decoding: (completed.standardOutput + completed.standardError).prefix(10 << 10), as: UTF8.self)
             return .failure(output.isEmpty ? "command \(command.debugDescription) exited with \(completed.status)" : output)
         } catch {
             return .failure("\(error)")
@@ -99,16 +139,5 @@ extension Probe {
         let target = path.hasPrefix("/") ? path : "/" + path
         let text = "GET \(target) HTTP/1.1\r\n" + fields.map { "\($0.0): \($0.1)\r\n" }.joined() + "\r\n"
         return Array(text.utf8)
-    }
-
-    /// 200–399 succeeds, as for the kubelet.
-    private static func httpResult(_ response: [UInt8], url: String) -> ProbeResult {
-        let text = String(decoding: response, as: UTF8.self)
-        let statusLine = text.split(separator: "\r\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        let parts = statusLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let code = Int(parts[1]) else {
-            return .failure("Get \"\(url)\": malformed HTTP response \(String(statusLine.prefix(100)).debugDescription)")
-        }
-        return (200..<400).contains(code) ? .success : .failure("HTTP probe failed with statuscode: \(code)")
     }
 }

@@ -123,6 +123,42 @@ import TestSupport
         #expect(logs.contains("\"GET /healthz HTTP/1.1\" 200"), "\(logs)")
     }
 
+    /// A server that answers the probe's header with a redirect to `/ok`, anything else with 500,
+    /// and prints each request's path and User-Agent.
+    static let redirectingServer = """
+        import http.server, sys
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                print(self.path, self.headers.get("User-Agent"), flush=True)
+                if self.path == "/ok":
+                    self.send_response(200)
+                elif self.headers.get("X-Probe") == "sluice":
+                    self.send_response(302)
+                    self.send_header("Location", "/ok")
+                else:
+                    self.send_response(500)
+                self.end_headers()
+            def log_message(self, *args):
+                pass
+        http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+        """
+
+    @Test func anHTTPGetProbeSendsItsHeadersAndFollowsARedirectOnTheSameHost() async throws {
+        let fixture = try await ClusterFixture(runPods: true)
+        defer { Task { await fixture.stop() } }
+        let port = Int64(try Loopback.freePort())
+        let container: JSONValue = [
+            "name": "web", "image": "python", "command": ["python3", "-c", .string(Self.redirectingServer), .string(String(port))],
+            "readinessProbe": [
+                "httpGet": ["path": "/healthz", "port": .int(port), "httpHeaders": [["name": "X-Probe", "value": "sluice"]]], "periodSeconds": 1,
+            ],
+        ]
+        try await fixture.kubectl("apply", "-f", "-", input: Self.pod("redirecting", [container]))
+        try await fixture.kubectl("wait", "--for=condition=Ready", "pod/redirecting", "--timeout=120s")
+        let logs = try await fixture.kubectl("logs", "redirecting").output
+        #expect(logs.contains("/healthz kube-probe/1.32\n/ok kube-probe/1.32\n"), "\(logs)")
+    }
+
     @Test func aTCPSocketProbeSucceedsOnceTheContainerListens() async throws {
         let fixture = try await ClusterFixture(runPods: true)
         defer { Task { await fixture.stop() } }
