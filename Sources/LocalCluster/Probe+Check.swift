@@ -54,7 +54,7 @@ extension Probe {
             let response: HTTPResponse
             switch LoopbackConnection.exchange(port: port, request: Self.httpRequest(path: path, port: port, headers: headers), until: deadline) {
             case .success(let bytes):
-                guard let parsed = HTTPResponse(bytes) else { return .failure("Get \"\(url)\": malformed HTTP response") }
+                guard let parsed = HTTPResponse(bytes) else { return .failure("Get \"\(url)\": \(bytes.isEmpty ? "EOF" : "malformed HTTP response")") }
                 response = parsed
             case .failure(let error) where error.timedOut:
                 return .failure("Get \"\(url)\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)")
