@@ -2,10 +2,6 @@ import Foundation
 import KubeModel
 import ProcessSpawn
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 extension Probe {
     /// Where a probe runs: the container it checks, as its own process is run.
     struct Target: Sendable {
