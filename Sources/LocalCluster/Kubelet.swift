@@ -6,7 +6,9 @@ import Synchronization
 /// ready, and — unless it restarts always — succeeds. With `--run-pods` each container's
 /// `command` and `args` run as a local process (see ``PodProcess``): its output is the pod log,
 /// its exit code the container's state, and restarts follow `restartPolicy` with back-off
-/// (`CrashLoopBackOff`). A container with no command is a server that is ready at once.
+/// (`CrashLoopBackOff`). A container with no command is a server that runs at once. Containers
+/// are ready while running unless they declare a readiness probe; startup, readiness and liveness
+/// probes run against the local processes (see ``Probe``).
 final class Kubelet: Sendable {
     let api: ClusterAPI
     let runPods: Bool

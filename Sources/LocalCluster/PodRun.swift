@@ -3,12 +3,12 @@ import KubeModel
 import Synchronization
 
 /// One pod's containers run as local processes (`--run-pods`): init containers one after another,
-/// then the main containers together, restarted by `restartPolicy` with back-off.
+/// then the main containers together, restarted by `restartPolicy` with back-off. A container is
+/// ready while it runs, or, with a readiness probe, once the probe says so (see `PodRun+Probes`).
 final class PodRun: Sendable {
     enum Phase: Sendable, Equatable {
         case notStarted
-        /// `readyAt`: when the container counts as ready (a process must stay up ``PodRun/readinessDelay``).
-        case running(startedAt: String, readyAt: ContinuousClock.Instant)
+        case running(startedAt: String)
         case waiting(reason: String, message: String)
         case terminated(exitCode: Int32, startedAt: String, finishedAt: String)
     }
@@ -21,10 +21,19 @@ final class PodRun: Sendable {
         var restarts: Int64 = 0
         var lastTermination: JSONValue?
         var restartPending = false
+        /// Counts the container's starts, so that what an earlier run's process or probe reports
+        /// cannot change a later run.
+        var run = 0
+        /// Whether the startup probe succeeded (true at start without one).
+        var started = false
+        /// The readiness probe's verdict (true at start without one).
+        var probedReady = false
+        /// The probes of the current run, cancelled when it ends.
+        var probeTasks: [Task<Void, Never>] = []
         var name: String { spec["name"]?.stringValue ?? "" }
     }
 
-    private struct State {
+    struct State {
         var containers: [Container]
         var startTime: String
         var stopped = false
@@ -33,16 +42,18 @@ final class PodRun: Sendable {
             self.containers = containers
             startTime = Timestamps.now()
         }
-    }
 
-    /// How long a container's process must stay up before it counts as ready: a process that
-    /// keeps exiting at once is never ready, as a crash-looping container in a real cluster.
-    static let readinessDelay = Duration.milliseconds(750)
+        /// Whether run `run` of container `index` is the one running now.
+        func isRunning(_ index: Int, run: Int) -> Bool {
+            guard containers[index].run == run, case .running = containers[index].phase else { return false }
+            return true
+        }
+    }
 
     let key: ObjectKey
     let uid: String
     let restartPolicy: String
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
     init(pod: JSONValue, key: ObjectKey) {
         self.key = key
@@ -91,54 +102,68 @@ final class PodRun: Sendable {
     }
 
     private func start(_ index: Int, pod: JSONValue, kubelet: Kubelet) {
-        let spec = state.withLock { $0.containers[index].spec }
-        let name = spec["name"]?.stringValue ?? ""
-        let arguments = (spec["command"]?.arrayValue ?? []).compactMap(\.stringValue) + (spec["args"]?.arrayValue ?? []).compactMap(\.stringValue)
         let started = Timestamps.now()
-        let command = spec["command"]?.arrayValue ?? []
-        if command.isEmpty {
-            state.withLock { $0.containers[index].phase = .running(startedAt: started, readyAt: .now) }
-            return
+        // Running before the process starts: a process that exits at once reports its exit
+        // (on another thread) before `start` returns, and must not be overwritten as running.
+        let (spec, run) = state.withLock { state -> (JSONValue, Int) in
+            var container = state.containers[index]
+            container.run += 1
+            container.phase = .running(startedAt: started)
+            // Without a startup probe a container has started once it runs; without a readiness
+            // probe it is ready then too, as with the kubelet.
+            container.started = container.isInit || Probe(.startup, of: container.spec) == nil
+            container.probedReady = Probe(.readiness, of: container.spec) == nil
+            state.containers[index] = container
+            return (container.spec, container.run)
         }
-        let logKey = PodLogStore.Key(namespace: key.namespace, pod: key.name, uid: uid, container: name)
+        let name = spec["name"]?.stringValue ?? ""
         let directory = kubelet.workDirectory.appendingPathComponent("\(key.namespace)_\(key.name)_\(uid)").appendingPathComponent(name)
         var environment = kubelet.environment(for: spec, pod: pod)
         environment["HOME"] = directory.path
+        let target = Probe.Target(container: spec, environment: environment, workingDirectory: directory)
+        let command = spec["command"]?.arrayValue ?? []
+        if command.isEmpty {
+            startProbes(index, run: run, target: target, kubelet: kubelet)
+            return
+        }
+        let arguments = command.compactMap(\.stringValue) + (spec["args"]?.arrayValue ?? []).compactMap(\.stringValue)
+        let logKey = PodLogStore.Key(namespace: key.namespace, pod: key.name, uid: uid, container: name)
         let expanded = arguments.map { Kubelet.expand($0, environment) }
         let logs = kubelet.api.podLogs
-        // Running before the process starts: a process that exits at once reports its exit
-        // (on another thread) before `start` returns, and must not be overwritten as running.
-        state.withLock { $0.containers[index].phase = .running(startedAt: started, readyAt: .now + Self.readinessDelay) }
         do {
             let process = try PodProcess.start(
                 PodProcess.Launch(arguments: expanded, environment: environment, workingDirectory: directory),
                 output: { bytes in logs.append(logKey, bytes) },
                 exit: { [weak self, weak kubelet] code in
                     guard let self, let kubelet else { return }
-                    self.finished(index, exitCode: code, startedAt: started, kubelet: kubelet)
+                    self.finished(index, run: run, exitCode: code, startedAt: started, kubelet: kubelet)
                 })
             state.withLock { state in
                 // Only while this run of the container is still the one running.
-                if case .running(let at, _) = state.containers[index].phase, at == started {
-                    state.containers[index].process = process
-                }
+                if state.isRunning(index, run: run) { state.containers[index].process = process }
             }
-            Task { [weak kubelet, key] in
-                try? await Task.sleep(for: Self.readinessDelay)
-                kubelet?.notify(key)
-            }
+            startProbes(index, run: run, target: target, kubelet: kubelet)
         } catch {
             logs.append(logKey, Array("\(error)\n".utf8))
-            finished(index, exitCode: 128, startedAt: started, kubelet: kubelet)
+            finished(index, run: run, exitCode: 128, startedAt: started, kubelet: kubelet)
         }
     }
 
-    private func finished(_ index: Int, exitCode: Int32, startedAt: String, kubelet: Kubelet) {
+    /// Run `run` of container `index` ended with `exitCode` (its process exited, or it was killed
+    /// for failing a probe): restart it as `restartPolicy` says, after a back-off.
+    func finished(_ index: Int, run: Int, exitCode: Int32, startedAt: String, kubelet: Kubelet) {
         let now = Timestamps.now()
-        let delay = state.withLock { state -> Duration? in
-            guard !state.stopped else { return nil }
+        let ended = state.withLock { state -> (delay: Duration?, probes: [Task<Void, Never>])? in
+            // A stopped pod's container only ends: its log is closed, nothing restarts.
+            guard !state.stopped else { return (nil, []) }
+            // An earlier run, or a run that ended already (killed, then exited).
+            guard state.isRunning(index, run: run) else { return nil }
             var container = state.containers[index]
+            let probes = container.probeTasks
+            container.probeTasks = []
             container.process = nil
+            container.started = false
+            container.probedReady = false
             let terminated: JSONValue = [
                 "exitCode": .int(Int64(exitCode)), "reason": exitCode == 0 ? "Completed" : "Error", "startedAt": .string(startedAt),
                 "finishedAt": .string(now),
@@ -153,12 +178,14 @@ final class PodRun: Sendable {
                 container.restartPending = true
             }
             state.containers[index] = container
-            return delay
+            return (delay, probes)
         }
+        guard let ended else { return }
+        for probe in ended.probes { probe.cancel() }
         let logKey = PodLogStore.Key(namespace: key.namespace, pod: key.name, uid: uid, container: state.withLock { $0.containers[index].name })
-        if delay == nil { kubelet.api.podLogs.close(logKey) }
+        if ended.delay == nil { kubelet.api.podLogs.close(logKey) }
         kubelet.notify(key)
-        guard let delay else { return }
+        guard let delay = ended.delay else { return }
         Task { [weak self, weak kubelet] in
             try? await Task.sleep(for: delay)
             guard let self, let kubelet else { return }
@@ -171,10 +198,13 @@ final class PodRun: Sendable {
     }
 
     func terminate(grace: Duration) {
-        let processes = state.withLock { state -> [PodProcess] in
+        let (processes, probes) = state.withLock { state -> ([PodProcess], [Task<Void, Never>]) in
             state.stopped = true
-            return state.containers.compactMap(\.process)
+            let probes = state.containers.flatMap(\.probeTasks)
+            for index in state.containers.indices { state.containers[index].probeTasks = [] }
+            return (state.containers.compactMap(\.process), probes)
         }
+        for probe in probes { probe.cancel() }
         for process in processes { process.terminate(grace: grace) }
     }
 
@@ -193,7 +223,7 @@ final class PodRun: Sendable {
         if !initDone && phase != "Failed" { phase = "Pending" }
         var allTerminated = true
         var anyFailed = false
-        var allReady = true
+        var unready: [String] = []
         for container in containers {
             let state: JSONValue
             var ready = false
@@ -201,9 +231,9 @@ final class PodRun: Sendable {
             case .notStarted:
                 state = ["waiting": ["reason": container.isInit || initDone ? "ContainerCreating" : "PodInitializing"]]
                 allTerminated = allTerminated && container.isInit
-            case .running(let startedAt, let readyAt):
+            case .running(let startedAt):
                 state = ["running": ["startedAt": .string(startedAt)]]
-                ready = !container.isInit && ContinuousClock.now >= readyAt
+                ready = !container.isInit && container.started && container.probedReady
                 if !container.isInit { allTerminated = false }
             case .waiting(let reason, let message):
                 state = ["waiting": ["reason": .string(reason), "message": .string(message)]]
@@ -213,16 +243,19 @@ final class PodRun: Sendable {
                 if !container.isInit && code != 0 { anyFailed = true }
             }
             var status = Self.containerStatus(container.spec, state: state, ready: ready, restarts: container.restarts, uid: uid)
+            if state["running"] != nil { status["started"] = .bool(container.started) }
             if let last = container.lastTermination { status["lastState"] = last }
             if container.isInit {
                 initStatuses.append(status)
             } else {
                 statuses.append(status)
-                allReady = allReady && ready
+                if !ready { unready.append(container.name) }
             }
         }
         if phase == "Running" && allTerminated && !statuses.isEmpty { phase = anyFailed ? "Failed" : "Succeeded" }
-        var status = Self.podStatus(phase: phase, ready: phase == "Running" && allReady, containerStatuses: statuses, startTime: startTime, podIP: Self.podIP(uid))
+        var status = Self.podStatus(
+            phase: phase, ready: phase == "Running" && unready.isEmpty, containerStatuses: statuses, startTime: startTime, podIP: Self.podIP(uid),
+            unready: unready)
         if !initStatuses.isEmpty { status["initContainerStatuses"] = .array(initStatuses) }
         return status
     }
@@ -241,7 +274,9 @@ final class PodRun: Sendable {
         ]
     }
 
-    static func podStatus(phase: String, ready: Bool, containerStatuses: [JSONValue], startTime: String, podIP: String) -> JSONValue {
+    /// A pod's status; `unready` names the containers that are not ready, for the Ready
+    /// condition's message.
+    static func podStatus(phase: String, ready: Bool, containerStatuses: [JSONValue], startTime: String, podIP: String, unready: [String] = []) -> JSONValue {
         let now = Timestamps.now()
         let readyText: JSONValue = ready ? "True" : "False"
         var readyCondition: JSONValue = ["type": "Ready", "status": readyText, "lastTransitionTime": .string(now)]
@@ -252,6 +287,11 @@ final class PodRun: Sendable {
         } else if !ready {
             readyCondition["reason"] = "ContainersNotReady"
             containersReady["reason"] = "ContainersNotReady"
+            if !unready.isEmpty {
+                let message = JSONValue.string("containers with unready status: [\(unready.joined(separator: " "))]")
+                readyCondition["message"] = message
+                containersReady["message"] = message
+            }
         }
         return [
             "phase": .string(phase), "hostIP": "127.0.0.1", "hostIPs": [["ip": "127.0.0.1"]], "podIP": .string(podIP),

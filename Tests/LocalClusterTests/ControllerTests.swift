@@ -72,7 +72,12 @@ import TestSupport
     @Test func aCrashingContainerLoopsAndTheRolloutMissesItsDeadline() async throws {
         let fixture = try await ClusterFixture(runPods: true)
         defer { Task { await fixture.stop() } }
-        let crashing: JSONValue = ["name": "app", "image": "app", "command": ["sh", "-c", "echo starting; exit 3"]]
+        // Ready once it serves, which it never gets to (a container without a readiness probe would
+        // be ready for the moment it runs, as on a real cluster).
+        let crashing: JSONValue = [
+            "name": "app", "image": "app", "command": ["sh", "-c", "echo starting; exit 3"],
+            "readinessProbe": ["exec": ["command": ["test", "-e", "serving"]], "periodSeconds": 1],
+        ]
         _ = await fixture.request("POST", Self.deployments, body: Self.deployment("crash", replicas: 1, container: crashing, deadline: 2))
         let failed = try await fixture.waitFor(Self.deployments + "/crash", timeout: .seconds(120), "progress deadline exceeded") { deployment in
             (deployment[path: ["status", "conditions"]]?.arrayValue ?? []).contains { $0["type"] == "Progressing" && $0["reason"] == "ProgressDeadlineExceeded" && $0["status"] == "False" }

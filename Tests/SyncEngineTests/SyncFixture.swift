@@ -160,7 +160,9 @@ enum YAML {
         """
     }
 
-    /// A Deployment of one replica whose container runs `script` (a long-running one is ready after 0.75 s).
+    /// A Deployment of one replica whose container runs `script`. Its readiness probe first runs
+    /// a second after the container started, so a long-running one is ready after a second and one
+    /// that keeps exiting at once never is.
     static func deployment(_ name: String, script: String = "sleep 3600", annotations: [String: String] = [:], replicas: Int = 1) -> String {
         """
         apiVersion: apps/v1
@@ -181,6 +183,11 @@ enum YAML {
                 - name: main
                   image: nginx
                   command: ["sh", "-c", \(quoted(script))]
+                  readinessProbe:
+                    exec:
+                      command: ["true"]
+                    initialDelaySeconds: 1
+                    periodSeconds: 1
 
         """
     }

@@ -35,7 +35,7 @@ struct SyncProgressTests {
         try await SyncFixture.with { fixture in
             try fixture.push([
                 "app/migrate.yaml": YAML.job("migrate", script: "echo start; sleep 0.6; echo end", annotations: [Self.hook: "PreSync"]),
-                // A long-running container is ready after 0.75 s, so the health wait outlasts a few intervals.
+                // The container's readiness probe first runs after 1 s, so the health wait outlasts a few intervals.
                 "app/web.yaml": YAML.deployment("web"),
             ])
             let recorder = Recorder()
