@@ -93,8 +93,10 @@ public final class ExecCredentialPlugin: Sendable {
     }
 
     private static func runOffPool(_ configuration: Configuration, redacting: [String]) async -> Result<ExecCredential, KubeConfigError> {
+        // A thread of its own, not a dispatch queue: on Linux Swift's tasks run on dispatch's global
+        // queues, and a plugin that takes seconds would hold one of their few threads.
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 continuation.resume(returning: runBlocking(configuration, redacting: redacting))
             }
         }

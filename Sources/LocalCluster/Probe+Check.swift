@@ -16,12 +16,18 @@ extension Probe {
     /// Runs the probe once, within its `timeoutSeconds`. Blocking work (the `exec` command, the
     /// socket) runs on a thread of its own, never on the cooperative pool.
     func check(_ target: Target) async -> ProbeResult {
+        // A container with no command is an image LocalCluster cannot run: it stands for a server
+        // that is up (see ``PodRun``), so what a network probe would ask it is answered yes. Its exec
+        // probes still run, as local commands.
+        let standIn = target.container["command"]?.arrayValue?.isEmpty ?? true
         switch action {
         case .unsupported(let message):
             return .failure(message)
         case .exec(let command):
             let timeout = self.timeout
             return await Self.onThread("exec probe") { Self.exec(command, target: target, timeout: timeout) }
+        case .tcpSocket where standIn, .httpGet where standIn:
+            return .success
         case .tcpSocket(let port):
             guard let number = Self.resolve(port, in: target.container) else { return .failure(Self.unknownPort(port)) }
             let deadline = ContinuousClock.now + timeout

@@ -58,7 +58,7 @@ public enum ProcessRunner {
             // the write then fails with EPIPE, which is ignored.
             signal(SIGPIPE, SIG_IGN)
             let writer = inPipe.write
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 try? writer.write(contentsOf: input)
                 try? writer.close()
             }
@@ -89,7 +89,10 @@ public enum ProcessRunner {
     }
 
     /// Like ``run(_:_:environment:inheritEnvironment:unsetting:currentDirectory:input:timeout:check:)``
-    /// but waits on a dispatch thread, so it never blocks Swift's cooperative thread pool.
+    /// but waits on a thread of its own, so it never blocks Swift's cooperative thread pool. Not a
+    /// dispatch queue: on Linux Swift's global executor runs on dispatch's global queues, so work
+    /// that blocks there (a kubectl that waits for a minute) starves every task of the process
+    /// until dispatch notices and adds threads, seconds later.
     @discardableResult
     public static func runAsync(
         _ executable: String,
@@ -103,7 +106,7 @@ public enum ProcessRunner {
         check: Bool = false
     ) async throws -> ProcessResult {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 continuation.resume(
                     with: Result {
                         try run(
@@ -157,7 +160,7 @@ final class DataCollector: @unchecked Sendable {
 
     func collect(from handle: FileHandle, group: DispatchGroup) {
         group.enter()
-        DispatchQueue.global().async {
+        Thread.detachNewThread {
             let bytes = (try? handle.readToEnd()) ?? Data()
             self.lock.lock()
             self.buffer.append(bytes)

@@ -72,7 +72,8 @@ import TestSupport
         let client = KubeClient(
             server: "http://\(server.address)", settings: TransportSettings(), defaultNamespace: "default", options: .init(), authenticate: { ClusterConnection.RequestAuthentication() })
         let request = Task { try await client.serverVersion() }
-        try await server.waitForConnections(1)
+        // Generous: under the whole suite the connection has been seen late (over 30 s) on two cores.
+        try await server.waitForConnections(1, timeout: .seconds(120))
         request.cancel()
         do {
             _ = try await request.value

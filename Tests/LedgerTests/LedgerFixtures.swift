@@ -102,7 +102,7 @@ actor SharedPostgres {
         let name = "ledger_\(databases)"
         // createdb blocks: not on the cooperative pool, which the whole suite shares.
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            DispatchQueue.global().async { continuation.resume(with: Result { try server.createDatabase(name) }) }
+            Thread.detachNewThread { continuation.resume(with: Result { try server.createDatabase(name) }) }
         }
         var settings = try PostgresLedgerSettings(url: server.url(database: name), password: server.password)
         // The whole suite starts at once on two cores: a generous deadline for each transaction.

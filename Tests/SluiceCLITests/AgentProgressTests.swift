@@ -27,6 +27,8 @@ struct AgentProgressTests {
                 - name: web
                   image: alpine:3.19
                   command: [sh, -c, "echo crashing; exit 1"]
+                  # Without a readiness probe a container is ready while it runs, as the kubelet has it.
+                  readinessProbe: {exec: {command: ["true"]}, initialDelaySeconds: 1, periodSeconds: 1}
 
         """
 
