@@ -129,6 +129,9 @@ extension SyncExecution {
                         return error
                     } catch is CancellationError {
                         return SyncEngineError(.cancelled, "the sync stopped while hook \(hook.name) ran")
+                    } catch let error as KubeClientError where error.code == .cancelled {
+                        // A request the stop cancelled (its transfer, or its wait for a slot).
+                        return SyncEngineError(.cancelled, "the sync stopped while hook \(hook.name) ran")
                     } catch {
                         return SyncEngineError(.hookFailed, "\(hook.kind) \(hook.name): \(error)")
                     }
