@@ -114,6 +114,7 @@ extension ClusterAPI {
 
     /// structured-merge-diff's message for one problem.
     static func typedMessage(_ finding: SchemaValidator.Finding) -> String {
+        if case .duplicateKey(let key) = finding.problem { return "duplicate entries for key [\(key)]" }
         guard case .wrongType(let expected, _) = finding.problem else { return "field not declared in schema" }
         let goValue: String
         let goType: String

@@ -16,6 +16,9 @@ struct SchemaValidator {
             case undeclared
             /// `expected` is the schema's type; `goType` what the server's decoder names.
             case wrongType(expected: String, goType: String)
+            /// Two elements of an associative list (`x-kubernetes-list-type: map` or `set`) with one
+            /// key: `[name="A"]`. Only server-side apply refuses them (a create keeps both).
+            case duplicateKey(String)
         }
         var path: [Segment]
         var problem: Problem
@@ -32,7 +35,12 @@ struct SchemaValidator {
     }
 
     var undeclared: [Finding] { findings.filter { $0.problem == .undeclared } }
-    var wrongTypes: [Finding] { findings.filter { $0.problem != .undeclared } }
+    var wrongTypes: [Finding] {
+        findings.filter {
+            if case .wrongType = $0.problem { return true }
+            return false
+        }
+    }
 
     /// Checks `value` against `schema` and returns it without undeclared fields.
     mutating func check(_ value: JSONValue, against schema: JSONValue, rootStruct: String) -> JSONValue {
@@ -83,8 +91,14 @@ struct SchemaValidator {
             guard let items = node["i"] else { return value }
             let keys = node["lk"]?.arrayValue?.compactMap(\.stringValue)
             let set = node["lt"]?.stringValue == "set"
+            let associative = set || node["lt"]?.stringValue == "map"
+            var seen = Set<String>()
             return .array(elements.enumerated().map { index, element in
-                walk(element, items, path: path + [.element(index, key: Self.elementKey(element, keys: keys, set: set))], goStruct: goStruct)
+                let key = Self.elementKey(element, keys: keys, set: set)
+                if associative, let key, !seen.insert(key).inserted {
+                    findings.append(Finding(path: path, problem: .duplicateKey(key), value: element, goStruct: goStruct))
+                }
+                return walk(element, items, path: path + [.element(index, key: key)], goStruct: goStruct)
             })
         default:
             return value

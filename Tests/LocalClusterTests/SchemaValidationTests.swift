@@ -107,6 +107,37 @@ import TestSupport
         try await fixture.kubectl(["apply", "--server-side", "-f", "-"], input: flexible)
     }
 
+    @Test("server-side apply refuses two entries of an associative list with one key; a create keeps both, as the real server does")
+    func serverSideApplyRefusesDuplicateListKeys() async throws {
+        let fixture = try await ClusterFixture()
+        defer { Task { await fixture.stop() } }
+        let manifest = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: dup, namespace: default}
+            spec:
+              selector: {matchLabels: {app: dup}}
+              template:
+                metadata: {labels: {app: dup}}
+                spec:
+                  containers:
+                  - name: web
+                    image: nginx:1.27
+                    env:
+                    - {name: A, value: "1"}
+                    - {name: A, value: "2"}
+
+            """
+        let applied = try await fixture.kubectl(["apply", "--server-side", "-f", "-"], input: manifest, check: false)
+        #expect(
+            applied.errorOutput.contains(
+                "failed to create typed patch object (default/dup; apps/v1, Kind=Deployment): .spec.template.spec.containers[name=\"web\"].env: duplicate entries for key [name=\"A\"]"),
+            "\(applied.errorOutput)")
+        try await fixture.kubectl(["create", "-f", "-"], input: manifest)
+        let stored = try await fixture.getJSON("deployment", "dup")
+        #expect(stored[path: ["spec", "template", "spec", "containers"]]?.arrayValue?.first?["env"]?.arrayValue?.count == 2)
+    }
+
     @Test("a merge patch with an undeclared field: Strict refuses it against the patched document (422), Warn drops it with a Warning")
     func patchFollowsFieldValidation() async throws {
         let fixture = try await ClusterFixture()
