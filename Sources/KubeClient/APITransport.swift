@@ -83,7 +83,11 @@ final class APITransport: Sendable {
             } catch {
                 outcome = .failure(error)
             }
-            inFlight.release()
+            if case .success(let response) = outcome, response.status == 429 || response.status == 503 {
+                inFlight.release(overloaded: true)
+            } else {
+                inFlight.release()
+            }
             switch outcome {
             case .success(let response):
                 if response.headers[Self.flowSchemaHeader] != nil || response.headers[Self.priorityLevelHeader] != nil {

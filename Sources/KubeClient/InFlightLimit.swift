@@ -2,22 +2,42 @@ import Synchronization
 
 /// At most so many requests in flight to the server at once, whatever the rate: the bound that
 /// replaces the client-side rate limit when the server throttles with API Priority and Fairness.
-/// Waiters are served first come, first served; a cancelled waiter leaves the queue.
+///
+/// The bound adapts to the server, additive increase and multiplicative decrease, as TCP's
+/// congestion control does: a request the server refused as overloaded (429, 503) halves it; each
+/// window of answered requests raises it by one, up to the maximum. A server that serves few
+/// requests at once then refuses a few of Sluice's, not most of them, and each refusal costs its
+/// Retry-After. Waiters are served first come, first served; a cancelled waiter leaves the queue.
 final class InFlightLimit: Sendable {
     private struct State {
-        var available: Int
+        var inUse = 0
+        var limit: Int
+        var answeredSinceChange = 0
         var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
         var cancelled = Set<UInt64>()
         var nextID: UInt64 = 0
+
+        /// Takes slots for waiters while there are some; returns whom to wake.
+        mutating func admit() -> [CheckedContinuation<Void, any Error>] {
+            var woken: [CheckedContinuation<Void, any Error>] = []
+            while inUse < limit, !waiters.isEmpty {
+                inUse += 1
+                woken.append(waiters.removeFirst().continuation)
+            }
+            return woken
+        }
     }
 
-    let limit: Int
+    let maximum: Int
     private let state: Mutex<State>
 
-    init(_ limit: Int) {
-        self.limit = max(1, limit)
-        state = Mutex(State(available: max(1, limit)))
+    init(_ maximum: Int) {
+        self.maximum = max(1, maximum)
+        state = Mutex(State(limit: max(1, maximum)))
     }
+
+    /// The bound now (at most ``maximum``).
+    var currentLimit: Int { state.withLock { $0.limit } }
 
     /// Waits for a slot; throws `CancellationError` when the task is cancelled while waiting.
     func acquire() async throws {
@@ -30,8 +50,8 @@ final class InFlightLimit: Sendable {
                 enum Decision { case run, wait, cancelled }
                 let decision = state.withLock { state -> Decision in
                     if state.cancelled.remove(id) != nil { return .cancelled }
-                    if state.available > 0 {
-                        state.available -= 1
+                    if state.inUse < state.limit && state.waiters.isEmpty {
+                        state.inUse += 1
                         return .run
                     }
                     state.waiters.append((id, continuation))
@@ -48,6 +68,8 @@ final class InFlightLimit: Sendable {
                 if let index = state.waiters.firstIndex(where: { $0.id == id }) {
                     return state.waiters.remove(at: index).continuation
                 }
+                // Not queued yet: the body sees this and does not queue. (An id whose slot was granted
+                // just before is left here: the handler runs only while `acquire` does, so rarely.)
                 state.cancelled.insert(id)
                 return nil
             }
@@ -55,13 +77,23 @@ final class InFlightLimit: Sendable {
         }
     }
 
-    /// Gives a slot back: to the first waiter, else to the pool.
-    func release() {
-        let next = state.withLock { state -> CheckedContinuation<Void, any Error>? in
-            if !state.waiters.isEmpty { return state.waiters.removeFirst().continuation }
-            state.available += 1
-            return nil
+    /// Gives a slot back. `overloaded`: the server refused the request as overloaded, so the bound
+    /// halves; otherwise a window of answers raises it by one.
+    func release(overloaded: Bool = false) {
+        let woken = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
+            state.inUse -= 1
+            if overloaded {
+                state.limit = max(1, state.limit / 2)
+                state.answeredSinceChange = 0
+            } else if state.limit < maximum {
+                state.answeredSinceChange += 1
+                if state.answeredSinceChange >= state.limit {
+                    state.limit += 1
+                    state.answeredSinceChange = 0
+                }
+            }
+            return state.admit()
         }
-        next?.resume()
+        for continuation in woken { continuation.resume() }
     }
 }

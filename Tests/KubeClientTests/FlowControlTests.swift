@@ -145,4 +145,34 @@ struct FlowControlTests {
         try await limit.acquire()
         limit.release()
     }
+
+    @Test("the in-flight bound halves when the server refuses a request as overloaded and grows back by one per window of answers")
+    func inFlightLimitAdaptsToTheServer() async throws {
+        let limit = InFlightLimit(8)
+        try await limit.acquire()
+        limit.release(overloaded: true)
+        #expect(limit.currentLimit == 4)
+        try await limit.acquire()
+        limit.release(overloaded: true)
+        try await limit.acquire()
+        limit.release(overloaded: true)
+        try await limit.acquire()
+        limit.release(overloaded: true)
+        #expect(limit.currentLimit == 1, "never below one")
+        for _ in 0..<1 {
+            try await limit.acquire()
+            limit.release()
+        }
+        #expect(limit.currentLimit == 2)
+        for _ in 0..<2 {
+            try await limit.acquire()
+            limit.release()
+        }
+        #expect(limit.currentLimit == 3)
+        for _ in 0..<100 {
+            try await limit.acquire()
+            limit.release()
+        }
+        #expect(limit.currentLimit == 8, "never above the maximum")
+    }
 }
