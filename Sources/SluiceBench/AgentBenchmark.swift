@@ -377,7 +377,10 @@ enum AgentBenchmark {
     /// Resident memory by mapping (`/proc/PID/smaps`), largest first, in KiB: each file by its name
     /// (the binary, libFoundation, ICU data), `[heap]`, `[stack]`, and anonymous mappings together.
     static func residentByMapping(_ pid: Int32) throws -> [(String, Int)] {
-        let text = try String(contentsOfFile: "/proc/\(pid)/smaps", encoding: .utf8)
+        // Read to the end: /proc files report a size of 0, and a sized read would stop short.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/smaps") else { throw BenchError("cannot read /proc/\(pid)/smaps") }
+        defer { try? handle.close() }
+        let text = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
         var totals: [String: Int] = [:]
         var current = "[anonymous]"
         for line in text.split(separator: "\n") {
