@@ -3,15 +3,18 @@ import Synchronization
 /// At most so many requests in flight to the server at once, whatever the rate: the bound that
 /// replaces the client-side rate limit when the server throttles with API Priority and Fairness.
 ///
-/// The bound adapts to the server, additive increase and multiplicative decrease, as TCP's
-/// congestion control does: a request the server refused as overloaded (429, 503) halves it; each
-/// window of answered requests raises it by one, up to the maximum. A server that serves few
-/// requests at once then refuses a few of Sluice's, not most of them, and each refusal costs its
-/// Retry-After. Waiters are served first come, first served; a cancelled waiter leaves the queue.
+/// The bound adapts to the server as TCP's congestion control does. It starts small
+/// (``initial``) and doubles with each window of answered requests (slow start), so a fresh client
+/// does not open 64 connections at once; a request the server refused as overloaded (429, 503)
+/// halves it and ends the doubling; from then on each window of answers raises it by one, up to
+/// the maximum. A server that serves few requests at once then refuses a few of Sluice's, not most
+/// of them, and each refusal costs its Retry-After. Waiters are served first come, first served;
+/// a cancelled waiter leaves the queue.
 final class InFlightLimit: Sendable {
     private struct State {
         var inUse = 0
         var limit: Int
+        var slowStart = true
         var answeredSinceChange = 0
         var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
         var cancelled = Set<UInt64>()
@@ -31,9 +34,12 @@ final class InFlightLimit: Sendable {
     let maximum: Int
     private let state: Mutex<State>
 
+    /// Where slow start begins.
+    static let initial = 4
+
     init(_ maximum: Int) {
         self.maximum = max(1, maximum)
-        state = Mutex(State(limit: max(1, maximum)))
+        state = Mutex(State(limit: min(Self.initial, max(1, maximum))))
     }
 
     /// The bound now (at most ``maximum``).
@@ -84,11 +90,12 @@ final class InFlightLimit: Sendable {
             state.inUse -= 1
             if overloaded {
                 state.limit = max(1, state.limit / 2)
+                state.slowStart = false
                 state.answeredSinceChange = 0
             } else if state.limit < maximum {
                 state.answeredSinceChange += 1
                 if state.answeredSinceChange >= state.limit {
-                    state.limit += 1
+                    state.limit = min(maximum, state.slowStart ? state.limit * 2 : state.limit + 1)
                     state.answeredSinceChange = 0
                 }
             }

@@ -134,6 +134,7 @@ struct FlowControlTests {
     @Test("waiters for an in-flight slot are served in turn, and a cancelled waiter leaves the queue")
     func inFlightLimitQueuesAndCancels() async throws {
         let limit = InFlightLimit(1)
+        #expect(limit.currentLimit == 1)
         try await limit.acquire()
         let waiter = Task { try await limit.acquire() }
         let cancelled = Task { try await limit.acquire() }
@@ -146,9 +147,15 @@ struct FlowControlTests {
         limit.release()
     }
 
-    @Test("the in-flight bound halves when the server refuses a request as overloaded and grows back by one per window of answers")
+    @Test("the in-flight bound starts at 4 and doubles per window of answers, halves when the server refuses a request as overloaded, then grows back by one per window")
     func inFlightLimitAdaptsToTheServer() async throws {
         let limit = InFlightLimit(8)
+        #expect(limit.currentLimit == 4)
+        for _ in 0..<4 {
+            try await limit.acquire()
+            limit.release()
+        }
+        #expect(limit.currentLimit == 8, "slow start: doubled after a window of 4 answers")
         try await limit.acquire()
         limit.release(overloaded: true)
         #expect(limit.currentLimit == 4)
