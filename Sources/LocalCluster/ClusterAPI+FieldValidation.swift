@@ -21,7 +21,7 @@ extension ClusterAPI {
 
     /// The compact schema objects of `resource` are typed with, or nil when there is none.
     func schema(for resource: ResourceType) -> JSONValue? {
-        if resource.isCustom { return resource.openAPISchema.map(KubernetesSchemas.compact(customResource:)) }
+        if resource.isCustom { return resource.openAPISchema }
         return KubernetesSchemas.root(for: resource.gvk)
     }
 
@@ -29,39 +29,35 @@ extension ClusterAPI {
     /// (400 for a built-in kind, as Go's decoder fails; 422 for a custom kind, as its schema
     /// validation does), undeclared fields are refused, warned about or dropped by `directive`.
     func decodedFields(_ body: JSONValue, resource: ResourceType, directive: FieldValidation, warnings: inout [String]) throws(APIStatus) -> JSONValue {
-        guard let schema = schema(for: resource) else { return body }
-        var validator = SchemaValidator()
-        let pruned = validator.check(body, against: schema, rootStruct: resource.kind)
         let cannotHandle = "\(resource.kind) in version \"\(resource.version)\" cannot be handled as a \(resource.kind)"
-        if !resource.isCustom, let wrong = validator.wrongTypes.first {
-            throw APIStatus.badRequest("\(cannotHandle): \(Self.decodeError(wrong))")
-        }
-        try settle(validator.undeclared, directive: directive, warnings: &warnings) { (message) throws(APIStatus) in
-            throw APIStatus.badRequest("\(cannotHandle): \(message)")
-        }
-        if resource.isCustom, !validator.wrongTypes.isEmpty {
-            throw APIStatus.invalid(resource.groupKind, name: body.name ?? "", causes: validator.wrongTypes.map(Self.typeCause))
-        }
-        return pruned
+        return try typedFields(body, resource: resource, directive: directive, warnings: &warnings) { APIStatus.badRequest("\(cannotHandle): \($0)") }
     }
 
     /// Types a patched object as the server does after a JSON, merge or strategic merge patch:
     /// a problem with a built-in kind is reported against the patched document (`patch: Invalid value`).
     func patchedFields(_ patched: JSONValue, resource: ResourceType, directive: FieldValidation, warnings: inout [String]) throws(APIStatus) -> JSONValue {
-        guard let schema = schema(for: resource) else { return patched }
-        var validator = SchemaValidator()
-        let pruned = validator.check(patched, against: schema, rootStruct: resource.kind)
-        func refuse(_ message: String) -> APIStatus {
+        try typedFields(patched, resource: resource, directive: directive, warnings: &warnings) { message in
             APIStatus.invalid(
                 GroupKind(group: "", kind: ""), name: "",
                 causes: [APIStatus.Cause(reason: "FieldValueInvalid", message: "Invalid value: \(Self.quoted(patched.serialized())): \(message)", field: "patch")])
         }
+    }
+
+    /// The object without its undeclared fields, or the refusal: a built-in kind's wrong type first
+    /// (decoding fails before anything else), then undeclared fields by `directive`, then a custom
+    /// kind's wrong types (its schema validation runs after decoding). `refuse` words a decoding error.
+    private func typedFields(
+        _ object: JSONValue, resource: ResourceType, directive: FieldValidation, warnings: inout [String], refuse: (String) -> APIStatus
+    ) throws(APIStatus) -> JSONValue {
+        guard let schema = schema(for: resource) else { return object }
+        var validator = SchemaValidator()
+        let pruned = validator.check(object, against: schema, rootStruct: resource.kind)
         if !resource.isCustom, let wrong = validator.wrongTypes.first {
             throw refuse(Self.decodeError(wrong))
         }
         try settle(validator.undeclared, directive: directive, warnings: &warnings) { (message) throws(APIStatus) in throw refuse(message) }
         if resource.isCustom, !validator.wrongTypes.isEmpty {
-            throw APIStatus.invalid(resource.groupKind, name: patched.name ?? "", causes: validator.wrongTypes.map(Self.typeCause))
+            throw APIStatus.invalid(resource.groupKind, name: object.name ?? "", causes: validator.wrongTypes.map(Self.typeCause))
         }
         return pruned
     }

@@ -72,7 +72,7 @@ final class ResourceRegistry: Sendable {
             return ResourceType(
                 group: group, version: name, kind: kind, plural: plural, singular: singular, namespaced: namespaced,
                 shortNames: shortNames, categories: categories, hasStatus: hasStatus, hasGeneration: true, isCustom: true,
-                subresources: hasScale ? ["scale"] : [], openAPISchema: version[path: ["schema", "openAPIV3Schema"]])
+                subresources: hasScale ? ["scale"] : [], openAPISchema: version[path: ["schema", "openAPIV3Schema"]].map(KubernetesSchemas.compact(customResource:)))
         }
     }
 }

@@ -20,7 +20,8 @@ struct ResourceType: Sendable, Hashable {
     var isCustom: Bool = false
     /// Extra subresources beyond `status` (e.g. `log` for pods, `scale` for workloads).
     var subresources: [String] = []
-    /// A custom kind's `openAPIV3Schema` for this version: its objects are typed and pruned by it.
+    /// A custom kind's `openAPIV3Schema` for this version, in ``KubernetesSchemas``' compact form
+    /// (converted once, when the CRD is read): its objects are typed and pruned by it.
     var openAPISchema: JSONValue? = nil
 
     var groupResource: GroupResource { GroupResource(group: group, resource: plural) }
