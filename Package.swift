@@ -112,6 +112,7 @@ let package = Package(
                 "Manifests",
                 "KubeClient",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swift6
         ),

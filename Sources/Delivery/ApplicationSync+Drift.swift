@@ -22,8 +22,10 @@ extension ApplicationSync {
     /// `nil` when nothing has been applied yet.
     public func checkDrift() async throws -> DriftReport? {
         guard let (revision, manifests, inventory) = try await lastAppliedManifests() else { return nil }
+        // No base manifests: every object is compared, those in place by their digest and fields
+        // (``SyncRunner/plan(_:changedFiles:)``), the others by a dry run.
         var configuration = runner.configuration
-        configuration.full = true
+        configuration.full = false
         let checker = SyncRunner(client: runner.client, recorder: ledger, configuration: configuration)
         var request = SyncRequest(revision: revision, trigger: .poll, manifests: manifests, baseRevision: revision)
         request.runHooks = false

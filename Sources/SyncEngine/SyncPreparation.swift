@@ -29,8 +29,29 @@ struct SyncPreparation: Sendable {
     /// apply drops): the ledger keeps them on the object's task.
     var warnings: [ObjectIdentity: [String]] = [:]
 
+    /// Changed objects (or all, in a full comparison) whose live object already holds what the
+    /// sync would send, as Sluice last applied it (``Tracking/isInPlace(_:live:)``): an apply would
+    /// change nothing, so they are neither dry-run nor applied again (unless `--full`).
+    var inPlace: Set<ObjectIdentity> = []
+
     func needsSend(_ task: SyncTask) -> Bool {
-        task.isHook || changed.contains(task.identity) || (!partial && live[task.identity] == nil)
+        task.isHook || (changed.contains(task.identity) && !inPlace.contains(task.identity)) || (!partial && live[task.identity] == nil)
+    }
+
+    /// The tasks of `plan` whose object is in place live (see ``inPlace``). Objects replaced or
+    /// forced are always sent, as the options ask.
+    static func inPlace(
+        _ plan: TaskPlan, changed: Set<ObjectIdentity>, live: [ObjectIdentity: JSONValue], app: String
+    ) -> Set<ObjectIdentity> {
+        var found = Set<ObjectIdentity>()
+        for task in plan.tasks where !task.isHook && changed.contains(task.identity) {
+            let options = task.manifest.settings.options
+            guard !options.replace, !options.force, let current = live[task.identity] else { continue }
+            if Tracking.isInPlace(Tracking.marked(task.object, app: app, identity: task.identity, hook: false), live: current) {
+                found.insert(task.identity)
+            }
+        }
+        return found
     }
 
     /// Works out the preparation for a request.
@@ -107,6 +128,9 @@ struct SyncPreparation: Sendable {
             plan: plan, inventory: inventory, live: live, changed: changed, prunePlan: prunePlan, forgotten: forgotten,
             partial: request.removedByChange != nil)
         preparation.claimedByOthers = found.others.filter { !Tracking.allowsSharing($0.value.live) }.mapValues { $0.owner }
+        if !configuration.full {
+            preparation.inPlace = inPlace(plan, changed: changed, live: live, app: configuration.app)
+        }
         return preparation
     }
 

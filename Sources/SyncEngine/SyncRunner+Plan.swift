@@ -113,12 +113,16 @@ extension SyncRunner {
             action: action)
     }
 
-    /// The object without the fields every write changes.
+    /// The object without the fields every write changes, nor Sluice's digest (an object applied
+    /// before Sluice kept one has not drifted for lacking it).
     static func comparable(_ object: JSONValue) -> JSONValue {
         var object = object
         object[path: ["metadata", "managedFields"]] = nil
         object[path: ["metadata", "resourceVersion"]] = nil
         object[path: ["metadata", "generation"]] = nil
+        if object[path: ["metadata", "annotations", Tracking.digestAnnotation]] != nil {
+            object[path: ["metadata", "annotations", Tracking.digestAnnotation]] = nil
+        }
         return object
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import KubeModel
 import Manifests
 
@@ -13,6 +14,12 @@ public enum Tracking {
     public static let selector = "\(managedByLabel)=\(managedByValue)"
     /// The finalizer a hook carries while it runs, so it cannot vanish before its result is read.
     public static let hookFinalizer = "sluice.dev/hook-finalizer"
+
+    /// The annotation holding the SHA-256 of the object as Sluice last applied it (without this
+    /// annotation): a live object that carries the digest of what a sync would send and still holds
+    /// every field of it with its value would not change if applied again, so it is not sent (nor
+    /// dry-run) again. Hooks do not carry it: they are created anew.
+    public static let digestAnnotation = "sluice.dev/applied-digest"
 
     /// The annotation on a live object that lets another application take it over: with the value
     /// `"true"`, an object tracked by one application may be applied by another (which then tracks
@@ -52,8 +59,32 @@ public enum Tracking {
         object.annotations = annotations
         if hook, !object.finalizers.contains(hookFinalizer) {
             object.finalizers = object.finalizers + [hookFinalizer]
+        } else if !hook {
+            annotations[digestAnnotation] = nil
+            object.annotations = annotations
+            annotations[digestAnnotation] = digest(object)
+            object.annotations = annotations
         }
         return object
+    }
+
+    /// The hex SHA-256 of the object's canonical JSON (keys sorted).
+    static func digest(_ object: JSONValue) -> String {
+        SHA256.hash(data: object.serializedBytes()).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// True when applying `marked` (an object as ``marked(_:app:identity:hook:)`` returns it) over
+    /// `live` would change nothing: the live object carries the digest of `marked`, so Sluice last
+    /// applied exactly this (no field it then set has been dropped since), and still holds every
+    /// field of it with the same value (nobody changed one since).
+    static func isInPlace(_ marked: JSONValue, live: JSONValue) -> Bool {
+        guard let digest = marked.annotations[digestAnnotation], live.annotations[digestAnnotation] == digest,
+            live[path: ["metadata", "deletionTimestamp"]] == nil
+        else { return false }
+        return marked.isContained(in: live)
     }
 
     /// The identity of a live object of `groupKind` (its namespace, name).

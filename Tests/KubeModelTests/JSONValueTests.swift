@@ -41,4 +41,22 @@ import Testing
         #expect(GroupVersion(apiVersion: "a/b/c") == nil)
         #expect(GroupVersion(apiVersion: "") == nil)
     }
+
+    @Test func containmentLooksUpMembersAndComparesListsPlaceByPlace() throws {
+        let live = try JSONValue.parse(
+            #"{"metadata":{"name":"web","uid":"1","labels":{"a":"1","b":"2"}},"spec":{"replicas":2,"ratio":1.0,"#
+                + #""containers":[{"name":"web","image":"nginx","imagePullPolicy":"Always"}],"args":["x","y"],"empty":{},"none":null}}"#)
+        // Fewer members, defaulted fields left out, an integral double equal to the integer.
+        #expect(try JSONValue.parse(#"{"metadata":{"name":"web","labels":{"a":"1"}},"spec":{"replicas":2.0,"ratio":1}}"#).isContained(in: live))
+        #expect(try JSONValue.parse(#"{"spec":{"containers":[{"name":"web","image":"nginx"}],"args":["x","y"],"empty":{}}}"#).isContained(in: live))
+        #expect(try JSONValue.parse(#"{"spec":{"none":null}}"#).isContained(in: live))
+        // A value that differs, a member the live object lacks, a list of another length or order.
+        #expect(!(try JSONValue.parse(#"{"spec":{"replicas":3}}"#).isContained(in: live)))
+        #expect(!(try JSONValue.parse(#"{"metadata":{"labels":{"c":"3"}}}"#).isContained(in: live)))
+        #expect(!(try JSONValue.parse(#"{"spec":{"args":["x"]}}"#).isContained(in: live)))
+        #expect(!(try JSONValue.parse(#"{"spec":{"args":["y","x"]}}"#).isContained(in: live)))
+        #expect(!(try JSONValue.parse(#"{"spec":{"replicas":"2"}}"#).isContained(in: live)))
+        #expect(!(try JSONValue.parse(#"{"spec":{"empty":null}}"#).isContained(in: live)))
+        #expect(!(try JSONValue.parse(#"{"spec":{"ratio":1.5}}"#).isContained(in: live)))
+    }
 }
