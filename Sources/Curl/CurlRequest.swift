@@ -62,7 +62,8 @@ public struct CurlSettings: Sendable {
         case bearer(token: String)
     }
 
-    /// A PEM bundle of trusted certificate authorities, in memory.
+    /// A PEM bundle of trusted certificate authorities, in memory: the only ones trusted (the
+    /// system's are not).
     public var caPEM: String?
     /// A file of trusted certificate authorities.
     public var caFile: String?

@@ -125,7 +125,14 @@ final class EasyHandle {
 
     private func setTLS(_ settings: CurlSettings) {
         if let file = settings.caFile { set(CURLOPT_CAINFO, file) }
-        if let pem = settings.caPEM { setBlob(CURLOPT_CAINFO_BLOB, pem) }
+        if let pem = settings.caPEM {
+            // Only these authorities, as kubectl trusts only a kubeconfig's CA: without clearing
+            // the system bundle and directory libcurl would trust them too, and read and parse the
+            // whole bundle at the first handshake of every process.
+            setBlob(CURLOPT_CAINFO_BLOB, pem)
+            _ = sluice_curl_setopt_pointer(pointer, CURLOPT_CAINFO, nil)
+            _ = sluice_curl_setopt_pointer(pointer, CURLOPT_CAPATH, nil)
+        }
         if settings.insecureSkipVerify {
             set(CURLOPT_SSL_VERIFYPEER, 0)
             set(CURLOPT_SSL_VERIFYHOST, 0)

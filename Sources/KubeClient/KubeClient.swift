@@ -39,6 +39,7 @@ public final class KubeClient: Sendable {
     let options: Options
     let transport: APITransport
     let discovery = Discovery()
+    let apiVersionsCache = APIVersionsCache()
 
     init(
         server: String, settings: TransportSettings, defaultNamespace: String, options: Options,
@@ -191,6 +192,7 @@ public final class KubeClient: Sendable {
         let url = path(mapping, namespace: namespace) + Self.query([
             ("dryRun", dryRun ? "All" : nil), ("fieldManager", options.fieldManager), ("fieldValidation", fieldValidation),
         ])
+        noteWrite(of: object.kind, group: object.groupVersionKind?.group, dryRun: dryRun)
         return try await request("POST", url, body: object, idempotent: false, object: Self.describe(mapping, namespace: namespace, name: name))
     }
 
@@ -205,6 +207,7 @@ public final class KubeClient: Sendable {
         let url = path(mapping, namespace: namespace, name: name) + Self.query([
             ("fieldManager", options.fieldManager), ("force", force ? "true" : nil), ("dryRun", dryRun ? "All" : nil),
         ])
+        noteWrite(of: object.kind, group: object.groupVersionKind?.group, dryRun: dryRun)
         return try await request("PATCH", url, body: body, contentType: "application/apply-patch+yaml", idempotent: true, object: Self.describe(mapping, namespace: namespace, name: name))
     }
 
@@ -218,6 +221,7 @@ public final class KubeClient: Sendable {
         var body = object
         if mapping.namespaced { body.namespace = namespace }
         let url = path(mapping, namespace: namespace, name: name) + Self.query([("fieldManager", options.fieldManager), ("dryRun", dryRun ? "All" : nil)])
+        noteWrite(of: object.kind, group: object.groupVersionKind?.group, dryRun: dryRun)
         return try await request("PUT", url, body: body, idempotent: false, object: Self.describe(mapping, namespace: namespace, name: name))
     }
 
@@ -248,6 +252,7 @@ public final class KubeClient: Sendable {
         _ gvk: GroupVersionKind, namespace: String? = nil, name: String, propagation: Propagation = .background, uid: String? = nil,
         resourceVersion: String? = nil, dryRun: Bool = false
     ) async throws(KubeClientError) -> JSONValue {
+        noteWrite(of: gvk.kind, group: gvk.group, dryRun: dryRun)
         let mapping = try await mapping(for: gvk)
         let namespace = mapping.namespaced ? (namespace ?? defaultNamespace) : nil
         var options: JSONValue = ["kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": .string(propagation.rawValue)]

@@ -108,6 +108,49 @@ import TestSupport
         #expect(try await client.mapping(for: Kinds.widget).namespaced)
     }
 
+    @Test func theServedAPIVersionsAreReadOnceAndReadAgainWhenThisClientChangesThem() async throws {
+        let fixture = try await ClientFixture()
+        defer { Task { await fixture.stop() } }
+        let client = fixture.client
+        let other = ClientFixture.client(for: fixture.cluster)
+        func crd(_ kind: String, _ plural: String) -> JSONValue {
+            [
+                "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": ["name": .string("\(plural).example.com")],
+                "spec": [
+                    "group": "example.com", "scope": "Namespaced", "names": ["kind": .string(kind), "plural": .string(plural)],
+                    "versions": [["name": "v1", "served": true, "storage": true, "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]]]],
+                ],
+            ]
+        }
+        func served(_ versions: [String]) -> Set<String> { Set(versions.filter { $0.hasPrefix("example.com/") }) }
+        let first = try await client.apiVersions()
+        #expect(first.kubeVersion.hasPrefix("v1."))
+        #expect(first.apiVersions.contains("apps/v1/Deployment"))
+        #expect(served(first.apiVersions).isEmpty)
+
+        // Another client adds a kind: this one answers from its reading until it is too old.
+        _ = try await other.apply(crd("Widget", "widgets"))
+        try await waitUntil { served(try await client.apiVersions(maxAge: .zero).apiVersions).contains("example.com/v1/Widget") }
+        _ = try await other.apply(crd("Gadget", "gadgets"))
+        try await waitUntil { served(try await other.apiVersions(maxAge: .zero).apiVersions).contains("example.com/v1/Gadget") }
+        #expect(!served(try await client.apiVersions().apiVersions).contains("example.com/v1/Gadget"), "answered from the cache")
+        #expect(served(try await client.apiVersions(maxAge: .zero).apiVersions).contains("example.com/v1/Gadget"))
+
+        // This client writes a definition: its next answer is read afresh.
+        _ = try await client.apply(crd("Gizmo", "gizmos"))
+        try await waitUntil { served(try await other.apiVersions(maxAge: .zero).apiVersions).contains("example.com/v1/Gizmo") }
+        #expect(served(try await client.apiVersions().apiVersions).contains("example.com/v1/Gizmo"))
+    }
+
+    /// Polls `condition` until it holds, for at most 30 seconds.
+    func waitUntil(_ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw KubeClientError(.timeout, "the condition did not hold within 30 s") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     @Test func aWatchDeliversChangesInOrder() async throws {
         let fixture = try await ClientFixture()
         defer { Task { await fixture.stop() } }
