@@ -85,6 +85,7 @@ let package = Package(
             name: "KubeClient",
             dependencies: [
                 "KubeModel",
+                "KubeYAML",
                 "Curl",
                 "ProcessSpawn",
                 .product(name: "Yams", package: "Yams"),

@@ -10,7 +10,9 @@ extension KubeConfig {
     static func parse(_ text: String, file: String) throws(KubeConfigError) -> KubeConfig {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // The basic resolver tags nothing: scalars are read by their text (KubeConfigNode), and
+            // Yams' default resolver would compile its NSRegularExpressions, loading ICU.
+            root = try Yams.compose(yaml: text, .basic)
         } catch {
             throw KubeConfigError(.invalid, "\(file): not valid YAML: \(Self.yamlProblem(error))")
         }

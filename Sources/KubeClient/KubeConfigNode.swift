@@ -1,3 +1,5 @@
+import KubeModel
+import KubeYAML
 import Yams
 
 /// One field of a parsed kubeconfig file, with the file and field path that error messages name.
@@ -58,7 +60,8 @@ struct KubeConfigNode {
     /// A boolean; nil when absent.
     func bool() throws(KubeConfigError) -> Bool? {
         guard let node, !Self.isNull(node) else { return nil }
-        guard case .scalar(let scalar) = node, let flag = Bool.construct(from: scalar) else {
+        guard case .scalar(let scalar) = node, scalar.style == .plain, case .bool(let flag) = YAMLScalarResolver.resolve(plain: scalar.string)
+        else {
             throw failure("expected true or false")
         }
         return flag
@@ -79,8 +82,9 @@ struct KubeConfigNode {
     }
 
     private static func isNull(_ node: Node) -> Bool {
-        guard case .scalar = node else { return false }
-        return node.null != nil
+        // A plain `null`, `~` or nothing, as go-yaml reads it; a quoted "null" is a string.
+        guard case .scalar(let scalar) = node, scalar.style == .plain else { return false }
+        return YAMLScalarResolver.resolve(plain: scalar.string) == .null
     }
 
     private static func kind(of node: Node) -> String {
