@@ -44,6 +44,10 @@ public actor Reconciler {
     /// True once the first check of the source has been tried (for `/readyz`).
     public private(set) var checkedOnce = false
     var pendingTrigger: Trigger?
+    /// When the last trigger still pending arrived, on the store's clock: the check it asks for
+    /// may use any listing that started after it (one listing serves every application a push
+    /// webhook names, even those whose check waits for a slot).
+    var pendingTriggerMark: Duration?
     /// When (on ``elapsed``) the last drift check ran.
     var lastDriftCheck: Duration?
     /// The commit the last check saw.
@@ -85,8 +89,10 @@ public actor Reconciler {
         await statusChanged()
         while !Task.isCancelled {
             let trigger = pendingTrigger ?? state.nextTrigger(retry)
+            let mark = pendingTriggerMark
             pendingTrigger = nil
-            await reconcile(trigger: trigger)
+            pendingTriggerMark = nil
+            await reconcile(trigger: trigger, arrivedAt: mark)
             await checkDriftIfDue()
             await waitForNextTick()
         }
@@ -130,7 +136,8 @@ public actor Reconciler {
     }
 
     /// Asks for a reconcile now (a webhook, the sync API); triggers arriving meanwhile coalesce into one.
-    public func trigger(_ trigger: Trigger) {
+    public func trigger(_ trigger: Trigger) async {
+        pendingTriggerMark = await store.now()
         pendingTrigger = trigger
         sleeper?.cancel()
     }
@@ -159,7 +166,7 @@ public actor Reconciler {
     }
 
     /// One reconcile: the cheap check, then (when there is something new to do) fetch and sync.
-    func reconcile(trigger: Trigger) async {
+    func reconcile(trigger: Trigger, arrivedAt mark: Duration? = nil) async {
         let app = application.name
         let record = try? await ledger.application(app)
         metrics.recordSuspended(app: app, record?.suspended ?? false)
@@ -171,9 +178,18 @@ public actor Reconciler {
         let checkStart = ContinuousClock.now
         let resolved: ResolvedRevision
         do {
+            // A poll may use a listing of the last half interval; a push (or a retry, which a new
+            // commit may supersede) needs one that started after it arrived.
+            let listedSince: Duration
+            if trigger == .poll {
+                listedSince = await store.now() - options.interval / 2
+            } else if let mark {
+                listedSince = mark
+            } else {
+                listedSince = await store.now()
+            }
             resolved = try await store.check(
-                application.url, spec: application.spec, credentials: application.credentials,
-                maxAge: trigger == .poll ? options.interval / 2 : .zero)  // a push, or a retry a new commit may supersede, needs a fresh listing
+                application.url, spec: application.spec, credentials: application.credentials, listedSince: listedSince)
             await checks.release()
             metrics.recordFetch(app: app, duration: .now - checkStart, failed: false)
         } catch {

@@ -7,12 +7,13 @@ import TestSupport
 struct HTTPFixture {
     let server: GitHTTPServer
     let mirrorFixture: MirrorFixture
+    let bare: BareRepository
     let head: String
 
     init(options: GitHTTPServer.Options = GitHTTPServer.Options()) async throws {
         server = try await GitHTTPServer.start(options: options)
         mirrorFixture = try MirrorFixture()
-        let bare = try server.createRepository(named: "app")
+        bare = try server.createRepository(named: "app")
         _ = try mirrorFixture.work.write("a: 1\n", to: "app/a.yaml")
         head = try mirrorFixture.work.commit("first")
         try mirrorFixture.work.tag("v1.0.0", message: "one")
@@ -162,5 +163,38 @@ struct HTTPTransportTests {
         _ = try await store.check(url, spec: .branch("main"), maxAge: .zero)
         requests = try f.server.requests()
         #expect(requests.count == 3)
+    }
+
+    @Test("after a push webhook, one listing that started after it answers every application, even those whose check came later; a listing that started before it does not")
+    func listingAfterAPush() async throws {
+        let f = try await HTTPFixture()
+        defer { f.stop() }
+        let store = GitSourceStore(stateDirectory: f.mirrorFixture.state)
+        let url = try RepositoryURL(f.url())
+        let before = await store.now()
+        #expect(try await store.check(url, spec: .branch("main"), listedSince: before).revision == f.head)
+        #expect(try f.server.requests().count == 1)
+
+        // A push, then its webhook.
+        _ = try f.mirrorFixture.work.write("a: 2\n", to: "app/a.yaml")
+        let pushed = try f.mirrorFixture.work.commit("second")
+        try f.mirrorFixture.work.mirror(to: f.bare)
+        let webhook = await store.now()
+        // The listing from before the push is not enough for it.
+        #expect(try await store.check(url, spec: .branch("main"), listedSince: webhook).revision == pushed)
+        #expect(try f.server.requests().count == 2)
+        // Every later check for the same push, concurrent or not, is answered from that listing.
+        let specs: [RefSpec] = Array(repeating: .branch("main"), count: 4)
+        let answers = try await withThrowingTaskGroup(of: String.self) { group in
+            for spec in specs { group.addTask { try await store.check(url, spec: spec, listedSince: webhook).revision } }
+            var all: [String] = []
+            for try await answer in group { all.append(answer) }
+            return all
+        }
+        #expect(answers == Array(repeating: pushed, count: specs.count))
+        #expect(try f.server.requests().count == 2)
+        // A push after that listing needs a listing of its own.
+        #expect(try await store.check(url, spec: .branch("main"), listedSince: await store.now()).revision == pushed)
+        #expect(try f.server.requests().count == 3)
     }
 }
