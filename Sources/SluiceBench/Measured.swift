@@ -31,6 +31,18 @@ func measure(_ arguments: [String], environment: [String: String] = [:]) throws 
     return Measurement(seconds: seconds, peakRSSKiB: rss, cpuSeconds: cpu, exitCode: result.exitCode, output: result.output + result.errorOutput)
 }
 
+/// The median of `runs` measurements of `arguments` (by wall time): one run of a command of a tenth
+/// of a second is mostly noise. Throws when a run fails.
+func measureMedian(_ arguments: [String], runs: Int, environment: [String: String] = [:]) throws -> Measurement {
+    var all: [Measurement] = []
+    for _ in 0..<max(1, runs) {
+        let run = try measure(arguments, environment: environment)
+        guard run.exitCode == 0 else { throw BenchError("\(arguments.joined(separator: " ")) failed: \(run.output.suffix(2000))") }
+        all.append(run)
+    }
+    return all.sorted { $0.seconds < $1.seconds }[all.count / 2]
+}
+
 struct BenchError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
