@@ -66,7 +66,15 @@ public struct PrunePlan: Sendable, Hashable {
     public static func plan(
         inventory: [InventoryObject], desired: Set<ObjectIdentity>, lastSyncWave: Int?, allowEmpty: Bool = false
     ) throws(SyncEngineError) -> PrunePlan {
-        let gone = inventory.filter { !desired.contains($0.identity) }
+        try plan(inventory: inventory, isDesired: { desired.contains($0) }, lastSyncWave: lastSyncWave, allowEmpty: allowEmpty)
+    }
+
+    /// Plans the prunes of a sync; `isDesired` says whether the new revision has an object (see
+    /// ``plan(inventory:desired:lastSyncWave:allowEmpty:)``).
+    public static func plan(
+        inventory: [InventoryObject], isDesired: (ObjectIdentity) -> Bool, lastSyncWave: Int?, allowEmpty: Bool = false
+    ) throws(SyncEngineError) -> PrunePlan {
+        let gone = inventory.filter { !isDesired($0.identity) }
         let candidates = gone.filter(\.prune)
         if !allowEmpty, !candidates.isEmpty, gone.count == inventory.count {
             throw SyncEngineError(

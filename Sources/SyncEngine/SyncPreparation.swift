@@ -82,14 +82,22 @@ struct SyncPreparation: Sendable {
         }
 
         let found: LiveObjects
-        var desired = Set(request.manifests.manifests.map(\.identity))
+        let manifestIdentities = Set(request.manifests.manifests.map(\.identity))
+        // Whether the revision has an object, and the inventory's objects it no longer has. When
+        // only the change is known, every inventory object the change did not remove is kept:
+        // worked out from the change alone, never by copying an inventory of thousands.
+        let isDesired: (ObjectIdentity) -> Bool
+        let goneFromInventory: [ObjectIdentity]
         if let removed = request.removedByChange {
-            // Only the change is known: read its objects one by one, and keep every inventory
-            // object the change did not remove.
+            // Only the change is known: read its objects one by one.
             found = try await liveObjects(plan.tasks.filter { !$0.isHook && changed.contains($0.identity) }, app: configuration.app, client: client)
-            desired.formUnion(inventory.objects.subtracting(removed))
+            let objects = inventory.objects
+            isDesired = { manifestIdentities.contains($0) || (objects.contains($0) && !removed.contains($0)) }
+            goneFromInventory = removed.filter { objects.contains($0) && !manifestIdentities.contains($0) }.sorted()
         } else {
             found = try await liveIndex(plan: plan, app: configuration.app, client: client)
+            isDesired = { manifestIdentities.contains($0) }
+            goneFromInventory = inventory.objects.subtracting(manifestIdentities).sorted()
         }
         let live = found.own
 
@@ -97,7 +105,7 @@ struct SyncPreparation: Sendable {
         var candidates: [InventoryObject] = []
         var forgotten = Set<ObjectIdentity>()
         var kept = Set<ObjectIdentity>()
-        for identity in inventory.objects.subtracting(desired).sorted() {
+        for identity in goneFromInventory {
             guard let object = try await liveObject(identity, kinds: request.manifests, client: client) else {
                 forgotten.insert(identity)
                 continue
@@ -116,10 +124,10 @@ struct SyncPreparation: Sendable {
         do {
             // The guard counts the whole inventory that is still live, not only the candidates.
             // Objects the revision keeps only count (one stands for all): they are never pruned.
-            let keptByRevision = inventory.objects.first(where: { desired.contains($0) }).map { [InventoryObject(identity: $0)] } ?? []
+            let keptByRevision = inventory.objects.first(where: isDesired).map { [InventoryObject(identity: $0)] } ?? []
             let liveInventory = candidates + kept.map { InventoryObject(identity: $0, prune: false) } + keptByRevision
             prunePlan = try PrunePlan.plan(
-                inventory: liveInventory, desired: desired, lastSyncWave: plan.lastSyncWave, allowEmpty: configuration.allowEmpty)
+                inventory: liveInventory, isDesired: isDesired, lastSyncWave: plan.lastSyncWave, allowEmpty: configuration.allowEmpty)
         } catch {
             throw error
         }
