@@ -10,7 +10,9 @@ extension KubeConfig {
     static func parse(_ text: String, file: String) throws(KubeConfigError) -> KubeConfig {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // The basic resolver: the default one compiles regular expressions (ICU's, resident
+            // for the process's life) to tag plain scalars, and fields are read as text anyway.
+            root = try Yams.compose(yaml: text, .basic)
         } catch {
             throw KubeConfigError(.invalid, "\(file): not valid YAML: \(Self.yamlProblem(error))")
         }

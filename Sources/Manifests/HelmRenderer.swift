@@ -172,7 +172,7 @@ struct HelmRenderer {
 
     /// The `dependencies` of a `Chart.yaml`; an unreadable file has none (Helm itself reports it).
     static func dependencies(_ chartText: String) -> [Dependency] {
-        guard let node = try? Yams.compose(yaml: chartText), let list = node.mapping?["dependencies"]?.sequence else { return [] }
+        guard let node = try? Yams.compose(yaml: chartText, .basic), let list = node.mapping?["dependencies"]?.sequence else { return [] }
         return list.compactMap { entry in
             guard let mapping = entry.mapping, let name = mapping["name"]?.string else { return nil }
             return Dependency(name: name, repository: mapping["repository"]?.string ?? "")
