@@ -45,6 +45,8 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // glibc's mallopt and malloc_trim, for the agent's allocator settings (MallocTuning).
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "ProcessSpawn",
             swiftSettings: swift6
@@ -141,6 +143,7 @@ let package = Package(
                 "KubeModel",
                 "Ledger",
                 "Manifests",
+                "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -199,7 +202,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swift6
+            swiftSettings: swift6,
+            // The release binary's resident set (issue 18, Docs/agent.md "What it costs"): lld, whose
+            // packed relative relocations (DT_RELR, glibc 2.36+) replace 3.3 MB of .rela.dyn read at
+            // every start, and no dynamic export of the binary's 375,000 symbols (the toolchain's
+            // static-stdlib-args.lnk asks for -export-dynamic; nothing looks them up with dlsym).
+            linkerSettings: [
+                .unsafeFlags(
+                    ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
+                    .when(platforms: [.linux], configuration: .release)),
+            ]
         ),
         .executableTarget(
             name: "SluiceBench",

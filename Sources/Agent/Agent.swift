@@ -61,7 +61,8 @@ public final class Agent: Service, Sendable {
         self.apiToken = apiToken
         self.store = GitSourceStore(stateDirectory: stateDirectory, options: gitOptions)
         self.metrics = AgentMetrics()
-        self.limiter = Limiter(limit: options.maxConcurrentSyncs)
+        // Once no sync runs, the memory a large one used goes back to the system.
+        self.limiter = Limiter(limit: options.maxConcurrentSyncs, whenIdle: { MallocTuning.trim() })
         self.checks = Limiter(limit: options.maxConcurrentChecks)
         self.initialApplications = applications
         self.reload = reload
@@ -71,6 +72,13 @@ public final class Agent: Service, Sendable {
         self.options = options
         self.listen = listen
         self.logger = logger
+    }
+
+    /// Sets up the C allocator for a long-running agent: at most two malloc arenas (unless
+    /// `MALLOC_ARENA_MAX` is set). Call it first thing in the process, before threads start:
+    /// arenas made before it stay.
+    public static func tuneAllocator() {
+        MallocTuning.boundArenas()
     }
 
     /// The port the HTTP server listens on, once it does (for `--listen 127.0.0.1:0`).

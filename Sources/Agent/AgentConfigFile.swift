@@ -60,7 +60,9 @@ public struct AgentConfigFile: Sendable {
         func problem(_ field: String, _ message: String) { problems.append("\(file): \(field): \(message)") }
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else { throw Invalid(problems: ["\(file): the file is empty; it needs an apps list"]) }
+            // The basic resolver: the default one compiles ICU regular expressions to tag plain
+            // scalars; fields are read with Yams' constructors (`bool`, `int`), which need no tags.
+            guard let node = try Yams.compose(yaml: text, .basic) else { throw Invalid(problems: ["\(file): the file is empty; it needs an apps list"]) }
             root = node
         } catch let error as Invalid {
             throw error

@@ -429,9 +429,16 @@ public actor Reconciler {
 /// applications starting together do not open a thousand connections to one Git server).
 actor Limiter {
     private var available: Int
+    private let limit: Int
     private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// Called when the last place in use is given back (nothing runs and nothing waits).
+    private let whenIdle: (@Sendable () -> Void)?
 
-    init(limit: Int) { available = max(1, limit) }
+    init(limit: Int, whenIdle: (@Sendable () -> Void)? = nil) {
+        self.limit = max(1, limit)
+        available = self.limit
+        self.whenIdle = whenIdle
+    }
 
     /// Waits for a free place and takes it; give it back with ``release()``.
     func acquire() async {
@@ -446,6 +453,7 @@ actor Limiter {
     func release() {
         if waiters.isEmpty {
             available += 1
+            if available == limit { whenIdle?() }
         } else {
             waiters.removeFirst().resume()
         }

@@ -26,7 +26,7 @@ extension KubeConfigLoader {
         var connection = ClusterConnection(server: rawServer, tls: tls)
         if let proxy = cluster.proxyURL {
             guard let components = URLComponents(string: proxy), let scheme = components.scheme?.lowercased(),
-                ["http", "https", "socks5"].contains(scheme), components.host?.isEmpty == false
+                ["http", "https", "socks5"].contains(scheme), components.encodedHost?.isEmpty == false
             else {
                 throw location.failure(.invalid, "cluster.proxy-url", "not a URL with scheme http, https or socks5 and a host")
             }
@@ -52,10 +52,11 @@ extension KubeConfigLoader {
     /// `server` as `scheme://host[:port][/prefix]` without a trailing slash, or nil.
     static func normalizedServer(_ server: String, defaultTLS: Bool) -> String? {
         var text = server.trimmingCharacters(in: .whitespaces)
-        let hasSchemeAndHost = URLComponents(string: text).map { $0.scheme != nil && $0.host?.isEmpty == false } ?? false
+        // `encodedHost`, not `host`: decoding the host runs ICU's IDNA (its data resident for the process's life).
+        let hasSchemeAndHost = URLComponents(string: text).map { $0.scheme != nil && $0.encodedHost?.isEmpty == false } ?? false
         if !hasSchemeAndHost { text = (defaultTLS ? "https://" : "http://") + text }
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-            scheme == "https" || scheme == "http", components.host?.isEmpty == false,
+            scheme == "https" || scheme == "http", components.encodedHost?.isEmpty == false,
             components.query == nil, components.fragment == nil
         else { return nil }
         while text.hasSuffix("/") { text.removeLast() }

@@ -16,7 +16,7 @@ import TestSupport
 ///    ledger beside the Job's own run.
 /// 3. An application of 1,000 ConfigMaps added to the configuration file while the agent runs: its
 ///    sync time and the agent's peak resident memory while it applies.
-/// 4. 1,000 applications (1,000 repositories), synced once; then the agent restarted on the same
+/// 4. (Skipped with `--cycle-apps 0`.) 1,000 applications (1,000 repositories), synced once; then the agent restarted on the same
 ///    state: the time of its first full no-change cycle (start to `/readyz`, every application
 ///    checked), and over the next cycles the CPU time per cycle and checks made.
 enum AgentBenchmark {
@@ -104,6 +104,12 @@ enum AgentBenchmark {
         for (mapping, kib) in try residentByMapping(agent.process.pid).prefix(10) {
             print(String(format: "     %8.1f MB  %@", Double(kib) / 1024, mapping))
         }
+        print("   threads: \(try threadCount(agent.process.pid))")
+        // SLUICE_BENCH_MAP=1: the resident pages by ELF section and symbol, and the thread stacks (scripts/bench/resident-map).
+        if ProcessInfo.processInfo.environment["SLUICE_BENCH_MAP"] != nil {
+            let map = try ProcessRunner.run("python3", ["scripts/bench/resident-map", "\(agent.process.pid)", "--symbols", "12"])
+            print(map.output + map.errorOutput)
+        }
 
         print("")
         print("2. A burst of \(apps) pushes, one per repository, each followed by a signed webhook (POST /hooks/generic)")
@@ -166,9 +172,11 @@ enum AgentBenchmark {
         try writeConfig(entries, to: config)
         let bigStart = Date()
         var bigPeak = 0
+        var bigThreads = 0
         let bigDeadline = Date().addingTimeInterval(600)
         while true {
             bigPeak = max(bigPeak, try residentKiB(agent.process.pid).rss)
+            bigThreads = max(bigThreads, try threadCount(agent.process.pid))
             let (status, text) = try await agent.get("/api/v1/apps/big/history")
             if status == 200, text.contains("\"Succeeded\"") { break }
             if status == 200, text.contains("\"Failed\"") { throw BenchError("the big application failed: \(text.prefix(2000))") }
@@ -179,8 +187,12 @@ enum AgentBenchmark {
         let highWater = try residentKiB(agent.process.pid).highWater
         print(String(format: "   picked up and synced in %.1f s; agent resident memory %.1f MB before, %.1f MB most while applying (sampled every 20 ms), high-water mark %.1f MB (aim: under 128 MB)",
                      bigSeconds, Double(rssBeforeBig) / 1024, Double(bigPeak) / 1024, Double(highWater) / 1024))
+        let after = try residentKiB(agent.process.pid)
+        print(String(format: "   after it: %.1f MB resident, %.1f MB of it anonymous; threads at most %d while applying",
+                     Double(after.rss) / 1024, Double(after.anonymous) / 1024, bigThreads))
         agent.process.stop()
         }
+        guard cycleApps > 0 else { return }
 
         print("")
         print("4. \(cycleApps) applications, one repository each (a ConfigMap), --interval 10s")
@@ -395,6 +407,11 @@ enum AgentBenchmark {
             }
         }
         return totals.sorted { $0.value > $1.value }
+    }
+
+    /// The process's threads now (`/proc/PID/task`).
+    static func threadCount(_ pid: Int32) throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count
     }
 
     /// Resident memory now and its high-water mark, in KiB (`/proc/PID/status`).

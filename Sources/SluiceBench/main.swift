@@ -40,7 +40,7 @@ do {
     case "fetch":
         try await FetchBenchmark.run(files: option("--files", default: 20_000), commits: option("--commits", default: 2_000))
     default:
-        print("usage: SluiceBench fetch [--files N] [--commits N] | apply [--configmaps N] [--deployments N] | manifests [--objects N] | plan [--objects N] --sluice PATH | agent [--apps N] [--cycle-apps N] [--objects N] [--idle-seconds N] [--cycle-only] --sluice PATH | cli-start [--runs N] --sluice PATH | apply-sync [--configmaps N] [--deployments N] [--low-inflight N] --sluice PATH | api-flood [--apps N] [--requests N] [--rounds N] --sluice PATH | ledger [--attempts N] [--tasks N] [--reads N] | op clone|fetch|check URL STATE_DIR")
+        print("usage: SluiceBench fetch [--files N] [--commits N] | apply [--configmaps N] [--deployments N] | manifests [--objects N] | plan [--objects N] --sluice PATH | agent [--apps N] [--cycle-apps N (0: skip part 4)] [--objects N] [--idle-seconds N] [--cycle-only] --sluice PATH | cli-start [--runs N] --sluice PATH | apply-sync [--configmaps N] [--deployments N] [--low-inflight N] --sluice PATH | api-flood [--apps N] [--requests N] [--rounds N] --sluice PATH | ledger [--attempts N] [--tasks N] [--reads N] | op clone|fetch|check URL STATE_DIR")
         exit(2)
     }
 } catch {

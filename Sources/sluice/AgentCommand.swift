@@ -130,6 +130,8 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before the agent's threads start, so that glibc makes at most two malloc arenas.
+        Agent.tuneAllocator()
         let json = logFormat == .json
         LoggingSystem.bootstrap { label in
             if json { return JSONLogHandler(label: label) }
