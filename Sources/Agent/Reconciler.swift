@@ -94,6 +94,9 @@ public actor Reconciler {
             pendingTriggerMark = nil
             await reconcile(trigger: trigger, arrivedAt: mark)
             await checkDriftIfDue()
+            // Until the next sync, the application needs only ref listings, which do not open the
+            // repository: its object cache and pack windows are freed (issue 18, the agent's memory).
+            await store.mirror(for: application.url, credentials: application.credentials).closeRepository()
             await waitForNextTick()
         }
     }

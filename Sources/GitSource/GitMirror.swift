@@ -45,6 +45,13 @@ public actor GitMirror {
         }
     }
 
+    /// Frees the mirror's open repository: libgit2's object cache and the pack windows it maps.
+    /// An agent calls it once a sync is over, so that each of many idle applications holds none;
+    /// the next operation opens the repository again.
+    public func closeRepository() async {
+        _ = try? await run { worker, _ in worker.closeRepository() }
+    }
+
     /// Lists the remote's refs that `spec` needs, in one cheap request; fetches nothing.
     public func listRemote(for spec: RefSpec) async throws -> RemoteListing {
         try await listRemote(prefixes: spec.refPrefixes)

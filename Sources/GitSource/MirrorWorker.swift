@@ -25,6 +25,12 @@ final class MirrorWorker: @unchecked Sendable {
         return opened
     }
 
+    /// Frees the open repository (its object cache and mapped pack windows); the next operation
+    /// opens it again.
+    func closeRepository() {
+        handle = nil
+    }
+
     func makeContext() -> OperationContext {
         OperationContext(url: url, credentials: credentials, timeout: options.operationTimeout, progress: options.fetchProgress)
     }
