@@ -104,7 +104,7 @@ enum AgentBenchmark {
         for (mapping, kib) in try residentByMapping(agent.process.pid).prefix(10) {
             print(String(format: "     %8.1f MB  %@", Double(kib) / 1024, mapping))
         }
-        print("   threads: \(try threadCount(agent.process.pid))")
+        print("   threads: \(try threadCount(agent.process.pid)); open sockets: \(socketCount(agent.process.pid))")
         // SLUICE_BENCH_MAP=1: the resident pages by ELF section and symbol, and the thread stacks (scripts/bench/resident-map).
         if ProcessInfo.processInfo.environment["SLUICE_BENCH_MAP"] != nil {
             let map = try ProcessRunner.run("python3", ["scripts/bench/resident-map", "\(agent.process.pid)", "--symbols", "12"])
@@ -407,6 +407,15 @@ enum AgentBenchmark {
             }
         }
         return totals.sorted { $0.value > $1.value }
+    }
+
+    /// The process's open sockets now (`/proc/PID/fd` links to `socket:`): its pooled connections,
+    /// listeners and the ledger's.
+    static func socketCount(_ pid: Int32) -> Int {
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+        return descriptors.filter { name in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(name)"))?.hasPrefix("socket:") == true
+        }.count
     }
 
     /// The process's threads now (`/proc/PID/task`).
