@@ -100,7 +100,16 @@ final class MirrorWorker: @unchecked Sendable {
         if try fetchLocal(refspecs: refspecs, context: context) { return }
         let repo = try repository()
         var remote: OpaquePointer?
-        var code = git_remote_create_anonymous(&remote, repo.pointer, url.gitURL)
+        // An anonymous remote of the mirror, without `url.<base>.insteadOf` rewriting (as the
+        // ref listing's detached remote has none). Applying it runs a regular expression over the
+        // configuration, and libgit2 1.5 leaks each failed match's PCRE2 match data (about 17 KB;
+        // libgit2 #6382, fixed after 1.5): with `git_remote_create_anonymous` an agent grew by about
+        // 50 KB at every fetch.
+        var createOptions = git_remote_create_options()
+        git_remote_create_options_init(&createOptions, UInt32(GIT_REMOTE_CREATE_OPTIONS_VERSION))
+        createOptions.repository = repo.pointer
+        createOptions.flags = UInt32(GIT_REMOTE_CREATE_SKIP_INSTEADOF.rawValue)
+        var code = git_remote_create_with_opts(&remote, url.gitURL, &createOptions)
         guard code == 0, let remote else { throw LibGit2.error(code, "cannot fetch \(url)", context: context) }
         defer { git_remote_free(remote) }
         var fetchOptions = git_fetch_options()
