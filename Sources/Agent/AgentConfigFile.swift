@@ -61,7 +61,7 @@ public struct AgentConfigFile: Sendable {
         let root: Node
         do {
             // The basic resolver: the default one compiles ICU regular expressions to tag plain
-            // scalars; fields are read with Yams' constructors (`bool`, `int`), which need no tags.
+            // scalars, and every field here is read from its text (`flag`, `duration`, `Int(text)`).
             guard let node = try Yams.compose(yaml: text, .basic) else { throw Invalid(problems: ["\(file): the file is empty; it needs an apps list"]) }
             root = node
         } catch let error as Invalid {

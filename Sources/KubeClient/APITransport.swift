@@ -83,11 +83,9 @@ final class APITransport: Sendable {
             } catch {
                 outcome = .failure(error)
             }
-            if case .success(let response) = outcome, response.status == 429 || response.status == 503 {
-                inFlight.release(overloaded: true)
-            } else {
-                inFlight.release()
-            }
+            // 429 and 503: the server refused the request as overloaded (it did not act on it).
+            let refused = (try? outcome.get()).map { $0.status == 429 || $0.status == 503 } ?? false
+            inFlight.release(overloaded: refused)
             switch outcome {
             case .success(let response):
                 if response.headers[Self.flowSchemaHeader] != nil || response.headers[Self.priorityLevelHeader] != nil {
@@ -99,7 +97,7 @@ final class APITransport: Sendable {
                     (prepared, settings, authentication) = try await prepare(request)
                     continue
                 }
-                if response.status == 429 || response.status == 503 {
+                if refused {
                     let retryAfter = response.headers["retry-after"].flatMap(Int.init).map { Duration.seconds(min($0, 30)) }
                     // A server that says when to come back (API Priority and Fairness does) is tried
                     // as often as client-go tries it; one that does not, as often as a lost connection.

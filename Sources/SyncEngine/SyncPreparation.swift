@@ -29,9 +29,10 @@ struct SyncPreparation: Sendable {
     /// apply drops): the ledger keeps them on the object's task.
     var warnings: [ObjectIdentity: [String]] = [:]
 
-    /// Changed objects (or all, in a full comparison) whose live object already holds what the
-    /// sync would send, as Sluice last applied it (``Tracking/isInPlace(_:live:)``): an apply would
-    /// change nothing, so they are neither dry-run nor applied again (unless `--full`).
+    /// Changed objects (all of them when there is no base revision to compare with: a person's
+    /// sync, a drift check) whose live object already holds what the sync would send, as Sluice
+    /// last applied it (``Tracking/isInPlace(_:live:)``): an apply would change nothing, so they are
+    /// neither dry-run nor applied again. Empty under `--full`, which sends every object.
     var inPlace: Set<ObjectIdentity> = []
 
     func needsSend(_ task: SyncTask) -> Bool {
