@@ -154,7 +154,7 @@ public struct ApplicationSync: Sendable {
 
     /// The last applied revision (the cluster's inventory, else the ledger's last success) and the
     /// inventory it came from (empty when the application has none).
-    func lastApplied() async throws -> (revision: String?, inventory: Inventory) {
+    public func lastApplied() async throws -> (revision: String?, inventory: Inventory) {
         let store = InventoryStore(client: runner.client, app: app, namespace: runner.configuration.inventoryNamespace)
         let inventory: Inventory
         do {
@@ -245,9 +245,12 @@ public struct ApplicationSync: Sendable {
 
     /// What a sync of `fetched` would do, with server-side dry runs; changes nothing.
     ///
+    /// `applied` is ``lastApplied()`` when the caller read it already (a command reads it while
+    /// the revision is fetched).
+    ///
     /// - Throws: ``SyncEngineError`` `signatureRefused` when the revision's signature is not trusted.
-    public func plan(_ fetched: FetchedRevision) async throws -> PlanReport {
-        let (base, inventory) = try await lastApplied()
+    public func plan(_ fetched: FetchedRevision, applied: (revision: String?, inventory: Inventory)? = nil) async throws -> PlanReport {
+        let (base, inventory) = if let applied { applied } else { try await lastApplied() }
         if case .failure(let refusal) = try await verifySignatures(fetched, base: base) { throw refusal }
         if let base, !runner.configuration.full, await hasCommit(base) {
             let changes = try await source.mirror.changes(from: base, to: fetched.revision, under: source.path)

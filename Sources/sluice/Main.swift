@@ -1,12 +1,19 @@
 import ArgumentParser
 import Foundation
+import GitSource
 import Logging
 
 /// The `sluice` command line. Exit codes are part of the public contract (DESIGN.md):
 /// 0 success, 1 sync failed, 2 usage or configuration error, 3 source unavailable, 4 cluster unreachable.
 @main
 enum Main {
+    /// The commands that read a Git repository.
+    static let gitCommands: Set<String> = ["sync", "plan", "diff", "resolve", "rollback"]
+
     static func main() async {
+        if let name = CommandLine.arguments.dropFirst().first, gitCommands.contains(name) {
+            GitLibrary.prepareInBackground()
+        }
         do {
             var command = try Sluice.parseAsRoot()
             // The agent sets up its own log; a one-shot command shows its progress through

@@ -33,13 +33,16 @@ struct PlanCommand: AsyncParsableCommand {
         let application = session.application
         let outcome: Result<PlanReport, CLIExit>
         do {
+            // The inventory (a request and, for a large application, a decompression and parse) is
+            // read while the revision is fetched; a failed fetch is still the error reported.
+            async let applied = application.lastApplied()
             let fetched: FetchedRevision
             do {
                 fetched = try await application.fetch(revision: revision)
             } catch {
                 throw sourceExit(error)
             }
-            outcome = .success(try await application.plan(fetched))
+            outcome = .success(try await application.plan(fetched, applied: try await applied))
         } catch let error as CLIExit {
             outcome = .failure(error)
         } catch let error as SyncEngineError {

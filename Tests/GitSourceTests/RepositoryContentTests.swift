@@ -34,6 +34,57 @@ struct RepositoryContentTests {
         #expect(try await mirror.changes(from: nil, to: old, under: "docs") == [PathChange(status: .added, path: "docs/readme.md")])
     }
 
+    @Test("compares nested trees: changes deep down, a file that becomes a directory, a mode or link change, a missing prefix")
+    func nestedChanges() async throws {
+        let f = try MirrorFixture()
+        defer { f.directory.remove() }
+        for directory in 0..<5 {
+            for file in 0..<5 { _ = try f.work.write("kind: D\(directory)F\(file)\n", to: "app/d\(directory)/deep/f\(file).yaml") }
+        }
+        _ = try f.work.write("kind: Script\n", to: "app/run.sh")
+        _ = try f.work.write("kind: Target\n", to: "app/target.yaml")
+        _ = try f.work.write("kind: Link\n", to: "app/link.yaml")
+        _ = try f.work.write("kind: Was a file\n", to: "app/becomes")
+        _ = try f.work.write("other\n", to: "docs/readme.md")
+        let old = try f.work.commit("old")
+        _ = try f.work.write("kind: Changed\n", to: "app/d3/deep/f2.yaml")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: f.work.url.appendingPathComponent("app/run.sh").path)
+        try f.work.remove("app/link.yaml")
+        try f.work.writeSymlink(at: "app/link.yaml", pointingTo: "target.yaml")
+        try f.work.remove("app/becomes")
+        _ = try f.work.write("kind: Now a directory\n", to: "app/becomes/inside.yaml")
+        let new = try f.work.commit("new")
+        _ = try f.work.write("kind: Only deep\n", to: "app/d0/deep/f0.yaml")
+        let deepOnly = try f.work.commit("one deep change")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: f.work.url.appendingPathComponent("app/run.sh").path)
+        let modeOnly = try f.work.commit("not executable")
+        try f.publish()
+        let mirror = try f.mirror()
+        _ = try await mirror.update(.branch("main"))
+
+        #expect(try await mirror.changes(from: new, to: deepOnly, under: "app") == [PathChange(status: .modified, path: "app/d0/deep/f0.yaml")])
+        #expect(try await mirror.changes(from: new, to: deepOnly, under: "app/d3").isEmpty)
+        #expect(try await mirror.changes(from: deepOnly, to: modeOnly, under: "app") == [PathChange(status: .modified, path: "app/run.sh")])
+        #expect(try await mirror.changes(from: new, to: deepOnly, under: "").map(\.path) == ["app/d0/deep/f0.yaml"])
+        // A file that became a directory or a symlink is a deletion and an addition (as in libgit2's diff).
+        #expect(Set(try await mirror.changes(from: old, to: new, under: "app")) == [
+            PathChange(status: .modified, path: "app/d3/deep/f2.yaml"),
+            PathChange(status: .modified, path: "app/run.sh"),
+            PathChange(status: .deleted, path: "app/link.yaml"),
+            PathChange(status: .added, path: "app/link.yaml"),
+            PathChange(status: .deleted, path: "app/becomes"),
+            PathChange(status: .added, path: "app/becomes/inside.yaml"),
+        ])
+        // Without additions and deletions libgit2's diff is not asked; modifications come out sorted.
+        #expect(try await mirror.changes(from: old, to: new, under: "app/d3") == [PathChange(status: .modified, path: "app/d3/deep/f2.yaml")])
+        #expect(try await mirror.changes(from: new, to: old, under: "app/d3") == [PathChange(status: .modified, path: "app/d3/deep/f2.yaml")])
+        // A prefix that is not a directory at one side: everything under it was added or deleted.
+        #expect(try await mirror.changes(from: old, to: new, under: "app/becomes") == [PathChange(status: .added, path: "app/becomes/inside.yaml")])
+        #expect(try await mirror.changes(from: new, to: old, under: "app/becomes") == [PathChange(status: .deleted, path: "app/becomes/inside.yaml")])
+        #expect(try await mirror.changes(from: old, to: new, under: "missing").isEmpty)
+        #expect(try await mirror.changes(from: nil, to: old, under: "app/d1").count == 5)
+    }
+
     @Test("reads every file under a path, sorted, with commit metadata")
     func snapshotAndMetadata() async throws {
         let f = try MirrorFixture()
