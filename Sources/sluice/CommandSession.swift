@@ -24,18 +24,38 @@ struct CommandSession {
         let app = source.appName(url)
         let mirror = GitMirror(url: url, credentials: try source.credentials(), stateDirectory: source.stateDir, options: try source.gitOptions(progress: progress))
         let location = try source.ledgerLocation()
-        let cluster = try await target.connect(stateDirectory: source.stateDir, runPods: runPods)
-        let ledger: Ledger
+        // The cluster is reached (a TLS handshake and a request, or an embedded LocalCluster
+        // started) while the ledger opens; a cluster that cannot be reached is still the error
+        // reported first, and whatever did open is closed again.
+        async let connecting = target.connect(stateDirectory: source.stateDir, runPods: runPods)
+        let opened: Result<Ledger, any Error>
         do {
             let existing = readOnly ? try? await Ledger.openForReading(location, stateDirectory: source.stateDir) : nil
             if let existing {
-                ledger = existing
+                opened = .success(existing)
             } else {
-                ledger = try await Ledger.open(location, stateDirectory: source.stateDir, markInterrupted: markInterrupted)
+                opened = .success(try await Ledger.open(location, stateDirectory: source.stateDir, markInterrupted: markInterrupted))
             }
-        } catch let error as LedgerError {
+        } catch {
+            opened = .failure(error)
+        }
+        let cluster: ConnectedCluster
+        do {
+            cluster = try await connecting
+        } catch {
+            if case .success(let ledger) = opened { try? await ledger.close() }
+            throw error
+        }
+        let ledger: Ledger
+        switch opened {
+        case .success(let opened):
+            ledger = opened
+        case .failure(let error as LedgerError):
             await cluster.stop()
             throw CLIExit.usage(error.message)
+        case .failure(let error):
+            await cluster.stop()
+            throw error
         }
         let runner = SyncRunner(
             client: cluster.client, recorder: ledger,
