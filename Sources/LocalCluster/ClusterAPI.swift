@@ -9,6 +9,8 @@ final class ClusterAPI: Sendable {
     let registry: ResourceRegistry
     let podLogs: PodLogStore
     private let serviceIPs = Mutex<UInt32>(0)
+    /// Requests served, by their `apiserver_request_total` labels (``metricsText()``).
+    private let requestCounts = Mutex<[RequestLabels: Int]>([:])
 
     init(store: ObjectStore, registry: ResourceRegistry, podLogs: PodLogStore) {
         self.store = store
@@ -23,11 +25,62 @@ final class ClusterAPI: Sendable {
     ]
 
     func handle(_ request: APIRequest) async -> APIResponse {
+        let response: APIResponse
         do {
-            return try await route(request)
+            response = try await route(request)
         } catch {
-            return .error(error)
+            response = .error(error)
         }
+        let labels = RequestLabels(request, status: response.status)
+        requestCounts.withLock { $0[labels, default: 0] += 1 }
+        return response
+    }
+
+    /// The labels a kube-apiserver gives a request in `apiserver_request_total`: the verb (`LIST`
+    /// and `WATCH` for collection reads, `APPLY` for a server-side apply patch), `dry_run`, the
+    /// resource and the status code; requests outside resources have only verb and code.
+    struct RequestLabels: Hashable {
+        var verb: String
+        var dryRun: String
+        var group = ""
+        var version = ""
+        var resource = ""
+        var subresource = ""
+        var code: Int
+
+        /// Labels take a bounded set of values, as the kube-apiserver's do: an unknown method is
+        /// `other`, and a path that was not found names no resource (a flood of made-up paths
+        /// cannot grow the counters without bound).
+        init(_ request: APIRequest, status: Int) {
+            code = status
+            dryRun = request.isDryRun ? "All" : ""
+            verb = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].contains(request.method) ? request.method : "other"
+            guard status != 404, case .resource(let path) = RequestPath(request.path) else { return }
+            group = path.group
+            version = path.version
+            resource = path.plural
+            subresource = path.subresource ?? ""
+            switch request.method {
+            case "GET" where path.name == nil: verb = request.flag("watch") ? "WATCH" : "LIST"
+            case "PATCH" where request.contentType.hasPrefix("application/apply-patch"): verb = "APPLY"
+            default: break
+            }
+        }
+    }
+
+    /// `/metrics` in the Prometheus text format: `apiserver_request_total`, as a kube-apiserver
+    /// counts requests (tests read it to see how many requests, and dry runs, a client sent).
+    func metricsText() -> String {
+        let counts = requestCounts.withLock { $0 }
+        var lines = [
+            "# HELP apiserver_request_total Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.",
+            "# TYPE apiserver_request_total counter",
+        ]
+        lines += counts.map { labels, count in
+            "apiserver_request_total{code=\"\(labels.code)\",component=\"apiserver\",dry_run=\"\(labels.dryRun)\",group=\"\(labels.group)\","
+                + "resource=\"\(labels.resource)\",subresource=\"\(labels.subresource)\",verb=\"\(labels.verb)\",version=\"\(labels.version)\"} \(count)"
+        }.sorted()
+        return lines.joined(separator: "\n") + "\n"
     }
 
     private func route(_ request: APIRequest) async throws(APIStatus) -> APIResponse {
@@ -42,6 +95,7 @@ final class ClusterAPI: Sendable {
         case .version: return .json(Self.serverVersion)
         case .healthz, .readyz, .livez: return .text("ok")
         case .openAPI: return try openAPI(request.path)
+        case .metrics: return .text(metricsText())
         case .coreVersions:
             return .json([
                 "kind": "APIVersions", "versions": ["v1"],

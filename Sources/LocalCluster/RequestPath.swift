@@ -11,6 +11,7 @@ enum RequestPath: Equatable {
     case groupVersion(group: String, version: String)  // /api/v1, /apis/GROUP/VERSION
     case resource(ResourcePath)
     case openAPI
+    case metrics  // /metrics
     case notFound
 
     /// A path into a resource: `/apis/G/V[/namespaces/NS]/PLURAL[/NAME[/SUBRESOURCE]]`.
@@ -32,6 +33,7 @@ enum RequestPath: Equatable {
         case "readyz": self = .readyz
         case "livez": self = .livez
         case "openapi": self = .openAPI
+        case "metrics" where segments.count == 1: self = .metrics
         case "api":
             if segments.count == 1 {
                 self = .coreVersions

@@ -19,12 +19,12 @@ extension SyncRunner {
         let attemptStart = Int64(Date().timeIntervalSince1970)
         let preparation = try await SyncPreparation.prepare(
             request: request, configuration: configuration, client: client, attemptStart: attemptStart, store: inventoryStore)
-        try await validate(preparation, attempt: nil)
+        let dryRuns = try await validateKeepingDryRuns(preparation, attempt: nil).dryRuns
 
         let stages = SyncStage.stages(groups: preparation.plan.groups, prunes: preparation.prunePlan)
         let sent = stages.flatMap(\.tasks).filter { preparation.needsSend($0) }
         let planned = try await BoundedConcurrency.map(sent, limit: configuration.concurrency) { task in
-            (SyncExecution.hookKey(task), try await self.plannedAction(task, preparation: preparation))
+            (SyncExecution.hookKey(task), try await self.plannedAction(task, preparation: preparation, dryRun: dryRuns[SyncExecution.hookKey(task)]))
         }
         let actions = Dictionary(planned, uniquingKeysWith: { first, _ in first })
         var entries: [PlanReport.Entry] = []
@@ -60,8 +60,9 @@ extension SyncRunner {
     }
 
     /// `created`, `configured` or `unchanged` for one task that would be sent, with the live
-    /// object's health (not for hooks).
-    func plannedAction(_ task: SyncTask, preparation: SyncPreparation) async throws -> (action: String, health: Health?) {
+    /// object's health (not for hooks). `dryRun` is the validation's server-side apply dry run of
+    /// the task, which is compared with the live object instead of a second dry run.
+    func plannedAction(_ task: SyncTask, preparation: SyncPreparation, dryRun validated: JSONValue? = nil) async throws -> (action: String, health: Health?) {
         let missing = task.isHook ? nil : Health(.missing)
         guard let gvk = task.manifest.object.groupVersionKind else { return ("created", missing) }
         let live: JSONValue?
@@ -82,7 +83,9 @@ extension SyncRunner {
         let dryRun: JSONValue
         do {
             let options = task.manifest.settings.options
-            if options.clientSideApply && !options.replace {
+            if let validated {
+                dryRun = validated
+            } else if options.clientSideApply && !options.replace {
                 dryRun = try await client.applyClientSide(object, live: live, validate: options.validate, dryRun: true)
             } else {
                 dryRun = try await client.apply(object, dryRun: true)

@@ -236,6 +236,15 @@ public struct SyncRunner: Sendable {
     /// Returns the warnings the server sent with each dry run.
     @discardableResult
     func validate(_ preparation: SyncPreparation, attempt: AttemptID?) async throws -> [ObjectIdentity: [String]] {
+        try await validateKeepingDryRuns(preparation, attempt: attempt).warnings
+    }
+
+    /// ``validate(_:attempt:)``, also returning the server's answer to each server-side apply dry
+    /// run, by ``SyncExecution/hookKey(_:)``: a plan compares them with the live objects instead of
+    /// asking again.
+    func validateKeepingDryRuns(
+        _ preparation: SyncPreparation, attempt: AttemptID?
+    ) async throws -> (warnings: [ObjectIdentity: [String]], dryRuns: [String: JSONValue]) {
         try await refuseSharedObjects(preparation, attempt: attempt)
         let plan = preparation.plan
         let tasks = (plan.tasks + plan.syncFailTasks).filter { preparation.needsSend($0) }
@@ -252,17 +261,21 @@ public struct SyncRunner: Sendable {
                 })
         var seen = Set<String>()
         let unique = tasks.filter { seen.insert("\($0.identity)").inserted }
-        let results = try await BoundedConcurrency.map(unique, limit: configuration.concurrency) { task -> (SyncTask, String?, [String]) in
+        let results = try await BoundedConcurrency.map(unique, limit: configuration.concurrency) { task -> (SyncTask, DryRunOutcome, [String]) in
             let warnings = ServerWarnings()
-            let message = await ServerWarnings.$current.withValue(warnings) {
+            let outcome = await ServerWarnings.$current.withValue(warnings) {
                 await self.dryRun(task, namespaces: namespaces, definedKinds: definedKinds, live: preparation.live[task.identity])
             }
-            return (task, message, warnings.messages)
+            return (task, outcome, warnings.messages)
         }
         var warnings: [ObjectIdentity: [String]] = [:]
-        for (task, _, messages) in results where !messages.isEmpty { warnings[task.identity, default: []] += messages }
-        let problems = results.compactMap { task, message, _ in message.map { (task, $0) } }.sorted { TaskOrder.precedes($0.0, $1.0) }
-        guard !problems.isEmpty else { return warnings }
+        var dryRuns: [String: JSONValue] = [:]
+        for (task, outcome, messages) in results {
+            if !messages.isEmpty { warnings[task.identity, default: []] += messages }
+            if let applied = outcome.applied { dryRuns[SyncExecution.hookKey(task)] = applied }
+        }
+        let problems = results.compactMap { task, outcome, _ in outcome.message.map { (task, $0) } }.sorted { TaskOrder.precedes($0.0, $1.0) }
+        guard !problems.isEmpty else { return (warnings, dryRuns) }
         if let attempt {
             for (task, message) in problems {
                 _ = try await recording.beginTask(
@@ -277,9 +290,16 @@ public struct SyncRunner: Sendable {
             "the server rejected \(problems.count) object\(problems.count == 1 ? "" : "s") in a dry run; nothing was applied: \(listed)\(more)")
     }
 
-    /// The dry run of one task: `nil` when the server accepts it (or it cannot be judged until an
-    /// earlier task runs), else the message.
-    func dryRun(_ task: SyncTask, namespaces: Set<String>, definedKinds: Set<GroupKind>, live: JSONValue? = nil) async -> String? {
+    /// What one task's dry run said: `message` is nil when the server accepted it (or it cannot
+    /// be judged until an earlier task runs); `applied` is the server's answer to a server-side
+    /// apply dry run that it accepted.
+    struct DryRunOutcome {
+        var message: String?
+        var applied: JSONValue?
+    }
+
+    /// The dry run of one task.
+    func dryRun(_ task: SyncTask, namespaces: Set<String>, definedKinds: Set<GroupKind>, live: JSONValue? = nil) async -> DryRunOutcome {
         let object = Tracking.marked(task.object, app: configuration.app, identity: task.identity, hook: task.isHook)
         let options = task.manifest.settings.options
         do {
@@ -288,22 +308,22 @@ public struct SyncRunner: Sendable {
             } else if options.clientSideApply && !options.replace {
                 _ = try await client.applyClientSide(object, live: live, validate: options.validate, dryRun: true)
             } else {
-                _ = try await client.apply(object, dryRun: true)
+                return DryRunOutcome(applied: try await client.apply(object, dryRun: true))
             }
-            return nil
+            return DryRunOutcome()
         } catch let error {
             switch error.code {
             case .alreadyExists where task.isHook:
-                return nil
+                return DryRunOutcome()
             case .notFound where !task.namespace.isEmpty && (namespaces.contains(task.namespace) || options.createNamespace):
-                return nil
+                return DryRunOutcome()
             case .notServed where definedKinds.contains(task.groupKind) || options.skipDryRunOnMissingResource,
                 .notFound where definedKinds.contains(task.groupKind) || options.skipDryRunOnMissingResource:
-                return nil
+                return DryRunOutcome()
             case .invalid where options.force, .conflict where options.force:
-                return nil
+                return DryRunOutcome()
             default:
-                return "\(task.manifest.file): \(task.kind) \(task.namespace.isEmpty ? "" : task.namespace + "/")\(task.name): \(error.message)"
+                return DryRunOutcome(message: "\(task.manifest.file): \(task.kind) \(task.namespace.isEmpty ? "" : task.namespace + "/")\(task.name): \(error.message)")
             }
         }
     }

@@ -358,6 +358,17 @@ struct SyncCommandTests {
 
     // MARK: plan
 
+    /// How many server-side apply dry runs of ConfigMaps the cluster has served, from its
+    /// `/metrics` (`apiserver_request_total`, as a kube-apiserver counts them).
+    static func configMapApplyDryRuns(_ cluster: RunningCluster) async throws -> Int {
+        let metrics = try await cluster.kubectl(["get", "--raw", "/metrics"])
+        #expect(metrics.exitCode == 0, "\(metrics.errorOutput)")
+        return metrics.output.split(separator: "\n")
+            .filter { $0.hasPrefix("apiserver_request_total{") && $0.contains("dry_run=\"All\"") && $0.contains("resource=\"configmaps\"") && $0.contains("verb=\"APPLY\"") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }
+            .reduce(0, +)
+    }
+
     @Test("plan lists every task as created before the first sync, then only what a commit changes, and changes nothing")
     func planChangesNothing() async throws {
         let ws = try Workspace("cli-plan")
@@ -393,8 +404,12 @@ struct SyncCommandTests {
         try Self.writeShop(ws.work, greeting: "bonjour")
         try ws.work.remove("app/legacy.yaml")
         let second = try ws.work.commit("Say bonjour, drop legacy")
+        let dryRunsBefore = try await Self.configMapApplyDryRuns(cluster)
         let after = try await ws.run("plan", ["--path", "app", "--app", "shop", "--output", "json"])
         #expect(after.exitCode == 0, "\(after.errorOutput)")
+        // One server-side dry run of the changed ConfigMap: the validation's answer is the one
+        // compared with the live object (the cluster's apiserver_request_total counts them).
+        #expect(try await Self.configMapApplyDryRuns(cluster) - dryRunsBefore == 1)
         let planned = try Self.object(after)
         #expect(planned["revision"] as? String == second)
         #expect(planned["baseRevision"] as? String == first)
