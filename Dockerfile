@@ -31,8 +31,10 @@ COPY Tests ./Tests
 # --static-swift-stdlib links the Swift runtime and Foundation into the binary, so the runtime
 # stage needs no Swift toolchain, only the C libraries below. A release build keeps DWARF debug
 # information (about 80 of its 200 MB); --strip-debug drops it and keeps the symbol table, so a
-# crash report still names functions. scripts/image-check runs these same commands.
-RUN swift build -c release --product sluice --static-swift-stdlib \
+# crash report still names functions. Every function gets a section of its own (Swift's
+# -function-sections, clang's for the C targets), so that the link can put the code the agent runs
+# together (Package.swift's symbol-ordering file). scripts/image-check runs these same commands.
+RUN swift build -c release --product sluice --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
     && install -D -m 0755 .build/release/sluice /out/sluice \
     && strip --strip-debug /out/sluice
 

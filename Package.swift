@@ -3,6 +3,11 @@ import PackageDescription
 
 let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
+/// The release link's symbol-ordering file (`sluice`'s linker settings), by absolute path: the
+/// linker's working directory is not the package's.
+let symbolOrderingFile = #filePath.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+    .joined(separator: "/") + "/Sources/sluice/sluice.order"
+
 let package = Package(
     name: "sluice",
     platforms: [.macOS(.v15)],
@@ -202,14 +207,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            exclude: ["sluice.order"],
             swiftSettings: swift6,
             // The release binary's resident set (issue 18, Docs/agent.md "What it costs"): lld, whose
             // packed relative relocations (DT_RELR, glibc 2.36+) replace 3.3 MB of .rela.dyn read at
             // every start, and no dynamic export of the binary's 375,000 symbols (the toolchain's
             // static-stdlib-args.lnk asks for -export-dynamic; nothing looks them up with dlsym).
+            // sluice.order puts the functions the agent runs first and together, so that the pages
+            // the kernel maps around each fault hold code that runs (scripts/bench/symbol-order
+            // writes it); names it lacks or no longer matches cost memory, never correctness.
             linkerSettings: [
                 .unsafeFlags(
-                    ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
+                    ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
+                     "-Xlinker", "--symbol-ordering-file=\(symbolOrderingFile)", "-Xlinker", "--no-warn-symbol-ordering"],
                     .when(platforms: [.linux], configuration: .release)),
             ]
         ),

@@ -23,8 +23,10 @@ bench_build() {
       ;;
     image)
       # The Dockerfile's commands; SluiceBench shares the build directory (the same objects).
-      swift build -c release --product sluice --static-swift-stdlib --scratch-path .build-static >/dev/null
-      swift build -c release --product SluiceBench --static-swift-stdlib --scratch-path .build-static >/dev/null
+      # Function sections let the link order the code (Docs/agent.md, "The symbol-ordering file").
+      local sections=(-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections)
+      swift build -c release --product sluice --static-swift-stdlib "${sections[@]}" --scratch-path .build-static >/dev/null
+      swift build -c release --product SluiceBench --static-swift-stdlib "${sections[@]}" --scratch-path .build-static >/dev/null
       install -m 0755 .build-static/release/sluice .build-static/sluice-image
       strip --strip-debug .build-static/sluice-image
       BENCH_TOOL=.build-static/release/SluiceBench
