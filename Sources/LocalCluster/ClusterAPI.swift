@@ -25,13 +25,14 @@ final class ClusterAPI: Sendable {
     ]
 
     func handle(_ request: APIRequest) async -> APIResponse {
+        let path = RequestPath(request.path)
         let response: APIResponse
         do {
-            response = try await route(request)
+            response = try await route(request, path)
         } catch {
             response = .error(error)
         }
-        let labels = RequestLabels(request, status: response.status)
+        let labels = RequestLabels(request, path: path, status: response.status)
         requestCounts.withLock { $0[labels, default: 0] += 1 }
         return response
     }
@@ -51,11 +52,11 @@ final class ClusterAPI: Sendable {
         /// Labels take a bounded set of values, as the kube-apiserver's do: an unknown method is
         /// `other`, and a path that was not found names no resource (a flood of made-up paths
         /// cannot grow the counters without bound).
-        init(_ request: APIRequest, status: Int) {
+        init(_ request: APIRequest, path requestPath: RequestPath, status: Int) {
             code = status
             dryRun = request.isDryRun ? "All" : ""
             verb = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].contains(request.method) ? request.method : "other"
-            guard status != 404, case .resource(let path) = RequestPath(request.path) else { return }
+            guard status != 404, case .resource(let path) = requestPath else { return }
             group = path.group
             version = path.version
             resource = path.plural
@@ -83,8 +84,7 @@ final class ClusterAPI: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private func route(_ request: APIRequest) async throws(APIStatus) -> APIResponse {
-        let path = RequestPath(request.path)
+    private func route(_ request: APIRequest, _ path: RequestPath) async throws(APIStatus) -> APIResponse {
         // Only resources take writes; discovery, health and OpenAPI are read-only.
         if request.method != "GET" {
             guard case .resource = path else {

@@ -111,20 +111,35 @@ extension ChildProcess {
 
     /// Waits for `pid` until the deadline, then kills its group and waits for it regardless.
     private static func reap(_ pid: pid_t, until deadline: ContinuousClock.Instant, timedOut: inout Bool) -> Int32 {
+        if let code = waitForExit(pid, until: deadline) { return code }
+        timedOut = true
+        kill(-pid, SIGKILL)
+        return waitForExit(pid)
+    }
+
+    /// Blocks until `pid` exits and reaps it: its exit code (``exitCode(waitStatus:)``), or -1 when
+    /// it cannot be waited for (not a child of this process, or reaped already).
+    public static func waitForExit(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(pid, &status, 0)
+            if result == pid { return exitCode(waitStatus: status) }
+            if result < 0 && errno != EINTR { return -1 }
+        }
+    }
+
+    /// Waits for `pid` to exit until `deadline`, polling at most 5 ms apart, and reaps it: its exit
+    /// code, -1 when it cannot be waited for, nil when the deadline passed first (it still runs).
+    public static func waitForExit(_ pid: pid_t, until deadline: ContinuousClock.Instant) -> Int32? {
         var status: Int32 = 0
         var delay: UInt32 = 1_000
         while true {
             let result = waitpid(pid, &status, WNOHANG)
             if result == pid { return exitCode(waitStatus: status) }
             if result < 0 && errno != EINTR { return -1 }
-            if ContinuousClock.now >= deadline {
-                timedOut = true
-                kill(-pid, SIGKILL)
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                return exitCode(waitStatus: status)
-            }
+            if ContinuousClock.now >= deadline { return nil }
             usleep(delay)
-            delay = min(delay * 2, 20_000)
+            delay = min(delay * 2, 5_000)
         }
     }
 }

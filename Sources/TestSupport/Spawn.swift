@@ -66,24 +66,10 @@ enum Spawn {
         return nil
     }
 
-    /// Waits for `pid` to exit, up to `deadline`; nil when the deadline passed first.
-    /// Without a deadline it blocks in `waitpid`, so a benchmark's timing ends when the child
-    /// does; with one it polls, at most 5 ms apart.
+    /// Waits for `pid` to exit, up to `deadline`; nil when the deadline passed first. Without a
+    /// deadline it blocks in `waitpid`, so a benchmark's timing ends when the child does.
     static func wait(_ pid: pid_t, until deadline: ContinuousClock.Instant?) -> Int32? {
-        guard let deadline else {
-            var status: Int32 = 0
-            while true {
-                let result = waitpid(pid, &status, 0)
-                if result == pid { return ChildProcess.exitCode(waitStatus: status) }
-                if result < 0 && errno != EINTR { return -1 }
-            }
-        }
-        var delay: UInt32 = 1_000
-        while true {
-            if let code = poll(pid) { return code }
-            if ContinuousClock.now >= deadline { return nil }
-            usleep(delay)
-            delay = min(delay * 2, 5_000)
-        }
+        guard let deadline else { return ChildProcess.waitForExit(pid) }
+        return ChildProcess.waitForExit(pid, until: deadline)
     }
 }
