@@ -39,6 +39,10 @@ public final class CurlBlockingStream {
         try mailbox.response()
     }
 
+    /// How many times the transfer has been paused so far because the reader fell behind (more than
+    /// 1 MiB unread).
+    public var pauses: Int { mailbox.pauses }
+
     /// Waits for body bytes and copies up to `buffer.count` of them; 0 at the end of the body.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(CurlError) -> Int {
         try mailbox.read(into: buffer)
@@ -63,6 +67,7 @@ final class Mailbox: @unchecked Sendable {
     private var ended = false
     private var failure: CurlError?
     private var paused = false
+    private var pauseCount = 0
     private var draining = false
     private var drained = 0
     private var stopRequested = false
@@ -112,6 +117,7 @@ final class Mailbox: @unchecked Sendable {
             }
             if unread.count - offset >= Self.pauseThreshold {
                 paused = true
+                pauseCount += 1
                 return .pause
             }
             unread.append(contentsOf: bytes)
@@ -130,6 +136,8 @@ final class Mailbox: @unchecked Sendable {
             _ = condition.wait(until: Date(timeIntervalSinceNow: 0.1))
         }
     }
+
+    var pauses: Int { locked { pauseCount } }
 
     func response() throws(CurlError) -> CurlResponse {
         try locked { () throws(CurlError) -> CurlResponse in

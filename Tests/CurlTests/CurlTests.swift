@@ -92,14 +92,18 @@ struct CurlCancellationTests {
         #expect(head.status == 200)
         // Cancelling the iterating task ends the iteration (AsyncThrowingStream returns nil) and
         // terminates the stream, which stops the transfer.
+        let firstChunk = Mutex(false)
         let reader = Task {
             var received: [UInt8] = []
             do {
-                for try await chunk in chunks { received += chunk }
+                for try await chunk in chunks {
+                    received += chunk
+                    firstChunk.withLock { $0 = true }
+                }
             } catch is CancellationError {}
             return String(decoding: received, as: UTF8.self)
         }
-        try await Task.sleep(for: .milliseconds(500))
+        try await waitUntil(timeout: .seconds(60), "the first tick arrives") { firstChunk.withLock { $0 } }
         reader.cancel()
         let text = try await reader.value
         #expect(text.hasPrefix("tick 0\n"), "received \(text)")
@@ -144,7 +148,9 @@ struct CurlBlockingStreamTests {
             let stream = try CurlBlockingStream(CurlRequest(url: server.url + "/bytes/\(size)"), settings: CurlSettings())
             #expect(try stream.response().status == 200)
             // Let the transfer run ahead of the reader until it must pause.
-            Thread.sleep(forTimeInterval: 0.5)
+            let deadline = ContinuousClock.now + .seconds(60)
+            while stream.pauses == 0 && ContinuousClock.now < deadline { usleep(5_000) }
+            #expect(stream.pauses >= 1, "the transfer never paused for the reader")
             var buffer = [UInt8](repeating: 0, count: 16 << 10)
             var total = 0
             var mismatch: Int?

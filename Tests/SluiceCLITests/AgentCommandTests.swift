@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Ledger
 import Testing
 import TestSupport
 
@@ -888,6 +889,13 @@ struct AgentCommandTests {
             to: "app/migrate.yaml")
         try workspace.work.write(SyncCommandTests.configMap("settings", ["mode": "one"]), to: "app/settings.yaml")
         let commit = try workspace.work.commit("a migration and a ConfigMap")
+        // The schema is created first, under the default 30 s bound: the agent's own opening would
+        // run the migration under the 3 s bound kept short for the outage, which a busy machine can
+        // exceed before the agent even starts.
+        let prepared = try await Ledger.open(
+            LedgerLocation(server.url(), stateDirectory: workspace.directory.appending("prepare").path, password: server.password),
+            stateDirectory: workspace.directory.appending("prepare").path)
+        try await prepared.close()
         let url = server.url() + "&connect_timeout=3"
         let environment = ["SLUICE_LEDGER_PASSWORD": server.password]
         let agent = try await RunningAgent(
