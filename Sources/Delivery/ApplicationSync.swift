@@ -51,6 +51,19 @@ public struct FetchedRevision: Sendable {
     }
 }
 
+/// The last applied revision, and the application's inventory, whose object list is parsed on a
+/// task of its own (``ApplicationSync/lastAppliedParsing()``).
+public struct LastApplied: Sendable {
+    /// The cluster's inventory's revision, else the ledger's last success; `nil` before the first.
+    public let revision: String?
+    let parsing: Task<Inventory, Never>
+
+    /// The inventory (empty when the application has none), once parsed.
+    public var inventory: Inventory {
+        get async { await parsing.value }
+    }
+}
+
 /// Syncs one application from its Git source: fetch, compare with the last applied revision,
 /// load, and run the sync (or record `Unchanged`).
 public struct ApplicationSync: Sendable {
@@ -155,15 +168,29 @@ public struct ApplicationSync: Sendable {
     /// The last applied revision (the cluster's inventory, else the ledger's last success) and the
     /// inventory it came from (empty when the application has none).
     public func lastApplied() async throws -> (revision: String?, inventory: Inventory) {
+        let applied = try await lastAppliedParsing()
+        return (applied.revision, await applied.inventory)
+    }
+
+    /// The last applied revision, as ``lastApplied()``, with the inventory's object list parsed on
+    /// a task of its own: a plan needs the revision first (to compare trees, read the changed
+    /// files), the objects only at the end.
+    public func lastAppliedParsing() async throws -> LastApplied {
         let store = InventoryStore(client: runner.client, app: app, namespace: runner.configuration.inventoryNamespace)
-        let inventory: Inventory
+        let stored: StoredInventory?
         do {
-            inventory = try await store.read() ?? Inventory()
+            stored = try await store.readUnparsed()
         } catch {
             throw SyncEngineError(.cluster, "cannot read the inventory of \(app): \(error.message)")
         }
-        if let revision = inventory.revision { return (revision, inventory) }
-        return (try await ledger.lastSucceeded(app: app)?.revision, inventory)
+        let parsing = Task { stored?.parsed() ?? Inventory() }
+        if let revision = stored?.revision { return LastApplied(revision: revision, parsing: parsing) }
+        do {
+            return LastApplied(revision: try await ledger.lastSucceeded(app: app)?.revision, parsing: parsing)
+        } catch {
+            parsing.cancel()
+            throw error
+        }
     }
 
     /// Syncs `fetched`: records `Unchanged` when nothing under the path changed since the last
@@ -174,7 +201,9 @@ public struct ApplicationSync: Sendable {
     /// overrides that (a replay of every commit skips the ones that do not touch the path). A full
     /// sync (``SyncConfiguration/full``) never skips.
     public func sync(_ fetched: FetchedRevision, trigger: Trigger, skipUnchanged: Bool? = nil) async throws -> SyncResult {
-        let (base, inventory) = try await lastApplied()
+        // The inventory's objects are needed only once the manifests are loaded: parsed meanwhile.
+        let applied = try await lastAppliedParsing()
+        let base = applied.revision
         let author = "\(fetched.commit.author.name) <\(fetched.commit.author.email)>"
         let message = fetched.commit.message.trimmingCharacters(in: .whitespacesAndNewlines)
         // Before anything else looks at the revision: an untrusted one is not applied, and not
@@ -237,7 +266,7 @@ public struct ApplicationSync: Sendable {
         var request = SyncRequest(
             revision: fetched.revision, ref: fetched.ref, author: author, message: message, trigger: trigger,
             manifests: manifests, baseManifests: baseManifests, baseRevision: base)
-        request.inventory = inventory
+        request.inventory = await applied.inventory
         request.signer = signer
         request.rendering = rendering
         return try await run(request)
@@ -245,12 +274,14 @@ public struct ApplicationSync: Sendable {
 
     /// What a sync of `fetched` would do, with server-side dry runs; changes nothing.
     ///
-    /// `applied` is ``lastApplied()`` when the caller read it already (a command reads it while
-    /// the revision is fetched).
+    /// `applied` is ``lastAppliedParsing()`` when the caller read it already (a command reads it
+    /// while the revision is fetched). The inventory's objects are needed only at the end, so they
+    /// are parsed meanwhile.
     ///
     /// - Throws: ``SyncEngineError`` `signatureRefused` when the revision's signature is not trusted.
-    public func plan(_ fetched: FetchedRevision, applied: (revision: String?, inventory: Inventory)? = nil) async throws -> PlanReport {
-        let (base, inventory) = if let applied { applied } else { try await lastApplied() }
+    public func plan(_ fetched: FetchedRevision, applied: LastApplied? = nil) async throws -> PlanReport {
+        let applied = if let applied { applied } else { try await lastAppliedParsing() }
+        let base = applied.revision
         if case .failure(let refusal) = try await verifySignatures(fetched, base: base) { throw refusal }
         if let base, !runner.configuration.full, await hasCommit(base) {
             let changes = try await source.mirror.changes(from: base, to: fetched.revision, under: source.path)
@@ -261,7 +292,7 @@ public struct ApplicationSync: Sendable {
             }
             let touchesKustomize = changes.contains { ApplicationSource.isKustomization($0.path) || $0.oldPath.map(ApplicationSource.isKustomization) == true }
             if !touchesKustomize, let hookFiles = try await ledger.hookFiles(app: app, revision: base) {
-                return try await incrementalPlan(fetched, base: base, inventory: inventory, changes: changes, hookFiles: hookFiles)
+                return try await incrementalPlan(fetched, base: base, applied: applied, changes: changes, hookFiles: hookFiles)
             }
         }
         var changedFiles: [String] = []
@@ -276,7 +307,7 @@ public struct ApplicationSync: Sendable {
         var request = SyncRequest(
             revision: fetched.revision, trigger: .manual, manifests: manifests, baseManifests: try await baseManifests(base),
             baseRevision: base)
-        request.inventory = inventory
+        request.inventory = await applied.inventory
         return try await runner.plan(request, changedFiles: changedFiles)
     }
 
@@ -347,7 +378,7 @@ public struct ApplicationSync: Sendable {
     /// A plan that reads only the changed files and the files with hooks, at both revisions: its
     /// cost follows the size of the change. Objects outside the change are taken to be in place.
     func incrementalPlan(
-        _ fetched: FetchedRevision, base: String, inventory: Inventory, changes: [PathChange], hookFiles: [String]
+        _ fetched: FetchedRevision, base: String, applied: LastApplied, changes: [PathChange], hookFiles: [String]
     ) async throws -> PlanReport {
         let prefix = source.path.isEmpty ? "" : source.path + "/"
         let hookPaths = hookFiles.map { prefix + $0 }
@@ -361,7 +392,7 @@ public struct ApplicationSync: Sendable {
         var request = SyncRequest(
             revision: fetched.revision, trigger: .manual, manifests: newSet, baseManifests: baseSet, baseRevision: base,
             removedByChange: removed)
-        request.inventory = inventory
+        request.inventory = await applied.inventory
         var report = try await runner.plan(request, changedFiles: changes.map(\.path))
         report.incremental = true
         return report

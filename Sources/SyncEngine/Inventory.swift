@@ -22,6 +22,20 @@ public struct Inventory: Sendable, Hashable {
     }
 }
 
+/// An inventory as read from its ConfigMap, before its object list is parsed
+/// (``InventoryStore/readUnparsed()``).
+public struct StoredInventory: Sendable, Hashable {
+    /// The last revision synced successfully, `nil` before the first success.
+    public let revision: String?
+    /// The `group/kind/namespace/name` lines.
+    let objectList: String
+
+    /// The inventory, its object list parsed (malformed lines are skipped).
+    public func parsed() -> Inventory {
+        Inventory(revision: revision, objects: InventoryStore.parseObjects(objectList))
+    }
+}
+
 /// Reads and writes one application's inventory ConfigMap.
 public struct InventoryStore: Sendable {
     /// The label every inventory ConfigMap carries, with the application's name as its value.
@@ -54,6 +68,13 @@ public struct InventoryStore: Sendable {
 
     /// The inventory, or `nil` when the application has none yet.
     public func read() async throws(KubeClientError) -> Inventory? {
+        try await readUnparsed()?.parsed()
+    }
+
+    /// The inventory with its object list not parsed yet, or `nil` when the application has none
+    /// yet: the revision is known at once, and the list (tens of thousands of lines for a large
+    /// application) can be parsed while other work goes on.
+    public func readUnparsed() async throws(KubeClientError) -> StoredInventory? {
         guard let live = try await client.getIfPresent(Self.configMap, ObjectIdentity(group: "", kind: "ConfigMap", namespace: namespace, name: name))
         else { return nil }
         let data = live["data"]
@@ -66,9 +87,9 @@ public struct InventoryStore: Sendable {
             else {
                 throw KubeClientError(.invalid, "the inventory ConfigMap \(namespace)/\(name) is damaged: binaryData.\(Self.compressedKey) does not decompress")
             }
-            return Inventory(revision: revision, objects: Self.parseObjects(String(decoding: bytes, as: UTF8.self)))
+            return StoredInventory(revision: revision, objectList: String(decoding: bytes, as: UTF8.self))
         }
-        return Inventory(revision: revision, objects: Self.parseObjects(data?["objects"]?.stringValue ?? ""))
+        return StoredInventory(revision: revision, objectList: data?["objects"]?.stringValue ?? "")
     }
 
     /// Above this many bytes the object list is stored zlib-compressed in `binaryData` (a

@@ -33,9 +33,10 @@ struct PlanCommand: AsyncParsableCommand {
         let application = session.application
         let outcome: Result<PlanReport, CLIExit>
         do {
-            // The inventory (a request and, for a large application, a decompression and parse) is
-            // read while the revision is fetched; a failed fetch is still the error reported.
-            async let applied = application.lastApplied()
+            // The inventory (a request and, for a large application, a decompression) is read while
+            // the revision is fetched, and its object list parsed while the plan compares trees and
+            // reads the changed files; a failed fetch is still the error reported.
+            async let applied = application.lastAppliedParsing()
             let fetched: FetchedRevision
             do {
                 fetched = try await application.fetch(revision: revision)
