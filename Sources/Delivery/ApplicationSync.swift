@@ -167,7 +167,7 @@ public struct ApplicationSync: Sendable {
 
     /// The last applied revision (the cluster's inventory, else the ledger's last success) and the
     /// inventory it came from (empty when the application has none).
-    public func lastApplied() async throws -> (revision: String?, inventory: Inventory) {
+    func lastApplied() async throws -> (revision: String?, inventory: Inventory) {
         let applied = try await lastAppliedParsing()
         return (applied.revision, await applied.inventory)
     }
@@ -185,12 +185,7 @@ public struct ApplicationSync: Sendable {
         }
         let parsing = Task { stored?.parsed() ?? Inventory() }
         if let revision = stored?.revision { return LastApplied(revision: revision, parsing: parsing) }
-        do {
-            return LastApplied(revision: try await ledger.lastSucceeded(app: app)?.revision, parsing: parsing)
-        } catch {
-            parsing.cancel()
-            throw error
-        }
+        return LastApplied(revision: try await ledger.lastSucceeded(app: app)?.revision, parsing: parsing)
     }
 
     /// Syncs `fetched`: records `Unchanged` when nothing under the path changed since the last

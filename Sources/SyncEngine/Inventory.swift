@@ -24,7 +24,7 @@ public struct Inventory: Sendable, Hashable {
 
 /// An inventory as read from its ConfigMap, before its object list is parsed
 /// (``InventoryStore/readUnparsed()``).
-public struct StoredInventory: Sendable, Hashable {
+public struct StoredInventory: Sendable {
     /// The last revision synced successfully, `nil` before the first success.
     public let revision: String?
     /// The `group/kind/namespace/name` lines.
