@@ -75,12 +75,14 @@ RUN case "$TARGETARCH" in \
 # The image.
 FROM debian:bookworm-slim
 
-# The packages of the shared libraries the binary names (readelf -d: libgit2, libcurl, SQLite,
-# zlib, libstdc++, libgcc_s, libc; the last three are in the base image already, listed so that
-# this is the binary's whole need), whose own dependencies apt brings (OpenSSL, libssh2, mbed TLS,
-# nghttp2, ...), and the CA certificates for HTTPS to Git servers and the Kubernetes API. No git:
-# Sluice speaks Git through libgit2. scripts/image-check installs this list, read from this line,
-# and checks that `ldd` then finds every library.
+# The packages of the shared libraries the binary needs: libgit2 and libcurl, which it opens on
+# first use (dlopen of libgit2.so.1.5 and libcurl.so.4; Docs/architecture.md), and those it names
+# (readelf -d: SQLite, zlib, libstdc++, libgcc_s, libc; the last three are in the base image
+# already, listed so that this is the binary's whole need), whose own dependencies apt brings
+# (OpenSSL, libssh2, mbed TLS, nghttp2, ...), and the CA certificates for HTTPS to Git servers and
+# the Kubernetes API. No git: Sluice speaks Git through libgit2. scripts/image-check installs this
+# list, read from this line, and checks that `ldd` then finds every library the binary names and
+# that `sluice version` opens libgit2 and libcurl.
 ARG RUNTIME_PACKAGES="ca-certificates libc6 libcurl4 libgcc-s1 libgit2-1.5 libsqlite3-0 libstdc++6 zlib1g"
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ${RUNTIME_PACKAGES} \

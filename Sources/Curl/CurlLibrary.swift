@@ -1,10 +1,20 @@
 import CLibCurl
+import Foundation
 
 /// The libcurl the process runs on.
 public enum CurlLibrary {
     /// libcurl's version string, e.g. `libcurl/7.88.1 OpenSSL/3.0.19 ...`.
     public static var version: String {
         String(cString: curl_version())
+    }
+
+    /// Starts opening libcurl (and the libraries it needs) and initialising it (`curl_global_init`,
+    /// which initialises OpenSSL and reads its configuration) on a thread of its own, and returns
+    /// at once; the first transfer waits until that is done. libcurl is opened on first use, not
+    /// at exec (CDynamicLibrary): started before the command line is parsed, the opening is off a
+    /// command's critical path on a machine with a second core.
+    public static func openInBackground() {
+        Thread.detachNewThread { initialize() }
     }
 
     private static let globalInit: Void = { _ = sluice_curl_global_init() }()

@@ -143,12 +143,12 @@ public struct ApplicationSync: Sendable {
     /// Fetches the ref spec (or `revision`, which must then be reachable from the mirror after a
     /// fetch) and reads the commit.
     public func fetch(revision: String? = nil) async throws -> FetchedRevision {
-        let mirror = source.mirror
-        if let revision {
-            let resolved = try await mirror.update(.commit(revision))
-            return FetchedRevision(revision: resolved.revision, ref: resolved.ref, commit: try await mirror.commit(resolved.revision))
-        }
-        let resolved = try await mirror.update(source.spec)
+        try await Self.fetch(source.mirror, spec: source.spec, revision: revision)
+    }
+
+    /// ``fetch(revision:)`` from `mirror` alone, before the cluster and the ledger are open.
+    public static func fetch(_ mirror: GitMirror, spec: RefSpec, revision: String? = nil) async throws -> FetchedRevision {
+        let resolved = try await mirror.update(revision.map { .commit($0) } ?? spec)
         return FetchedRevision(revision: resolved.revision, ref: resolved.ref, commit: try await mirror.commit(resolved.revision))
     }
 
@@ -279,6 +279,8 @@ public struct ApplicationSync: Sendable {
         let base = applied.revision
         if case .failure(let refusal) = try await verifySignatures(fetched, base: base) { throw refusal }
         if let base, !runner.configuration.full, await hasCommit(base) {
+            // The ledger's record of the hook files is read while the trees are compared.
+            async let recordedHookFiles = ledger.hookFiles(app: app, revision: base)
             let changes = try await source.mirror.changes(from: base, to: fetched.revision, under: source.path)
             if changes.isEmpty, try await lastAttemptSucceeded() {
                 var report = PlanReport(revision: fetched.revision, baseRevision: base, changedFiles: [], tasks: [], kept: [])
@@ -286,7 +288,7 @@ public struct ApplicationSync: Sendable {
                 return report
             }
             let touchesKustomize = changes.contains { ApplicationSource.isKustomization($0.path) || $0.oldPath.map(ApplicationSource.isKustomization) == true }
-            if !touchesKustomize, let hookFiles = try await ledger.hookFiles(app: app, revision: base) {
+            if !touchesKustomize, let hookFiles = try await recordedHookFiles {
                 return try await incrementalPlan(fetched, base: base, applied: applied, changes: changes, hookFiles: hookFiles)
             }
         }
@@ -381,8 +383,12 @@ public struct ApplicationSync: Sendable {
         let newPaths = (changes.filter { $0.status != .deleted }.map(\.path) + hookPaths).filter { seen.insert($0).inserted }
         seen.removeAll()
         let oldPaths = (changes.filter { $0.status != .added }.map { $0.oldPath ?? $0.path } + hookPaths).filter { seen.insert($0).inserted }
-        let newSet = try await parse(try await source.mirror.files(at: fetched.revision, paths: newPaths))
-        let baseSet = try await parse(try await source.mirror.files(at: base, paths: oldPaths))
+        // Both revisions' files are read (one after the other, on the mirror's thread) and parsed
+        // at once.
+        let mirror = source.mirror
+        async let parsedNew = parse(try await mirror.files(at: fetched.revision, paths: newPaths))
+        async let parsedBase = parse(try await mirror.files(at: base, paths: oldPaths))
+        let (newSet, baseSet) = try await (parsedNew, parsedBase)
         let removed = Set(baseSet.manifests.map(\.identity)).subtracting(newSet.manifests.map(\.identity))
         var request = SyncRequest(
             revision: fetched.revision, trigger: .manual, manifests: newSet, baseManifests: baseSet, baseRevision: base,

@@ -108,14 +108,15 @@ func withGitStrArray<R>(_ strings: [String], _ body: (UnsafeMutablePointer<git_s
 
 /// libgit2's one-time set-up, started early.
 public enum GitLibrary {
-    /// Starts libgit2's set-up on a thread of its own and returns at once; the first Git
-    /// operation waits for it to finish (a `static let` is initialised once, and other threads
+    /// Starts libgit2's opening and set-up on a thread of its own and returns at once; the first
+    /// Git operation waits for it to finish (a `static let` is initialised once, and other threads
     /// wait for it).
     ///
-    /// The set-up costs a one-shot command about 6 ms of CPU, most of it libgit2 parsing the
-    /// system's CA bundle with mbedTLS, which Debian's libgit2 does unconditionally. Started while
-    /// the command line is parsed and the ledger opened, it is off the command's critical path on
-    /// a machine with a second core.
+    /// libgit2 is opened on first use, not at exec (CDynamicLibrary): mapping it and the libraries
+    /// it needs (mbed TLS, libssh2, ...) is part of this. The set-up costs a one-shot command about
+    /// 6 ms of CPU more, most of it libgit2 parsing the system's CA bundle with mbedTLS, which
+    /// Debian's libgit2 does unconditionally. Started while the command line is parsed and the
+    /// ledger opened, it is off the command's critical path on a machine with a second core.
     public static func prepareInBackground() {
         Thread.detachNewThread { LibGit2.ensureInitialized() }
     }

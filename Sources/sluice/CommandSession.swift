@@ -18,11 +18,38 @@ struct CommandSession {
         source: SourceOptions, target: TargetOptions, flags: SyncFlags, readOnly: Bool, runPods: Bool, markInterrupted: Bool = true,
         progress: ProgressPrinter? = nil, verify: VerifyOptions? = nil
     ) async throws -> CommandSession {
-        let url = try source.repositoryURL()
-        let spec = try source.refSpec()
-        let verification = try verify?.verification(for: spec)
-        let app = source.appName(url)
-        let mirror = GitMirror(url: url, credentials: try source.credentials(), stateDirectory: source.stateDir, options: try source.gitOptions(progress: progress))
+        try await open(
+            Repository(source: source, progress: progress, verify: verify), source: source, target: target, flags: flags, readOnly: readOnly,
+            runPods: runPods, markInterrupted: markInterrupted)
+    }
+
+    /// The repository a session reads, set up from the command line without any I/O: a command can
+    /// start fetching from its mirror before the session is open.
+    struct Repository {
+        var spec: RefSpec
+        var verification: SignatureVerification?
+        var app: String
+        var mirror: GitMirror
+        /// Prints the fetch and, once the session is open, the sync.
+        var progress: ProgressPrinter?
+
+        init(source: SourceOptions, progress: ProgressPrinter?, verify: VerifyOptions?) throws {
+            self.progress = progress
+            let url = try source.repositoryURL()
+            spec = try source.refSpec()
+            verification = try verify?.verification(for: spec)
+            app = source.appName(url)
+            mirror = GitMirror(url: url, credentials: try source.credentials(), stateDirectory: source.stateDir, options: try source.gitOptions(progress: progress))
+        }
+    }
+
+    /// ``open(source:target:flags:readOnly:runPods:markInterrupted:progress:verify:)`` for a
+    /// repository already set up.
+    static func open(
+        _ repository: Repository, source: SourceOptions, target: TargetOptions, flags: SyncFlags, readOnly: Bool, runPods: Bool,
+        markInterrupted: Bool = true
+    ) async throws -> CommandSession {
+        let (spec, verification, app, mirror, progress) = (repository.spec, repository.verification, repository.app, repository.mirror, repository.progress)
         let location = try source.ledgerLocation()
         // The cluster is reached (a TLS handshake and a request, or an embedded LocalCluster
         // started) while the ledger opens; a cluster that cannot be reached is still the error

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Curl
 import Foundation
 import GitSource
 import Logging
@@ -9,10 +10,16 @@ import Logging
 enum Main {
     /// The commands that read a Git repository.
     static let gitCommands: Set<String> = ["sync", "plan", "diff", "resolve", "rollback"]
+    /// The commands that speak HTTP (to a cluster, or to a Git server through the HTTP transport).
+    static let curlCommands = gitCommands.union(["agent", "version"])
 
     static func main() async {
-        if let name = CommandLine.arguments.dropFirst().first, gitCommands.contains(name) {
-            GitLibrary.prepareInBackground()
+        // libcurl and libgit2 are opened on first use (CDynamicLibrary, Docs/architecture.md): the
+        // commands that need them start opening them on threads of their own while the command line
+        // is parsed; the others (the ledger's commands, `local-cluster`) never map them.
+        if let name = CommandLine.arguments.dropFirst().first {
+            if curlCommands.contains(name) { CurlLibrary.openInBackground() }
+            if gitCommands.contains(name) { GitLibrary.prepareInBackground() }
         }
         do {
             var command = try Sluice.parseAsRoot()

@@ -29,17 +29,22 @@ struct PlanCommand: AsyncParsableCommand {
     var output: OutputFormat = .text
 
     func run() async throws {
-        let session = try await CommandSession.open(source: source, target: target, flags: flags, readOnly: true, runPods: false, progress: ProgressPrinter.fetchOnly(output: output), verify: verify)
+        let repository = try CommandSession.Repository(source: source, progress: ProgressPrinter.fetchOnly(output: output), verify: verify)
+        // The revision is fetched while the cluster and the ledger open (the mirror needs neither);
+        // a cluster that cannot be reached is still the error reported first.
+        let (mirror, spec, revision) = (repository.mirror, repository.spec, revision)
+        async let fetching = ApplicationSync.fetch(mirror, spec: spec, revision: revision)
+        let session = try await CommandSession.open(repository, source: source, target: target, flags: flags, readOnly: true, runPods: false)
         let application = session.application
         let outcome: Result<PlanReport, CLIExit>
         do {
             // The inventory (a request and, for a large application, a decompression) is read while
-            // the revision is fetched, and its object list parsed while the plan compares trees and
+            // the fetch finishes, and its object list parsed while the plan compares trees and
             // reads the changed files; a failed fetch is still the error reported.
             async let applied = application.lastAppliedParsing()
             let fetched: FetchedRevision
             do {
-                fetched = try await application.fetch(revision: revision)
+                fetched = try await fetching
             } catch {
                 throw sourceExit(error)
             }
