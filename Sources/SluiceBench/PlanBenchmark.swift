@@ -52,16 +52,20 @@ enum PlanBenchmark {
         let head = try repository.commit("change one ConfigMap")
         print("Change: one file, head \(head.prefix(12))\n")
 
-        let plan = try measureMedian([sluice, "plan"] + source + ["--output", "json"], runs: 7, environment: environment)
+        let settled = cluster.waitUntilIdle()
+        print(String(format: "The served cluster %@ after %.1f s (it persists the first sync's objects)\n",
+                     settled.idle ? "was idle" : "was still busy", settled.seconds))
+
+        let plan = try measureMedian([sluice, "plan"] + source + ["--output", "json"], runs: 15, environment: environment)
         let configured = plan.output.components(separatedBy: "\"configured\"").count - 1
-        let reload = try measureMedian([CommandLine.arguments[0], "op", "load", repository.url.appendingPathComponent("app").path], runs: 3)
+        let reload = try measureMedian([CommandLine.arguments[0], "op", "load", repository.url.appendingPathComponent("app").path], runs: 5)
         let fullPlan = try measure([sluice, "plan"] + source + ["--full", "--output", "json"], environment: environment)
         guard fullPlan.exitCode == 0 else { throw BenchError("sluice plan --full failed: \(fullPlan.output.suffix(2000))") }
 
         print("measure                                              seconds   CPU s   peak RSS")
         for (name, m) in [
-            ("sluice plan, one file changed (median of 7)", plan),
-            ("full re-load of all manifests (median of 3)", reload),
+            ("sluice plan, one file changed (median of 15)", plan),
+            ("full re-load of all manifests (median of 5)", reload),
             ("sluice plan --full (re-reads everything)", fullPlan),
         ] {
             print(name.padding(toLength: 52, withPad: " ", startingAt: 0) + String(format: "%7.3f  %6.2f  %6.1f MB", m.seconds, m.cpuSeconds, Double(m.peakRSSKiB) / 1024))

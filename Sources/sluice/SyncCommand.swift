@@ -36,10 +36,21 @@ struct SyncCommand: AsyncParsableCommand {
     var output: OutputFormat = .text
 
     func run() async throws {
-        let session = try await CommandSession.open(source: source, target: target, flags: flags, readOnly: false, runPods: true, progress: progress.printer(output: output), verify: verify)
+        let repository = try CommandSession.Repository(source: source, progress: progress.printer(output: output), verify: verify)
+        // The revision is fetched while the cluster (an embedded LocalCluster started, perhaps) and
+        // the ledger open; a cluster that cannot be reached is still the error reported first.
+        let (mirror, spec, revision) = (repository.mirror, repository.spec, revision)
+        async let fetching = ApplicationSync.fetch(mirror, spec: spec, revision: revision)
+        let session = try await CommandSession.open(repository, source: source, target: target, flags: flags, readOnly: false, runPods: true)
         let exitCode: Int32
         do {
-            exitCode = try await syncAll(session.application, ledger: session.ledger)
+            let head: FetchedRevision
+            do {
+                head = try await fetching
+            } catch {
+                throw sourceExit(error)
+            }
+            exitCode = try await syncAll(session.application, ledger: session.ledger, head: head)
         } catch {
             await session.close()
             throw error
@@ -48,14 +59,9 @@ struct SyncCommand: AsyncParsableCommand {
         if exitCode != 0 { throw CLIExit(code: exitCode, message: "") }
     }
 
-    /// Syncs the head (or every commit up to it) and prints each result; returns the exit code.
-    func syncAll(_ application: ApplicationSync, ledger: Ledger) async throws -> Int32 {
-        let head: FetchedRevision
-        do {
-            head = try await application.fetch(revision: revision)
-        } catch {
-            throw sourceExit(error)
-        }
+    /// Syncs the fetched head (or every commit up to it) and prints each result; returns the exit
+    /// code.
+    func syncAll(_ application: ApplicationSync, ledger: Ledger, head: FetchedRevision) async throws -> Int32 {
         var revisions = [head]
         if everyCommit {
             do {

@@ -352,13 +352,15 @@ struct SyncCommandTests {
             #expect(result.errorOutput.contains("127.0.0.1"), "\(result.errorOutput)")
             #expect(!result.errorOutput.contains("embedded LocalCluster"))
         }
-        // A plan fetches while the cluster is reached; with both out of reach, the cluster is still
-        // the error reported.
-        let neither = try await ws.sluice([
-            "plan", "--repo", "file://\(ws.directory.path)/no-such-repo", "--kubeconfig", broken.path, "--state-dir", ws.state,
-        ])
-        #expect(neither.exitCode == 4, "\(neither.errorOutput)")
-        #expect(neither.errorOutput.contains("127.0.0.1"), "\(neither.errorOutput)")
+        // Sync and plan fetch while the cluster is reached; with both out of reach, the cluster is
+        // still the error reported.
+        for command in ["sync", "plan"] {
+            let neither = try await ws.sluice([
+                command, "--repo", "file://\(ws.directory.path)/no-such-repo", "--kubeconfig", broken.path, "--state-dir", ws.state,
+            ])
+            #expect(neither.exitCode == 4, "\(command): \(neither.errorOutput)")
+            #expect(neither.errorOutput.contains("127.0.0.1"), "\(command): \(neither.errorOutput)")
+        }
         let missing = try await ws.run("sync", ["--path", "app", "--kubeconfig", ws.directory.appending("nope").path])
         #expect(missing.exitCode == 2, "a kubeconfig that does not exist is a configuration error: \(missing.errorOutput)")
     }
