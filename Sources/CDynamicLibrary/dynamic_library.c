@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static void sluice_dynamic_library_fail(const char *what, const char *soname) {
-    const char *reason = dlerror();
-    fprintf(stderr, "sluice: %s %s: %s\n", what, soname, reason ? reason : "unknown error");
+/* Ends the process as the dynamic loader does when a library it needs is missing. */
+static void sluice_dynamic_library_fail(const char *message, const char *soname, const char *detail) {
+    fprintf(stderr, "sluice: %s %s: %s\n", message, soname, detail ? detail : "unknown error");
     fflush(stderr);
     _exit(127);
 }
@@ -19,7 +19,7 @@ void *sluice_dynamic_library_open(sluice_dynamic_library *library) {
     if (handle == NULL) {
         /* Lazy binding inside the library, as at exec; its symbols stay out of the global scope. */
         handle = dlopen(library->soname, RTLD_LAZY | RTLD_LOCAL);
-        if (handle == NULL) sluice_dynamic_library_fail("cannot load the shared library", library->soname);
+        if (handle == NULL) sluice_dynamic_library_fail("cannot load the shared library", library->soname, dlerror());
         __atomic_store_n(&library->handle, handle, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&library->lock);
@@ -29,10 +29,6 @@ void *sluice_dynamic_library_open(sluice_dynamic_library *library) {
 void *sluice_dynamic_library_symbol(sluice_dynamic_library *library, const char *name) {
     void *handle = sluice_dynamic_library_open(library);
     void *function = dlsym(handle, name);
-    if (function == NULL) {
-        fprintf(stderr, "sluice: the shared library %s has no function %s\n", library->soname, name);
-        fflush(stderr);
-        _exit(127);
-    }
+    if (function == NULL) sluice_dynamic_library_fail("a function is missing from the shared library", library->soname, name);
     return function;
 }

@@ -53,13 +53,13 @@ public struct FetchedRevision: Sendable {
 
 /// The last applied revision, and the application's inventory, whose object list is parsed on a
 /// task of its own (``ApplicationSync/lastAppliedParsing()``).
-public struct LastApplied: Sendable {
+struct LastApplied: Sendable {
     /// The cluster's inventory's revision, else the ledger's last success; `nil` before the first.
-    public let revision: String?
+    let revision: String?
     let parsing: Task<Inventory, Never>
 
     /// The inventory (empty when the application has none), once parsed.
-    public var inventory: Inventory {
+    var inventory: Inventory {
         get async { await parsing.value }
     }
 }
@@ -175,7 +175,7 @@ public struct ApplicationSync: Sendable {
     /// The last applied revision, as ``lastApplied()``, with the inventory's object list parsed on
     /// a task of its own: a plan needs the revision first (to compare trees, read the changed
     /// files), the objects only at the end.
-    public func lastAppliedParsing() async throws -> LastApplied {
+    func lastAppliedParsing() async throws -> LastApplied {
         let store = InventoryStore(client: runner.client, app: app, namespace: runner.configuration.inventoryNamespace)
         let stored: StoredInventory?
         do {
@@ -269,13 +269,11 @@ public struct ApplicationSync: Sendable {
 
     /// What a sync of `fetched` would do, with server-side dry runs; changes nothing.
     ///
-    /// `applied` is ``lastAppliedParsing()`` when the caller read it already (a command reads it
-    /// while the revision is fetched). The inventory's objects are needed only at the end, so they
-    /// are parsed meanwhile.
+    /// The inventory's objects are needed only at the end, so they are parsed meanwhile.
     ///
     /// - Throws: ``SyncEngineError`` `signatureRefused` when the revision's signature is not trusted.
-    public func plan(_ fetched: FetchedRevision, applied: LastApplied? = nil) async throws -> PlanReport {
-        let applied = if let applied { applied } else { try await lastAppliedParsing() }
+    public func plan(_ fetched: FetchedRevision) async throws -> PlanReport {
+        let applied = try await lastAppliedParsing()
         let base = applied.revision
         if case .failure(let refusal) = try await verifySignatures(fetched, base: base) { throw refusal }
         if let base, !runner.configuration.full, await hasCommit(base) {

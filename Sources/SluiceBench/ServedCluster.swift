@@ -31,30 +31,19 @@ struct ServedCluster {
     /// still works measures the machine's load. Returns how long it waited, and whether it was idle.
     func waitUntilIdle(limit: Duration = .seconds(120)) -> (seconds: Double, idle: Bool) {
         let start = ContinuousClock.now
-        var samples: [Int] = []
-        while ContinuousClock.now - start < limit {
-            guard let ticks = cpuTicks() else { break }
-            samples.append(ticks)
-            // Samples 250 ms apart: the last five span one second.
-            if samples.count >= 5, ticks - samples[samples.count - 5] <= 2 {
-                let waited = ContinuousClock.now - start
-                return (Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18, true)
+        var samples: [Double] = []
+        var idle = false
+        while ContinuousClock.now - start < limit, let used = try? AgentBenchmark.cpuSeconds(pid) {
+            samples.append(used)
+            // Samples 250 ms apart: the last five span one second. At most 2 clock ticks of 10 ms
+            // (3 are 0.03 s).
+            if samples.count >= 5, used - samples[samples.count - 5] < 0.025 {
+                idle = true
+                break
             }
             Thread.sleep(forTimeInterval: 0.25)
         }
-        let waited = ContinuousClock.now - start
-        return (Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18, false)
-    }
-
-    /// The server's user and system CPU time, in clock ticks (`/proc/PID/stat`, fields 14 and 15).
-    func cpuTicks() -> Int? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let end = stat.lastIndex(of: ")")
-        else { return nil }
-        // After the command name (which may hold spaces) come the state (field 3) and the rest.
-        let fields = stat[stat.index(after: end)...].split(separator: " ")
-        guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
-        return user + system
+        return (AgentBenchmark.seconds(ContinuousClock.now - start), idle)
     }
 
     func stop() { process.stop() }

@@ -23,9 +23,28 @@ struct CommandSession {
             runPods: runPods, markInterrupted: markInterrupted)
     }
 
-    /// The repository a session reads, set up from the command line without any I/O: a command can
-    /// start fetching from its mirror before the session is open.
-    struct Repository {
+    /// ``open(source:target:flags:readOnly:runPods:markInterrupted:progress:verify:)`` while the
+    /// revision (`revision`, else the ref spec's head) is fetched: the mirror needs neither the
+    /// cluster nor the ledger. A cluster that cannot be reached is still the error thrown; a fetch
+    /// that failed closes the session again and throws ``sourceExit(_:)`` (exit 3).
+    static func openFetching(
+        revision: String?, source: SourceOptions, target: TargetOptions, flags: SyncFlags, readOnly: Bool, runPods: Bool,
+        progress: ProgressPrinter?, verify: VerifyOptions?
+    ) async throws -> (CommandSession, FetchedRevision) {
+        let repository = try Repository(source: source, progress: progress, verify: verify)
+        let (mirror, spec) = (repository.mirror, repository.spec)
+        async let fetching = ApplicationSync.fetch(mirror, spec: spec, revision: revision)
+        let session = try await open(repository, source: source, target: target, flags: flags, readOnly: readOnly, runPods: runPods)
+        do {
+            return (session, try await fetching)
+        } catch {
+            await session.close()
+            throw sourceExit(error)
+        }
+    }
+
+    /// The repository a session reads, set up from the command line without any I/O.
+    private struct Repository {
         var spec: RefSpec
         var verification: SignatureVerification?
         var app: String
@@ -45,7 +64,7 @@ struct CommandSession {
 
     /// ``open(source:target:flags:readOnly:runPods:markInterrupted:progress:verify:)`` for a
     /// repository already set up.
-    static func open(
+    private static func open(
         _ repository: Repository, source: SourceOptions, target: TargetOptions, flags: SyncFlags, readOnly: Bool, runPods: Bool,
         markInterrupted: Bool = true
     ) async throws -> CommandSession {

@@ -29,26 +29,13 @@ struct PlanCommand: AsyncParsableCommand {
     var output: OutputFormat = .text
 
     func run() async throws {
-        let repository = try CommandSession.Repository(source: source, progress: ProgressPrinter.fetchOnly(output: output), verify: verify)
-        // The revision is fetched while the cluster and the ledger open (the mirror needs neither);
-        // a cluster that cannot be reached is still the error reported first.
-        let (mirror, spec, revision) = (repository.mirror, repository.spec, revision)
-        async let fetching = ApplicationSync.fetch(mirror, spec: spec, revision: revision)
-        let session = try await CommandSession.open(repository, source: source, target: target, flags: flags, readOnly: true, runPods: false)
+        let (session, fetched) = try await CommandSession.openFetching(
+            revision: revision, source: source, target: target, flags: flags, readOnly: true, runPods: false,
+            progress: ProgressPrinter.fetchOnly(output: output), verify: verify)
         let application = session.application
         let outcome: Result<PlanReport, CLIExit>
         do {
-            // The inventory (a request and, for a large application, a decompression) is read while
-            // the fetch finishes, and its object list parsed while the plan compares trees and
-            // reads the changed files; a failed fetch is still the error reported.
-            async let applied = application.lastAppliedParsing()
-            let fetched: FetchedRevision
-            do {
-                fetched = try await fetching
-            } catch {
-                throw sourceExit(error)
-            }
-            outcome = .success(try await application.plan(fetched, applied: try await applied))
+            outcome = .success(try await application.plan(fetched))
         } catch let error as CLIExit {
             outcome = .failure(error)
         } catch let error as SyncEngineError {

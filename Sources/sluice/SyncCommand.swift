@@ -36,20 +36,11 @@ struct SyncCommand: AsyncParsableCommand {
     var output: OutputFormat = .text
 
     func run() async throws {
-        let repository = try CommandSession.Repository(source: source, progress: progress.printer(output: output), verify: verify)
-        // The revision is fetched while the cluster (an embedded LocalCluster started, perhaps) and
-        // the ledger open; a cluster that cannot be reached is still the error reported first.
-        let (mirror, spec, revision) = (repository.mirror, repository.spec, revision)
-        async let fetching = ApplicationSync.fetch(mirror, spec: spec, revision: revision)
-        let session = try await CommandSession.open(repository, source: source, target: target, flags: flags, readOnly: false, runPods: true)
+        let (session, head) = try await CommandSession.openFetching(
+            revision: revision, source: source, target: target, flags: flags, readOnly: false, runPods: true,
+            progress: progress.printer(output: output), verify: verify)
         let exitCode: Int32
         do {
-            let head: FetchedRevision
-            do {
-                head = try await fetching
-            } catch {
-                throw sourceExit(error)
-            }
             exitCode = try await syncAll(session.application, ledger: session.ledger, head: head)
         } catch {
             await session.close()
