@@ -22,13 +22,15 @@ public final class BackgroundProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
 
-    /// Starts `executable` (a path or a name in `PATH`) with `arguments`.
+    /// Starts `executable` (a path or a name in `PATH`) with `arguments`; its standard input is
+    /// `/dev/null`, or a descriptor of this process to inherit (a listening socket, say).
     public init(
         _ executable: String,
         _ arguments: [String],
         environment: [String: String] = [:],
         unsetting: [String] = [],
         currentDirectory: URL? = nil,
+        standardInput: Int32? = nil,
         logFile: URL
     ) throws {
         let path = try ProcessRunner.resolveExecutable(executable)
@@ -36,7 +38,7 @@ public final class BackgroundProcess: @unchecked Sendable {
         self.pid = try Spawn.start(
             path, arguments,
             environment: ProcessRunner.makeEnvironment(environment, inherit: true, unsetting: unsetting),
-            directory: currentDirectory, stdin: .null, stdout: .file(logFile.path), stderr: .file(logFile.path))
+            directory: currentDirectory, stdin: standardInput.map { .descriptor($0) } ?? .null, stdout: .file(logFile.path), stderr: .file(logFile.path))
         self.command = [executable] + arguments
         self.logFile = logFile
     }

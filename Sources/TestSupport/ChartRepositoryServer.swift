@@ -4,22 +4,24 @@ import Foundation
 /// `helm repo index`, served as static files over HTTP by Python's `http.server`, optionally behind
 /// HTTP basic auth (401 without the right user and password). Stopped on ``stop()`` and on deinit;
 /// ``restart()`` serves the same files on the same port again.
+///
+/// The port is held for the server's whole life (``Loopback/HeldPort``): while stopped it refuses
+/// connections, and no other process can take it.
 public final class ChartRepositoryServer: @unchecked Sendable {
     /// The TCP port on 127.0.0.1.
-    public let port: UInt16
+    public var port: UInt16 { held.port }
     /// The repository's files (`index.yaml` and the `.tgz` archives).
     public let directory: URL
-    private var process: BackgroundProcess
+    private var process: BackgroundProcess?
+    private let held: Loopback.HeldPort
     private let workDirectory: TemporaryDirectory
     private let login: (user: String, password: String)?
+    private let lock = NSLock()
 
-    private init(
-        port: UInt16, directory: URL, process: BackgroundProcess, workDirectory: TemporaryDirectory, login: (user: String, password: String)?
-    ) {
+    private init(directory: URL, held: Loopback.HeldPort, workDirectory: TemporaryDirectory, login: (user: String, password: String)?) {
         self.login = login
-        self.port = port
+        self.held = held
         self.directory = directory
-        self.process = process
         self.workDirectory = workDirectory
     }
 
@@ -37,9 +39,9 @@ public final class ChartRepositoryServer: @unchecked Sendable {
             let packaged = try ProcessRunner.run("helm", ["package", chart.path, "--destination", directory.path])
             guard packaged.exitCode == 0 else { throw TestSupportError(.commandFailed, "helm package \(chart.path): \(packaged.errorOutput)") }
         }
-        let (process, port) = try await launch(directory: directory, workDirectory: workDirectory, port: nil, login: login)
-        let server = ChartRepositoryServer(port: port, directory: directory, process: process, workDirectory: workDirectory, login: login)
+        let server = ChartRepositoryServer(directory: directory, held: try Loopback.heldPort(), workDirectory: workDirectory, login: login)
         try server.index()
+        try await server.serve()
         return server
     }
 
@@ -49,20 +51,29 @@ public final class ChartRepositoryServer: @unchecked Sendable {
         guard indexed.exitCode == 0 else { throw TestSupportError(.commandFailed, "helm repo index: \(indexed.errorOutput)") }
     }
 
-    /// Stops serving. Safe to call more than once.
-    public func stop() { process.stop() }
+    /// Stops serving: connections to the port are refused from now on. Safe to call more than once.
+    public func stop() {
+        lock.lock()
+        let running = process
+        process = nil
+        lock.unlock()
+        // The port refuses before the server goes, so no connection waits in a backlog nobody accepts.
+        try? held.refuse()
+        running?.stop()
+    }
 
     /// Serves again on the same port.
     public func restart() async throws {
         stop()
-        process = try await Self.launch(directory: directory, workDirectory: workDirectory, port: port, login: login).process
+        try await serve()
     }
 
-    /// Serves DIRECTORY on PORT; with USER and PASSWORD, answers 401 to requests without them.
+    /// Serves the directory on the held socket (standard input); with USER and PASSWORD, answers 401
+    /// to requests without them.
     static let script = #"""
-        import base64, functools, http.server, sys
-        directory, port = sys.argv[1], int(sys.argv[2])
-        expected = "Basic " + base64.b64encode(f"{sys.argv[3]}:{sys.argv[4]}".encode()).decode() if len(sys.argv) > 4 else None
+        import base64, functools, http.server, socket, sys
+        directory = sys.argv[1]
+        expected = "Basic " + base64.b64encode(f"{sys.argv[2]}:{sys.argv[3]}".encode()).decode() if len(sys.argv) > 3 else None
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             def do_GET(self):
@@ -74,32 +85,28 @@ public final class ChartRepositoryServer: @unchecked Sendable {
                     return
                 super().do_GET()
 
-        http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Handler, directory=directory)).serve_forever()
+        listening = socket.socket(fileno=sys.stdin.fileno())
+        server = http.server.ThreadingHTTPServer(listening.getsockname(), functools.partial(Handler, directory=directory), bind_and_activate=False)
+        server.socket.close()
+        server.socket = listening
+        server.server_name, server.server_port = "127.0.0.1", listening.getsockname()[1]
+        print("serving", flush=True)
+        server.serve_forever()
         """#
 
-    private static func launch(
-        directory: URL, workDirectory: TemporaryDirectory, port fixed: UInt16?, login: (user: String, password: String)?
-    ) async throws -> (process: BackgroundProcess, port: UInt16) {
+    /// Starts Python on the held port, and waits until it says it serves.
+    private func serve() async throws {
         let python = try ProcessRunner.resolveExecutable("python3")
         let credentials = login.map { [$0.user, $0.password] } ?? []
-        @Sendable func start(_ port: UInt16) throws -> BackgroundProcess {
-            try BackgroundProcess(
-                python, ["-c", script, directory.path, "\(port)"] + credentials,
-                environment: ["PYTHONDONTWRITEBYTECODE": "1"], logFile: workDirectory.appending("http-\(port).log"))
+        let socket = try held.listen()
+        let started = try BackgroundProcess(
+            python, ["-c", Self.script, directory.path] + credentials,
+            environment: ["PYTHONDONTWRITEBYTECODE": "1"], standardInput: socket,
+            logFile: workDirectory.appending("http-\(UUID().uuidString.prefix(8)).log"))
+        lock.withLock { process = started }
+        try await waitUntil(timeout: .seconds(30), "the chart repository serves on port \(port)") {
+            guard started.isRunning else { throw TestSupportError(.serverFailed, "python3 -m http.server exited: \(started.log())") }
+            return started.log().contains("serving")
         }
-        @Sendable func ready(_ port: UInt16) -> Bool {
-            guard let fd = try? Loopback.connect(port: port) else { return false }
-            close(fd)
-            return true
-        }
-        if let fixed {
-            let process = try start(fixed)
-            try await waitUntil(timeout: .seconds(30), "the chart repository to serve again on port \(fixed)") {
-                guard process.isRunning else { throw TestSupportError(.serverFailed, "python3 -m http.server exited: \(process.log())") }
-                return ready(fixed)
-            }
-            return (process, fixed)
-        }
-        return try await ServerStartup.launchOnFreePort(name: "chart repository", launch: start, isReady: ready)
     }
 }

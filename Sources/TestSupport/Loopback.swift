@@ -126,6 +126,112 @@ public enum Loopback {
         return ListeningSocket(port: UInt16(bigEndian: address.sin_port), descriptor: fd)
     }
 
+    /// A port on 127.0.0.1 kept for one server across its restarts, so that no other process can
+    /// take it while the server is down (seen in CI: a server stopped for a minute, and another
+    /// test's server given its port, which the restarted one then could not bind; its clients
+    /// talked to the wrong server).
+    ///
+    /// While down, a socket bound to the port that does not listen: connections are refused, as
+    /// for a stopped server. ``listen()`` makes that socket listen and returns it for the server
+    /// process to inherit (as its standard input) and accept on; ``refuse()`` binds a new socket to
+    /// the port before closing the listening one, so the port is never free in between. Both
+    /// sockets set `SO_REUSEPORT`, which lets them share the port for that moment and keeps out
+    /// every process that does not set it (a port shared that way must be shared by one user).
+    public final class HeldPort: @unchecked Sendable {
+        /// The port.
+        public let port: UInt16
+        private var descriptor: Int32
+        private var listening = false
+        private let lock = NSLock()
+
+        init(port: UInt16, descriptor: Int32) {
+            self.port = port
+            self.descriptor = descriptor
+        }
+
+        deinit { Loopback.closeDescriptor(descriptor) }
+
+        /// Makes the port accept connections; returns the listening socket, which stays open here
+        /// too (connections wait in its backlog until a server accepts them).
+        public func listen() throws -> Int32 {
+            lock.lock()
+            defer { lock.unlock() }
+            if !listening {
+                #if canImport(Glibc)
+                let listened = Glibc.listen(descriptor, 128)
+                #else
+                let listened = Darwin.listen(descriptor, 128)
+                #endif
+                guard listened == 0 else { throw TestSupportError(.systemCall, "listen on port \(port): errno \(errno)") }
+                listening = true
+            }
+            return descriptor
+        }
+
+        /// Makes the port refuse connections again, without letting it go. A server process that
+        /// inherited the listening socket keeps serving on its copy until it exits.
+        public func refuse() throws {
+            lock.lock()
+            defer { lock.unlock() }
+            guard listening else { return }
+            let replacement = try Loopback.bindSharing(port: port)
+            Loopback.closeDescriptor(descriptor)
+            descriptor = replacement
+            listening = false
+        }
+    }
+
+    /// A port on 127.0.0.1 that the system picked, held (refusing connections) until the result is
+    /// gone; see ``HeldPort``.
+    public static func heldPort() throws -> HeldPort {
+        let fd = try bindSharing(port: 0)
+        var address = loopbackAddress(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getsockname(fd, $0, &length)
+            }
+        }
+        guard named == 0 else {
+            closeDescriptor(fd)
+            throw TestSupportError(.systemCall, "getsockname: errno \(errno)")
+        }
+        return HeldPort(port: UInt16(bigEndian: address.sin_port), descriptor: fd)
+    }
+
+    /// A close-on-exec socket with `SO_REUSEPORT`, bound to 127.0.0.1:`port` (0: one the system picks).
+    private static func bindSharing(port: UInt16) throws -> Int32 {
+        let fd = try makeSocket()
+        var on: Int32 = 1
+        guard fcntl(fd, F_SETFD, FD_CLOEXEC) == 0,
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, socklen_t(MemoryLayout<Int32>.size)) == 0
+        else {
+            let code = errno
+            closeDescriptor(fd)
+            throw TestSupportError(.systemCall, "fcntl or setsockopt(SO_REUSEPORT): errno \(code)")
+        }
+        var address = loopbackAddress(port: port)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else {
+            let code = errno
+            closeDescriptor(fd)
+            throw TestSupportError(.systemCall, "bind to port \(port): errno \(code)")
+        }
+        return fd
+    }
+
+    private static func closeDescriptor(_ fd: Int32) {
+        #if canImport(Glibc)
+        _ = Glibc.close(fd)
+        #else
+        _ = Darwin.close(fd)
+        #endif
+    }
+
     /// Opens a TCP connection to 127.0.0.1:`port` and returns the socket; the caller closes it.
     public static func connect(port: UInt16, receiveTimeout: Duration? = nil) throws -> Int32 {
         let fd = try makeSocket()

@@ -173,8 +173,13 @@ struct HelmSourceTests {
         #expect(try await AgentCommandTests.history(ws).isEmpty, "nothing is recorded against the commit while its chart repository is down")
 
         try await repository.restart()
-        try await waitUntil(timeout: .seconds(90), poll: .milliseconds(200), "the commit is delivered once the repository is up") {
-            try await entry()?["lastAppliedRevision"] as? String == head
+        var last: [String: Any]?
+        try await waitUntil(
+            timeout: .seconds(90), poll: .milliseconds(200),
+            "the commit is delivered once the repository is up (last status: \(last ?? [:]); the agent's log ends: \(agent.process.log().suffix(4000)))"
+        ) {
+            last = try await entry()
+            return last?["lastAppliedRevision"] as? String == head
         }
         #expect(try await AgentCommandTests.configValue(ws, "shop-cache", "maxMemory") == "256mb", "the parent's values reach the dependency")
         let cleared = try await entry()

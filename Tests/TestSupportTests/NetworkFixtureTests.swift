@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 import TestSupport
 
@@ -19,6 +22,40 @@ struct NetworkFixtureTests {
         }
         server.stop()
         #expect(!Loopback.isAccepting(port: server.port))
+    }
+
+    @Test("a stopped chart repository refuses connections and keeps its port from every other server until it serves again")
+    func chartRepositoryKeepsItsPortWhileStopped() async throws {
+        let charts = try TemporaryDirectory(label: "held-port-chart")
+        defer { charts.remove() }
+        let chart = try charts.makeSubdirectory("cache")
+        try Data("apiVersion: v2\nname: cache\nversion: 1.0.0\n".utf8).write(to: chart.appendingPathComponent("Chart.yaml"))
+        let repository = try await ChartRepositoryServer.start(charts: [chart])
+        func index() async throws -> String {
+            let (data, _) = try await URLSession.shared.data(from: try #require(URL(string: repository.url + "/index.yaml")))
+            return String(decoding: data, as: UTF8.self)
+        }
+        #expect(try await index().contains("name: cache"))
+        repository.stop()
+        #expect(!Loopback.isAccepting(port: repository.port))
+        // What another test's server does when the system gives it this port: bind it, as Python's
+        // http.server does (SO_REUSEADDR, no SO_REUSEPORT). It must fail.
+        let other = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(other) }
+        var on: Int32 = 1
+        _ = setsockopt(other, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = repository.port.bigEndian
+        address.sin_addr.s_addr = inet_addr(Loopback.host)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(other, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(bound == -1 && errno == EADDRINUSE, "another server could take the stopped repository's port")
+        try await repository.restart()
+        #expect(try await index().contains("name: cache"))
+        repository.stop()
+        #expect(!Loopback.isAccepting(port: repository.port))
     }
 
     @Test("the forwarding proxy counts the bytes and connections of a clone")
