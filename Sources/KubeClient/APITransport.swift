@@ -2,6 +2,7 @@ import Curl
 import Foundation
 import KubeModel
 import Logging
+import Synchronization
 
 /// How to reach the API server: TLS trust and client identity, proxy. Built from a ``ClusterConnection``.
 typealias TransportSettings = CurlSettings
@@ -22,6 +23,11 @@ final class APITransport: Sendable {
     let rejected: @Sendable (ClusterConnection.RequestAuthentication) -> Bool
     let userAgent: String
     let maximumAttempts: Int
+    private let multiplexed = Atomic<Bool>(false)
+
+    /// Whether the server has answered over HTTP/2 (or 3): concurrent requests then share one
+    /// connection as streams; over HTTP/1.1 each request in flight needs a connection of its own.
+    var multiplexes: Bool { multiplexed.load(ordering: .relaxed) }
 
     init(
         server: String, settings: TransportSettings, limiter: RateLimiter, inFlight: InFlightLimit = InFlightLimit(64), userAgent: String,
@@ -88,6 +94,9 @@ final class APITransport: Sendable {
             inFlight.release(overloaded: refused)
             switch outcome {
             case .success(let response):
+                if let version = response.headers[":http-version"], version != "1.1", !multiplexed.load(ordering: .relaxed) {
+                    multiplexed.store(true, ordering: .relaxed)
+                }
                 if response.headers[Self.flowSchemaHeader] != nil || response.headers[Self.priorityLevelHeader] != nil {
                     limiter.serverAnnouncedFlowControl()
                 }

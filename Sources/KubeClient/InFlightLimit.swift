@@ -13,6 +13,8 @@ import Synchronization
 final class InFlightLimit: Sendable {
     private struct State {
         var inUse = 0
+        /// The most in use at once so far.
+        var peak = 0
         var limit: Int
         var slowStart = true
         var answeredSinceChange = 0
@@ -25,6 +27,7 @@ final class InFlightLimit: Sendable {
             var woken: [CheckedContinuation<Void, any Error>] = []
             while inUse < limit, !waiters.isEmpty {
                 inUse += 1
+                peak = max(peak, inUse)
                 woken.append(waiters.removeFirst().continuation)
             }
             return woken
@@ -45,6 +48,9 @@ final class InFlightLimit: Sendable {
     /// The bound now (at most ``maximum``).
     var currentLimit: Int { state.withLock { $0.limit } }
 
+    /// The most requests that have been in flight at once so far.
+    var peak: Int { state.withLock { $0.peak } }
+
     /// Waits for a slot; throws `CancellationError` when the task is cancelled while waiting.
     func acquire() async throws {
         let id = state.withLock { state -> UInt64 in
@@ -58,6 +64,7 @@ final class InFlightLimit: Sendable {
                     if state.cancelled.remove(id) != nil { return .cancelled }
                     if state.inUse < state.limit && state.waiters.isEmpty {
                         state.inUse += 1
+                        state.peak = max(state.peak, state.inUse)
                         return .run
                     }
                     state.waiters.append((id, continuation))

@@ -36,6 +36,15 @@ public final class KubeClient: Sendable {
     public let defaultNamespace: String
     /// The server's URL.
     public let server: String
+
+    /// Whether the server has answered over HTTP/2 or HTTP/3, so that requests in flight at once
+    /// share one connection; `false` until it has answered over one (the first request of a session
+    /// is `/version`), and for an HTTP/1.1 server such as LocalCluster.
+    public var multiplexes: Bool { transport.multiplexes }
+
+    /// The most requests this client has had in flight at once so far: over HTTP/1.1, about how
+    /// many connections to the server are open in the pool, warm for as many requests at once.
+    public var peakRequestsInFlight: Int { transport.inFlight.peak }
     let options: Options
     let transport: APITransport
     let discovery = Discovery()

@@ -76,7 +76,9 @@ struct CurlCancellationTests {
         let hanging = try await HangingServer.start()
         defer { hanging.stop() }
         let opening = Task { try await CurlTransfer.stream(CurlRequest(url: hanging.url(scheme: "http", path: "/watch")), settings: CurlSettings()) }
-        try await hanging.waitForConnections(1)
+        // Generous, as the KubeClient's equivalent: early in a full run the suite's other tests hold
+        // the machine and the test process's threads (seen once: no connection within 30 s).
+        try await hanging.waitForConnections(1, timeout: .seconds(120))
         opening.cancel()
         do {
             _ = try await opening.value

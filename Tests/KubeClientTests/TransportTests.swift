@@ -109,10 +109,17 @@ import TestSupport
         let client = KubeClient(
             server: proxy.url, settings: TransportSettings(caPEM: caPEM), defaultNamespace: "default", options: .init(),
             authenticate: { ClusterConnection.RequestAuthentication(authorization: bearer) })
+        #expect(!client.multiplexes, "nothing is known before the server has answered")
         let response = try await client.transport.send(
             HTTPRequest(method: "GET", url: "/version", headers: [("Accept", "application/json")], timeout: .seconds(60)), idempotent: true, object: "version")
         #expect(response.status == 200)
         #expect(response.headers[":http-version"] == "2")
+        #expect(client.multiplexes, "the engine's batches then start at their whole limit")
+        // LocalCluster itself speaks HTTP/1.1: its client never multiplexes, and counts the
+        // requests it has had in flight at once (the connections open).
+        _ = try await fixture.client.serverVersion()
+        #expect(!fixture.client.multiplexes)
+        #expect(fixture.client.peakRequestsInFlight >= 1)
         // A watch and fifty concurrent writes share the HTTP/2 connection.
         let start = try await client.list(Kinds.configMap, namespace: "default")
         let events = client.watch(Kinds.configMap, namespace: "default", resourceVersion: start.resourceVersion)
@@ -143,5 +150,7 @@ import TestSupport
             try await group.waitForAll()
         }
         #expect(try await client.list(Kinds.configMap, namespace: "default").items.count == 200)
+        // The most in flight at once: more than one, never past the bound (64 by default).
+        #expect((2...64).contains(client.peakRequestsInFlight), "\(client.peakRequestsInFlight)")
     }
 }

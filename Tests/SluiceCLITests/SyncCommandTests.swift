@@ -419,6 +419,19 @@ struct SyncCommandTests {
         // One server-side dry run of the changed ConfigMap: the validation's answer is the one
         // compared with the live object (the cluster's apiserver_request_total counts them).
         #expect(try await Self.configMapApplyDryRuns(cluster) - dryRunsBefore == 1)
+        // A small change is planned over one connection: each request waits for the warm one rather
+        // than opening another (and its TLS handshake) to LocalCluster, which speaks HTTP/1.1.
+        let kubeconfigText = try String(contentsOf: cluster.kubeconfig, encoding: .utf8)
+        let server = try #require(kubeconfigText.range(of: #"https://127\.0\.0\.1:\d+"#, options: .regularExpression))
+        let proxy = try await CountingProxy.start(mode: .forward(port: try #require(UInt16(kubeconfigText[server].split(separator: ":").last ?? ""))))
+        let proxied = ws.directory.appending("proxied-kubeconfig")
+        try Data(kubeconfigText.replacingCharacters(in: server, with: "https://\(proxy.address)").utf8).write(to: proxied)
+        let viaProxy = try await ws.run("plan", ["--path", "app", "--app", "shop", "--output", "json", "--kubeconfig", proxied.path])
+        #expect(viaProxy.exitCode == 0, "\(viaProxy.errorOutput)")
+        #expect(viaProxy.stdout == after.stdout, "the same plan through the proxy")
+        try await proxy.waitUntilIdle()
+        let connections = try proxy.statistics()
+        #expect(connections.connectionCount == 1, "\(connections) \(viaProxy.errorOutput)")
         let planned = try Self.object(after)
         #expect(planned["revision"] as? String == second)
         #expect(planned["baseRevision"] as? String == first)
