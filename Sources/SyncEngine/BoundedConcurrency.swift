@@ -1,3 +1,5 @@
+import KubeClient
+
 /// Many small requests to one API server, at most so many at once: the dry runs of a sync, its
 /// applies, a plan's reads of live objects.
 enum BoundedConcurrency {
@@ -39,12 +41,21 @@ enum BoundedConcurrency {
         }
     }
 
+    /// ``map(_:limit:opened:_:)`` of requests to `client`'s server: all of `limit` at once when it
+    /// multiplexes, else starting at the connections its client has open.
+    static func map<Item: Sendable, Result: Sendable>(
+        _ items: [Item], limit: Int, over client: KubeClient, _ body: @escaping @Sendable (Item) async throws -> Result
+    ) async throws -> [Result] {
+        try await map(items, limit: limit, opened: client.multiplexes ? nil : client.peakRequestsInFlight, body)
+    }
+
     /// How many may run at once over HTTP/1.1. It starts at the connections already open (one at
-    /// least) and grows by one when a request ends, and only when the `waiting` requests would take longer on the `size` connections in use
-    /// than on one more, counting the new connection's cost as two round trips (TCP's handshake and
-    /// TLS's), each request as one: `waiting / size > 2 + waiting / (size + 1)`, that is `waiting >
-    /// 2 · size · (size + 1)`. So a change of up to four objects is sent over one warm connection,
-    /// and a thousand objects reach 16 in flight within a few round trips, as TCP's slow start would.
+    /// least) and grows by one when a request ends, only when the `waiting` requests would take
+    /// longer on the `size` connections in use than on one more, counting a new connection as two
+    /// round trips (TCP's handshake and TLS's) and each request as one: `waiting / size > 2 +
+    /// waiting / (size + 1)`, that is `waiting > 2 · size · (size + 1)`. So a change of up to four
+    /// objects is sent over one warm connection, and a thousand objects reach 16 in flight within a
+    /// few round trips, as TCP's slow start would.
     struct Window: Equatable {
         let limit: Int
         private(set) var size: Int

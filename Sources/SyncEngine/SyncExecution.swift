@@ -217,7 +217,7 @@ actor SyncExecution {
             ledgerTasks[Self.hookKey(task)] = try await begin(task.phase, wave: task.wave, task.identity, hook: task.isHook, action: .created)
         }
         let tasksByKey = ledgerTasks
-        let outcomes = try await BoundedConcurrency.map(pending, limit: configuration.concurrency, opened: client.multiplexes ? nil : client.peakRequestsInFlight) { task -> (SyncTask, (any Error)?) in
+        let outcomes = try await BoundedConcurrency.map(pending, limit: configuration.concurrency, over: client) { task -> (SyncTask, (any Error)?) in
             do {
                 guard let ledgerTask = tasksByKey[Self.hookKey(task)] else { throw SyncEngineError(.applyFailed, "no ledger task for \(task)") }
                 try await self.applyOne(task, ledgerTask: ledgerTask)

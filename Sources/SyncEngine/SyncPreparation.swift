@@ -173,7 +173,7 @@ struct SyncPreparation: Sendable {
     /// The live objects of some tasks, read one by one (for a change of a few objects, cheaper than
     /// listing whole kinds), sorted by who tracks them.
     static func liveObjects(_ tasks: [SyncTask], app: String, client: KubeClient) async throws -> LiveObjects {
-        let read = try await BoundedConcurrency.map(tasks, limit: 16, opened: client.multiplexes ? nil : client.peakRequestsInFlight) { task -> (ObjectIdentity, JSONValue?) in
+        let read = try await BoundedConcurrency.map(tasks, limit: 16, over: client) { task -> (ObjectIdentity, JSONValue?) in
             guard let gvk = task.manifest.object.groupVersionKind else { return (task.identity, nil) }
             return (task.identity, try await readLive(gvk, task.identity, client: client))
         }

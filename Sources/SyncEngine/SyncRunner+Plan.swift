@@ -23,7 +23,7 @@ extension SyncRunner {
 
         let stages = SyncStage.stages(groups: preparation.plan.groups, prunes: preparation.prunePlan)
         let sent = stages.flatMap(\.tasks).filter { preparation.needsSend($0) }
-        let planned = try await BoundedConcurrency.map(sent, limit: configuration.concurrency, opened: client.multiplexes ? nil : client.peakRequestsInFlight) { task in
+        let planned = try await BoundedConcurrency.map(sent, limit: configuration.concurrency, over: client) { task in
             (SyncExecution.hookKey(task), try await self.plannedAction(task, preparation: preparation, dryRun: dryRuns[SyncExecution.hookKey(task)]))
         }
         let actions = Dictionary(planned, uniquingKeysWith: { first, _ in first })

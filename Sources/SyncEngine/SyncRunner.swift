@@ -261,7 +261,7 @@ public struct SyncRunner: Sendable {
                 })
         var seen = Set<String>()
         let unique = tasks.filter { seen.insert("\($0.identity)").inserted }
-        let results = try await BoundedConcurrency.map(unique, limit: configuration.concurrency, opened: client.multiplexes ? nil : client.peakRequestsInFlight) { task -> (SyncTask, DryRunOutcome, [String]) in
+        let results = try await BoundedConcurrency.map(unique, limit: configuration.concurrency, over: client) { task -> (SyncTask, DryRunOutcome, [String]) in
             let warnings = ServerWarnings()
             let outcome = await ServerWarnings.$current.withValue(warnings) {
                 await self.dryRun(task, namespaces: namespaces, definedKinds: definedKinds, live: preparation.live[task.identity])
