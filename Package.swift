@@ -240,7 +240,7 @@ let package = Package(
         .testTarget(
             name: "GitSourceTests",
             dependencies: [
-                "GitSource", "LocalCluster", "KubeModel", "KubeClient", "Manifests", "TestSupport",
+                "GitSource", "Curl", "LocalCluster", "KubeModel", "KubeClient", "Manifests", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swift6

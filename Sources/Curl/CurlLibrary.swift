@@ -17,6 +17,10 @@ public enum CurlLibrary {
         Thread.detachNewThread { initialize() }
     }
 
+    /// Opens and initialises libcurl now, on this thread, if it is not yet: for a caller that times
+    /// what follows and must not count the opening in it.
+    public static func open() { initialize() }
+
     private static let globalInit: Void = { _ = sluice_curl_global_init() }()
 
     /// Initialises libcurl once (`curl_global_init`), before the first handle is made.

@@ -120,4 +120,10 @@ public enum GitLibrary {
     public static func prepareInBackground() {
         Thread.detachNewThread { LibGit2.ensureInitialized() }
     }
+
+    /// Opens and sets up libgit2 now, on this thread, if it is not yet: for a caller that times what
+    /// follows (a test of a one-second deadline) and must not count the opening in it.
+    public static func prepare() {
+        LibGit2.ensureInitialized()
+    }
 }

@@ -1,3 +1,4 @@
+import Curl
 import Foundation
 import Testing
 import TestSupport
@@ -23,6 +24,10 @@ struct DeadlineTests {
         defer { state.remove() }
         var options = GitSourceOptions()
         options.operationTimeout = .seconds(1)
+        // The libraries are opened on first use (CDynamicLibrary): opened here, outside the second
+        // under test. In a loaded suite, opening them inside it once left no time to connect.
+        GitLibrary.prepare()
+        CurlLibrary.open()
         let credentials = GitCredentials(sshPrivateKey: "/dev/null", knownHosts: "/dev/null")
         let mirror = GitMirror(url: try RepositoryURL(server.url(scheme: scheme)), credentials: credentials,
                                stateDirectory: state.path, options: options)
