@@ -18,21 +18,9 @@ public enum Loopback {
     public static func freePort() throws -> UInt16 {
         let fd = try makeSocket()
         defer { close(fd) }
-        var address = loopbackAddress(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0 else { throw TestSupportError(.systemCall, "bind: errno \(errno)") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                getsockname(fd, $0, &length)
-            }
-        }
-        guard named == 0 else { throw TestSupportError(.systemCall, "getsockname: errno \(errno)") }
-        return UInt16(bigEndian: address.sin_port)
+        guard bindLoopback(fd, port: 0) == 0 else { throw TestSupportError(.systemCall, "bind: errno \(errno)") }
+        guard let port = boundPort(fd) else { throw TestSupportError(.systemCall, "getsockname: errno \(errno)") }
+        return port
     }
 
     /// A socket listening on 127.0.0.1 at a port the system picked, to hold the port busy.
@@ -48,11 +36,7 @@ public enum Loopback {
 
         /// Stops listening.
         public func close() {
-            #if canImport(Glibc)
-            _ = Glibc.close(descriptor)
-            #else
-            _ = Darwin.close(descriptor)
-            #endif
+            Loopback.closeDescriptor(descriptor)
         }
     }
 
@@ -69,61 +53,31 @@ public enum Loopback {
             self.descriptor = descriptor
         }
 
-        deinit {
-            #if canImport(Glibc)
-            _ = Glibc.close(descriptor)
-            #else
-            _ = Darwin.close(descriptor)
-            #endif
-        }
+        deinit { Loopback.closeDescriptor(descriptor) }
     }
 
     /// A port that refuses connections while the result is kept (see ``RefusingPort``).
     public static func refusingPort() throws -> RefusingPort {
         let fd = try makeSocket()
-        var address = loopbackAddress(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                getsockname(fd, $0, &length)
-            }
-        }
-        guard bound == 0, named == 0 else {
+        guard bindLoopback(fd, port: 0) == 0, let port = boundPort(fd) else {
             close(fd)
             throw TestSupportError(.systemCall, "bind or getsockname: errno \(errno)")
         }
-        return RefusingPort(port: UInt16(bigEndian: address.sin_port), descriptor: fd)
+        return RefusingPort(port: port, descriptor: fd)
     }
 
     /// Listens on 127.0.0.1 at a free port; ``ListeningSocket/close()`` frees it.
     public static func listeningSocket() throws -> ListeningSocket {
         let fd = try makeSocket()
-        var address = loopbackAddress(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0, listen(fd, 8) == 0 else {
+        guard bindLoopback(fd, port: 0) == 0, listen(fd, 8) == 0 else {
             close(fd)
             throw TestSupportError(.systemCall, "bind or listen: errno \(errno)")
         }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                getsockname(fd, $0, &length)
-            }
-        }
-        guard named == 0 else {
+        guard let port = boundPort(fd) else {
             close(fd)
             throw TestSupportError(.systemCall, "getsockname: errno \(errno)")
         }
-        return ListeningSocket(port: UInt16(bigEndian: address.sin_port), descriptor: fd)
+        return ListeningSocket(port: port, descriptor: fd)
     }
 
     /// A port on 127.0.0.1 kept for one server across its restarts, so that no other process can
@@ -185,18 +139,11 @@ public enum Loopback {
     /// gone; see ``HeldPort``.
     public static func heldPort() throws -> HeldPort {
         let fd = try bindSharing(port: 0)
-        var address = loopbackAddress(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                getsockname(fd, $0, &length)
-            }
-        }
-        guard named == 0 else {
+        guard let port = boundPort(fd) else {
             closeDescriptor(fd)
             throw TestSupportError(.systemCall, "getsockname: errno \(errno)")
         }
-        return HeldPort(port: UInt16(bigEndian: address.sin_port), descriptor: fd)
+        return HeldPort(port: port, descriptor: fd)
     }
 
     /// A close-on-exec socket with `SO_REUSEPORT`, bound to 127.0.0.1:`port` (0: one the system picks).
@@ -210,18 +157,34 @@ public enum Loopback {
             closeDescriptor(fd)
             throw TestSupportError(.systemCall, "fcntl or setsockopt(SO_REUSEPORT): errno \(code)")
         }
-        var address = loopbackAddress(port: port)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0 else {
+        guard bindLoopback(fd, port: port) == 0 else {
             let code = errno
             closeDescriptor(fd)
             throw TestSupportError(.systemCall, "bind to port \(port): errno \(code)")
         }
         return fd
+    }
+
+    /// Binds `fd` to 127.0.0.1:`port` (0: one the system picks); `bind`'s result.
+    private static func bindLoopback(_ fd: Int32, port: UInt16) -> Int32 {
+        var address = loopbackAddress(port: port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+    }
+
+    /// The port `fd` is bound to; `nil` when `getsockname` fails (`errno` says why).
+    private static func boundPort(_ fd: Int32) -> UInt16? {
+        var address = loopbackAddress(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getsockname(fd, $0, &length)
+            }
+        }
+        return named == 0 ? UInt16(bigEndian: address.sin_port) : nil
     }
 
     private static func closeDescriptor(_ fd: Int32) {
